@@ -1,0 +1,112 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "rotord",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rotord", targets: ["rotord"]),
+        .executable(name: "fracttal-sim", targets: ["fracttal-sim"]),
+        .library(name: "RotordCore", targets: ["RotordCore"]),
+        .library(name: "FracttalClient", targets: ["FracttalClient"]),
+        .library(name: "FracttalSimulator", targets: ["FracttalSimulator"]),
+        .library(name: "SystemdSupport", targets: ["SystemdSupport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // libsystemd, through pkg-config (Debian: libsystemd-dev).
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // sd_notify, the watchdog and a journald LogHandler; usable on its own.
+        .target(
+            name: "SystemdSupport",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The rotation domain: policy, plan, journal records, state machine. Pure: no I/O.
+        .target(name: "RotordCore"),
+        // The Fracttal OAuth token endpoint and REST API, on AsyncHTTPClient.
+        .target(
+            name: "FracttalClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // An in-process Fracttal simulator (token endpoint + API) for tests, the demo and operators.
+        .target(
+            name: "FracttalSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The effects around the core: configuration files, state directory, secret files,
+        // hooks, the Fracttal adapter, the scheduler and the commands' implementations.
+        .target(
+            name: "RotordKit",
+            dependencies: [
+                "RotordCore",
+                "FracttalClient",
+                "FracttalSimulator",
+                "SystemdSupport",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(
+            name: "rotord",
+            dependencies: [
+                "RotordKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "fracttal-sim",
+            dependencies: [
+                "FracttalSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "RotordCoreTests", dependencies: ["RotordCore"]),
+        .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
+        .testTarget(
+            name: "FracttalSimulatorTests",
+            dependencies: [
+                "FracttalSimulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(name: "FracttalClientTests", dependencies: ["FracttalClient", "FracttalSimulator"]),
+        .testTarget(name: "RotordKitTests", dependencies: ["RotordKit", "FracttalSimulator"]),
+        .testTarget(
+            name: "RotordIntegrationTests",
+            dependencies: ["RotordKit", "FracttalSimulator", "rotord", "fracttal-sim"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,5 @@
+#ifndef ROTORD_CSYSTEMD_SHIM_H
+#define ROTORD_CSYSTEMD_SHIM_H
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#endif

@@ -1,0 +1,285 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A client of Fracttal's token endpoint and API, acting as one consumer (rotord's admin).
+///
+/// It caches the bearer token until shortly before the server's `expires_in`, renews it once on
+/// a 401, paces every API request through a ``RequestBudget``, waits out 406 answers, and turns
+/// every failure into a ``FracttalError`` that names the operation.
+public actor FracttalClient {
+    /// The settings it was made with.
+    public let configuration: FracttalClientConfiguration
+    private let credentials: FracttalCredentials
+    private let http: HTTPClient
+    private let logger: Logger
+    private var budget: RequestBudget
+    private var token: (value: String, renewAt: ContinuousClock.Instant)?
+    private let clock = ContinuousClock()
+
+    /// Creates a client acting as `credentials`. `httpClient` defaults to the shared one.
+    public init(
+        configuration: FracttalClientConfiguration, credentials: FracttalCredentials,
+        httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "fracttal-client")
+    ) {
+        self.configuration = configuration
+        self.credentials = credentials
+        self.http = httpClient
+        self.logger = logger
+        self.budget = RequestBudget(limit: configuration.requestsPerMinute)
+    }
+
+    // MARK: - Tokens
+
+    /// A valid bearer token, from the cache or the token endpoint.
+    public func accessToken() async throws(FracttalError) -> String {
+        if let token, clock.now < token.renewAt { return token.value }
+        let response = try await requestToken(for: credentials, operation: "obtaining the admin token")
+        let lifetime = Duration.seconds(max(response.expiresIn ?? 3600, 1))
+        let margin = min(configuration.tokenRenewalMargin, lifetime / 2)
+        token = (response.accessToken, clock.now.advanced(by: lifetime - margin))
+        return response.accessToken
+    }
+
+    /// Whether `candidate` obtains a token now: `true` on 200, `false` on 401 `invalid_client`.
+    /// Throws for anything else (network, 5xx), which says nothing about the credentials.
+    public func verify(_ candidate: FracttalCredentials) async throws(FracttalError) -> Bool {
+        do {
+            _ = try await requestToken(for: candidate, operation: "verifying the new credential \(candidate.maskedKey)")
+            return true
+        } catch where error.isInvalidClient {
+            return false
+        }
+    }
+
+    func requestToken(for creds: FracttalCredentials, operation: String) async throws(FracttalError)
+        -> FracttalTokenResponse
+    {
+        var request = HTTPClientRequest(url: configuration.tokenURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "Accept", value: "application/json")
+        var form = "grant_type=client_credentials"
+        switch configuration.clientAuthentication {
+        case .basic:
+            let raw = Array("\(creds.key):\(creds.secret)".utf8)
+            request.headers.add(name: "Authorization", value: "Basic \(Base64.encode(raw))")
+        case .form:
+            form += "&client_id=\(Self.formEncode(creds.key))&client_secret=\(Self.formEncode(creds.secret))"
+        }
+        request.body = .bytes(ByteBuffer(string: form))
+        let (status, body, _) = try await send(request, operation: operation, counted: false)
+        switch status {
+        case 200..<300:
+            do {
+                return try JSONDecoder().decode(FracttalTokenResponse.self, from: body)
+            } catch {
+                throw .malformed("no access_token in the token response", operation: operation)
+            }
+        case 400, 401:
+            let failure = try? JSONDecoder().decode(FracttalFailureBody.self, from: body)
+            if status == 401 || failure?.error == "invalid_client" { throw .invalidClient(operation: operation) }
+            throw .http(status: status, message: failure?.error ?? failure?.message, operation: operation)
+        default:
+            let failure = try? JSONDecoder().decode(FracttalFailureBody.self, from: body)
+            throw .http(status: status, message: failure?.message ?? failure?.error, operation: operation)
+        }
+    }
+
+    // MARK: - API requests
+
+    /// Sends an authenticated API request; renews the token once on 401 and waits out 406s.
+    func api(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: Data? = nil, operation: String,
+        retryTransient: Bool = true
+    ) async throws(FracttalError) -> (status: Int, body: Data) {
+        var url = configuration.apiURL
+        while url.hasSuffix("/") { url.removeLast() }
+        url += "/" + path
+        if !query.isEmpty { url += "?" + query.map { "\($0.0)=\(Self.formEncode($0.1))" }.joined(separator: "&") }
+        var renewed = false
+        var attempt = 0
+        while true {
+            attempt += 1
+            let bearer = try await accessToken()
+            var request = HTTPClientRequest(url: url)
+            request.method = method
+            request.headers.add(name: "Authorization", value: "Bearer \(bearer)")
+            request.headers.add(name: "Accept", value: "application/json")
+            if let json {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: json))
+            }
+            let status: Int
+            let body: Data
+            do {
+                (status, body, _) = try await send(request, operation: operation, counted: true)
+            } catch where retryTransient && error.isTransient && attempt <= configuration.retries {
+                logger.debug("retrying after a transient error", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(250 << min(attempt, 6)))
+                continue
+            }
+            if status == 401, !renewed {
+                let failure = try? JSONDecoder().decode(FracttalFailureBody.self, from: body)
+                if failure?.message != "UNAUTHORIZED_ENDPOINT" {
+                    token = nil  // expired or revoked: renew once
+                    renewed = true
+                    continue
+                }
+            }
+            if status == 406, attempt <= configuration.retries + 2 {
+                continue  // send() has already waited for the window to reset
+            }
+            if status >= 500, retryTransient, attempt <= configuration.retries {
+                try? await Task.sleep(for: .milliseconds(250 << min(attempt, 6)))
+                continue
+            }
+            guard (200..<300).contains(status) else {
+                let failure = try? JSONDecoder().decode(FracttalFailureBody.self, from: body)
+                throw .http(status: status, message: failure?.message ?? failure?.error, operation: operation)
+            }
+            return (status, body)
+        }
+    }
+
+    /// One HTTP exchange: paced by the budget when `counted`; reads the rate-limit headers.
+    private func send(_ request: HTTPClientRequest, operation: String, counted: Bool) async throws(FracttalError)
+        -> (Int, Data, HTTPHeaders)
+    {
+        if counted {
+            var wait = budget.delay(at: clock.now)
+            var rounds = 0
+            while wait > .zero, rounds < 1000 {
+                rounds += 1
+                logger.debug("waiting for the request budget", metadata: ["seconds": "\(wait)"])
+                do { try await Task.sleep(for: wait) } catch {
+                    throw .transport(sent: false, detail: "cancelled while waiting for the rate limit", operation: operation)
+                }
+                wait = budget.delay(at: clock.now)
+            }
+            budget.record(at: clock.now)
+        }
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: Self.timeAmount(configuration.timeout))
+            bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        } catch {
+            throw .transport(sent: !Self.neverSent(error), detail: Self.describe(error), operation: operation)
+        }
+        let status = Int(response.status.code)
+        if counted {
+            let remaining = Self.header(response.headers, "ratelimit-remaining", "Request-Call-Limit-Remaining")
+            let reset = Self.header(response.headers, "ratelimit-reset", "Request-Call-Limit-Reset")
+                .map { Duration.seconds($0) }
+            if status == 406 {
+                logger.warning("Fracttal answered 406 (rate limit); waiting for the window to reset")
+                budget.observeRateLimited(reset: reset, at: clock.now)
+            } else {
+                budget.observe(remaining: remaining, reset: reset, at: clock.now)
+            }
+        }
+        return (status, Data(bytes.readableBytesView), response.headers)
+    }
+
+    // MARK: - Helpers
+
+    static func header(_ headers: HTTPHeaders, _ names: String...) -> Int? {
+        for name in names {
+            if let value = headers.first(name: name), let n = Int(value.trimmedASCII) {
+                return n
+            }
+        }
+        return nil
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    static func neverSent(_ error: any Error) -> Bool {
+        if let e = error as? HTTPClientError {
+            return e == .connectTimeout || e == .getConnectionFromPoolTimeout || e == .invalidURL
+                || e == .emptyHost || e == .emptyScheme || e == .alreadyShutdown
+        }
+        if error is NIOConnectionError { return true }
+        if let e = error as? IOError, e.errnoCode == ECONNREFUSED { return true }
+        if let e = error as? ChannelError, case .connectTimeout = e { return true }
+        return false
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? HTTPClientError {
+            switch e {
+            case .connectTimeout: return "timed out connecting"
+            case .deadlineExceeded, .readTimeout: return "timed out waiting for the answer"
+            case .remoteConnectionClosed: return "the server closed the connection"
+            default: return "HTTP client error: \(e)"
+            }
+        }
+        if error is NIOConnectionError { return "could not connect" }
+        if let e = error as? IOError { return "I/O error: \(e)" }
+        return "\(error)"
+    }
+
+    static func formEncode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPad2
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    /// Without leading and trailing ASCII spaces and tabs.
+    var trimmedASCII: Substring {
+        var slice = Substring(self)
+        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
+        return slice
+    }
+
+    fileprivate var leftPad2: String { count == 1 ? "0" + self : self }
+}
+
+/// Minimal standard Base64 (RFC 4648) for the Basic header.
+enum Base64 {
+    private static let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i + 2 < bytes.count {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], table[Int(n >> 6 & 63)], table[Int(n & 63)]]
+            i += 3
+        }
+        let rest = bytes.count - i
+        if rest == 1 {
+            let n = UInt32(bytes[i]) << 16
+            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], 61, 61]
+        } else if rest == 2 {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], table[Int(n >> 6 & 63)], 61]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,47 @@
+/// Where and how the client reaches Fracttal.
+public struct FracttalClientConfiguration: Sendable, Hashable {
+    /// How the key and secret reach the token endpoint.
+    public enum ClientAuthentication: String, Sendable, Hashable {
+        /// HTTP Basic `base64(key:secret)`.
+        case basic
+        /// `client_id` + `client_secret` form fields.
+        case form
+    }
+
+    /// The token endpoint, e.g. `https://one.fracttal.com/oauth/token`.
+    public var tokenURL: String
+    /// The API base, e.g. `https://app.fracttal.com/api`.
+    public var apiURL: String
+    /// Basic or form client authentication.
+    public var clientAuthentication: ClientAuthentication
+    /// Requests per minute the client allows itself (shared by every API request; 0 = no limit).
+    public var requestsPerMinute: Int
+    /// Timeout of one request.
+    public var timeout: Duration
+    /// The consumer-management path under `apiURL` (an assumed endpoint).
+    public var consumersPath: String
+    /// The permission-groups path under `apiURL` (an assumed endpoint).
+    public var permissionGroupsPath: String
+    /// How many times a request that met a 406 or a transient error is retried before failing.
+    public var retries: Int
+    /// Tokens are renewed this long before the `expires_in` the server gave.
+    public var tokenRenewalMargin: Duration
+
+    /// Creates a configuration.
+    public init(
+        tokenURL: String, apiURL: String, clientAuthentication: ClientAuthentication = .basic,
+        requestsPerMinute: Int = 200, timeout: Duration = .seconds(30), consumersPath: String = "oauth_consumers",
+        permissionGroupsPath: String = "permission_groups", retries: Int = 3,
+        tokenRenewalMargin: Duration = .seconds(60)
+    ) {
+        self.tokenURL = tokenURL
+        self.apiURL = apiURL
+        self.clientAuthentication = clientAuthentication
+        self.requestsPerMinute = requestsPerMinute
+        self.timeout = timeout
+        self.consumersPath = consumersPath
+        self.permissionGroupsPath = permissionGroupsPath
+        self.retries = retries
+        self.tokenRenewalMargin = tokenRenewalMargin
+    }
+}

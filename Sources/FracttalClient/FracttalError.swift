@@ -1,0 +1,114 @@
+/// An error from the Fracttal client, naming the operation, with what to do about it.
+///
+/// Modelled as a struct wrapping a private code, so new cases never break callers; ask the
+/// properties (``isTransient``, ``mayHaveTakenEffect``, ``status``) rather than matching.
+public struct FracttalError: Error, Sendable, CustomStringConvertible {
+    private enum Code: Sendable, Equatable {
+        case http(status: Int, message: String?)
+        case invalidClient
+        case unauthorizedEndpoint
+        case rateLimited
+        case notFound
+        case transport(sent: Bool, detail: String)
+        case malformedResponse(detail: String)
+        case invalidConfiguration(detail: String)
+    }
+
+    private let code: Code
+    /// What was being done, e.g. "listing consumers", "creating a consumer named reports-etl".
+    public let operation: String
+
+    private init(_ code: Code, operation: String) {
+        self.code = code
+        self.operation = operation
+    }
+
+    /// The API answered `status` (with the envelope's `message`, if any).
+    public static func http(status: Int, message: String?, operation: String) -> FracttalError {
+        if status == 406 { return .init(.rateLimited, operation: operation) }
+        if status == 404 { return .init(.notFound, operation: operation) }
+        if status == 401, message == "UNAUTHORIZED_ENDPOINT" { return .init(.unauthorizedEndpoint, operation: operation) }
+        return .init(.http(status: status, message: message), operation: operation)
+    }
+    /// The token endpoint refused the client's key and secret.
+    public static func invalidClient(operation: String) -> FracttalError { .init(.invalidClient, operation: operation) }
+    /// The connection failed; `sent` says whether the request may have reached the server.
+    public static func transport(sent: Bool, detail: String, operation: String) -> FracttalError {
+        .init(.transport(sent: sent, detail: detail), operation: operation)
+    }
+    /// The answer could not be read.
+    public static func malformed(_ detail: String, operation: String) -> FracttalError {
+        .init(.malformedResponse(detail: detail), operation: operation)
+    }
+    /// A URL or setting is unusable.
+    public static func invalidConfiguration(_ detail: String, operation: String) -> FracttalError {
+        .init(.invalidConfiguration(detail: detail), operation: operation)
+    }
+
+    /// The HTTP status, when the server answered.
+    public var status: Int? {
+        switch code {
+        case .http(let status, _): status
+        case .invalidClient: 401
+        case .unauthorizedEndpoint: 401
+        case .rateLimited: 406
+        case .notFound: 404
+        default: nil
+        }
+    }
+
+    /// The record is absent (HTTP 404).
+    public var isNotFound: Bool { code == .notFound }
+    /// The token endpoint refused the credentials.
+    public var isInvalidClient: Bool { code == .invalidClient }
+    /// Retrying later may succeed: network errors, 5xx, rate limiting, 408/407 clock skew.
+    public var isTransient: Bool {
+        switch code {
+        case .transport, .rateLimited, .malformedResponse: true
+        case .http(let status, _): status >= 500 || status == 407
+        default: false
+        }
+    }
+    /// The request may have been processed although no usable answer came back
+    /// (a timeout or a dropped connection after sending, a 5xx, an unreadable body).
+    public var mayHaveTakenEffect: Bool {
+        switch code {
+        case .transport(let sent, _): sent
+        case .malformedResponse: true
+        case .http(let status, _): status >= 500
+        default: false
+        }
+    }
+
+    public var description: String {
+        switch code {
+        case .http(let status, let message):
+            let hint =
+                switch status {
+                case 400: "the API rejected the request as malformed; check the configuration values it was built from"
+                case 401: "the admin token was refused; check the admin key and secret files"
+                case 403: "the admin consumer lacks permission; it must belong to the Super Administrator"
+                case 405: "the endpoint does not accept this method; check fracttal.paths in the configuration"
+                case 408: "the item already exists"
+                default: status >= 500 ? "Fracttal had an internal error; rotord retries later" : "unexpected answer"
+                }
+            return "\(operation): HTTP \(status)\(message.map { ": \($0)" } ?? ""): \(hint)"
+        case .invalidClient:
+            return "\(operation): the token endpoint refused the key and secret (invalid_client)"
+        case .unauthorizedEndpoint:
+            return "\(operation): HTTP 401 UNAUTHORIZED_ENDPOINT: the admin consumer's permission group does not "
+                + "cover this endpoint; use a consumer of the Super Administrator"
+        case .rateLimited:
+            return "\(operation): HTTP 406 Maximum number of request exceeded: the account's rate limit is spent; "
+                + "rotord waits for the window to reset"
+        case .notFound:
+            return "\(operation): HTTP 404: not found"
+        case .transport(let sent, let detail):
+            return "\(operation): \(detail)" + (sent ? " (the request may have been processed)" : "")
+        case .malformedResponse(let detail):
+            return "\(operation): unreadable answer: \(detail)"
+        case .invalidConfiguration(let detail):
+            return "\(operation): \(detail)"
+        }
+    }
+}

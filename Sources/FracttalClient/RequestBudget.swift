@@ -1,0 +1,54 @@
+/// A client-side request budget: at most `limit` requests in any `window`, so that no fixed
+/// server window (which the sliding one always covers) ever sees more. Pure; time is passed in.
+///
+/// It also honours what the server says of the shared account budget (other integrations spend
+/// it too): when the server reports nothing remaining, requests wait for its reset.
+public struct RequestBudget: Sendable {
+    /// Requests allowed per window.
+    public let limit: Int
+    /// The window length.
+    public let window: Duration
+    private var sent: [ContinuousClock.Instant] = []  // ring of the last `limit` send times
+    private var head = 0
+    private var blockedUntil: ContinuousClock.Instant?
+
+    /// Creates a budget of `limit` requests per `window` (0 = unlimited).
+    public init(limit: Int, window: Duration = .seconds(60)) {
+        self.limit = max(0, limit)
+        self.window = window
+    }
+
+    /// How long to wait before the next request may be sent at `now`; zero when it may go now.
+    public func delay(at now: ContinuousClock.Instant) -> Duration {
+        var wait = Duration.zero
+        if let blockedUntil, blockedUntil > now { wait = now.duration(to: blockedUntil) }
+        guard limit > 0, sent.count >= limit else { return wait }
+        let oldest = sent[head]
+        let free = oldest.advanced(by: window)
+        return free > now ? max(wait, now.duration(to: free)) : wait
+    }
+
+    /// Records a request sent at `now`.
+    public mutating func record(at now: ContinuousClock.Instant) {
+        guard limit > 0 else { return }
+        if sent.count < limit {
+            sent.append(now)
+        } else {
+            sent[head] = now
+            head = (head + 1) % limit
+        }
+    }
+
+    /// Applies the server's rate-limit headers: `remaining` requests left, window resets in `reset`.
+    public mutating func observe(remaining: Int?, reset: Duration?, at now: ContinuousClock.Instant) {
+        guard let remaining, remaining <= 0 else { return }
+        // The reset is whole seconds, rounded by the server: allow one more.
+        let until = now.advanced(by: (reset ?? window) + .seconds(1))
+        if blockedUntil.map({ $0 < until }) ?? true { blockedUntil = until }
+    }
+
+    /// The server answered 406: nothing more until its reset (or a whole window).
+    public mutating func observeRateLimited(reset: Duration?, at now: ContinuousClock.Instant) {
+        observe(remaining: 0, reset: reset ?? window, at: now)
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// What happened since the machine last spoke: the outcome of the action it asked for, or
+/// `resume` when a rotation is (re)entered without a known outcome (start, restart, timer).
+public enum RotationEvent: Sendable, Hashable {
+    /// Enter the current step without news: after a restart, a timer, or to begin.
+    case resume
+    /// The replacement was created: its id, key, secret and creation date.
+    case created(id: Int, key: String, secret: String, createdAt: Date)
+    /// The create request failed.
+    case createFailed(RotationFailure)
+    /// The consumers found carrying this rotation's marker.
+    case markerSearched(consumerIDs: [Int])
+    /// The marker search could not be done.
+    case markerSearchFailed(RotationFailure)
+    /// The consumers asked for by `discard` are gone (deleted or already absent).
+    case discarded
+    /// Deleting them failed.
+    case discardFailed(RotationFailure)
+    /// The new pair obtained a token.
+    case verified
+    /// The new pair was refused for the whole verification period.
+    case verificationRefused(reason: String)
+    /// Verification could not be done (token endpoint unreachable).
+    case verificationUnavailable(RotationFailure)
+    /// Every deliver file holds the new pair.
+    case published(files: [String])
+    /// Writing a deliver file failed.
+    case publishFailed(RotationFailure)
+    /// The hooks ran; the descriptions of those that failed.
+    case hooksRan(failures: [String])
+    /// The old consumers are gone.
+    case oldDeleted
+    /// Deleting an old consumer failed.
+    case oldDeleteFailed(RotationFailure)
+}
+
+/// A failure reported to the machine; `kind` decides between retrying and giving up.
+public struct RotationFailure: Sendable, Hashable, Error, CustomStringConvertible {
+    /// How to treat the failure.
+    public enum Kind: Sendable, Hashable {
+        /// Will not get better by retrying (bad request, no permission, invalid file path).
+        case permanent
+        /// May get better (network, 5xx, rate limit).
+        case transient
+        /// A request may or may not have taken effect (a timeout after sending a create).
+        case ambiguous
+    }
+
+    /// How to treat it.
+    public var kind: Kind
+    /// What went wrong, for people. Never holds a secret.
+    public var message: String
+
+    /// Creates a failure.
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// The side effect the caller must perform next, after persisting the returned record.
+public enum RotationAction: Sendable, Hashable {
+    /// `POST` a new consumer with these fields.
+    case create(name: String, description: String, authorizationType: String, permissionGroupID: Int, fracttalHub: Bool)
+    /// List consumers and report those whose description carries `marker`.
+    case findMarked(marker: String)
+    /// Delete these consumers (orphans of a lost create, or an unverified replacement).
+    case discard(consumerIDs: [Int])
+    /// Obtain a token with the new pair, retrying for the verification period.
+    case verify(key: String, secret: String)
+    /// Write the new pair into every deliver file.
+    case publish(key: String, secret: String)
+    /// Run the `after_publish` hooks.
+    case runHooks
+    /// Delete the replaced consumers.
+    case deleteOld(consumerIDs: [Int])
+    /// Nothing to do before `date` (grace deadline).
+    case waitUntil(Date)
+    /// A transient error: try again at `date`.
+    case retryAt(Date)
+    /// The rotation is over.
+    case finished(RotationStep)
+
+    /// Whether the caller should keep driving the machine now.
+    public var continuesNow: Bool {
+        switch self {
+        case .waitUntil, .retryAt, .finished: false
+        default: true
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+
+/// What rotord knows of a consumer's past rotations, from the history in the state directory.
+public struct ConsumerHistory: Sendable, Hashable, Codable {
+    /// The last rotation that reached `done`: its id and when.
+    public var lastCompletedID: String?
+    /// When that rotation finished.
+    public var lastCompletedAt: Date?
+    /// Failed rotations since the last completed one.
+    public var consecutiveFailures: Int
+    /// When the last of those failed.
+    public var lastFailureAt: Date?
+    /// Why it failed.
+    public var lastFailure: String?
+
+    /// Creates a history.
+    public init(
+        lastCompletedID: String? = nil, lastCompletedAt: Date? = nil, consecutiveFailures: Int = 0,
+        lastFailureAt: Date? = nil, lastFailure: String? = nil
+    ) {
+        self.lastCompletedID = lastCompletedID
+        self.lastCompletedAt = lastCompletedAt
+        self.consecutiveFailures = consecutiveFailures
+        self.lastFailureAt = lastFailureAt
+        self.lastFailure = lastFailure
+    }
+
+    /// Folds a finished rotation into the history.
+    public mutating func record(_ rotation: RotationRecord) {
+        switch rotation.step {
+        case .done:
+            lastCompletedID = rotation.id
+            lastCompletedAt = rotation.updatedAt
+            consecutiveFailures = 0
+            lastFailure = nil
+            lastFailureAt = nil
+        case .failed, .abandoned:
+            consecutiveFailures += 1
+            lastFailureAt = rotation.updatedAt
+            lastFailure = rotation.failure
+        default:
+            break
+        }
+    }
+}
+
+/// The state of one managed consumer with respect to its policy, at one instant.
+public struct PlanEntry: Sendable, Hashable {
+    /// Where the consumer stands.
+    public enum Status: Sendable, Hashable {
+        /// Within policy; a rotation is due at the date.
+        case ok
+        /// Due: a rotation starts now.
+        case due
+        /// Due, but the rotation window is closed until the date.
+        case waitingForWindow(opens: Date)
+        /// Recent rotations failed; the next attempt is at the date.
+        case backingOff(until: Date)
+        /// A rotation is under way.
+        case inFlight(RotationRecord)
+        /// No consumer with this name exists in Fracttal.
+        case missing
+        /// The consumer exists in another permission group than configured.
+        case groupMismatch(actual: String)
+    }
+
+    /// The managed consumer.
+    public var managed: ManagedConsumer
+    /// The newest live consumer of that name.
+    public var current: ConsumerRecord?
+    /// Every live consumer of that name (more than one during a grace period).
+    public var liveConsumers: [ConsumerRecord]
+    /// Where it stands.
+    public var status: Status
+    /// `created_at + max_age - rotate_before`.
+    public var dueDate: Date?
+    /// `created_at + max_age`.
+    public var expiryDate: Date?
+    /// When the scheduler should look at this consumer again; `nil` when only news can change it.
+    public var nextDeadline: Date?
+
+    /// Whether a new rotation starts now.
+    public var startsNow: Bool { status == .due }
+
+    /// Whether this entry is a configuration problem (missing consumer, wrong group).
+    public var isProblem: Bool {
+        switch status {
+        case .missing, .groupMismatch: true
+        default: false
+        }
+    }
+}
+
+/// A whole plan: one entry per managed consumer, in configuration order.
+public struct RotationPlan: Sendable, Hashable {
+    /// The entries.
+    public var entries: [PlanEntry]
+    /// When this plan was made.
+    public var now: Date
+
+    /// The earliest future instant at which something is due (a start, a window, a retry, a grace end).
+    public var nextDeadline: Date? { entries.compactMap(\.nextDeadline).min() }
+    /// The entries that start a rotation now.
+    public var due: [PlanEntry] { entries.filter(\.startsNow) }
+}
+
+/// Decides, for each managed consumer, whether a rotation is due. Pure.
+public struct RotationPlanner: Sendable {
+    /// How long to wait after `n` consecutive failed rotations (1-based).
+    public var failureBackoff: @Sendable (Int) -> ConfigDuration
+
+    /// Creates a planner; the default backoff is 5 min doubling up to 6 h.
+    public init(failureBackoff: @escaping @Sendable (Int) -> ConfigDuration = RotationPlanner.defaultFailureBackoff) {
+        self.failureBackoff = failureBackoff
+    }
+
+    /// 5 m, 10 m, 20 m … capped at 6 h.
+    public static let defaultFailureBackoff: @Sendable (Int) -> ConfigDuration = { failures in
+        let exponent = min(max(failures - 1, 0), 10)
+        return .seconds(min(300 << exponent, 21_600))
+    }
+
+    /// Plans every managed consumer of `configuration` against the account's `consumers`.
+    ///
+    /// - Parameters:
+    ///   - groupNames: permission group names by id, to compare with `permission_group`.
+    ///   - active: the unfinished rotations in the journal.
+    ///   - history: per consumer name, what happened before.
+    public func plan(
+        configuration: RotordConfiguration, consumers: [ConsumerRecord], groupNames: [Int: String],
+        active: [RotationRecord], history: [String: ConsumerHistory], now: Date
+    ) -> RotationPlan {
+        var byName: [String: [ConsumerRecord]] = [:]
+        for consumer in consumers { byName[consumer.name, default: []].append(consumer) }
+        var activeByName: [String: RotationRecord] = [:]
+        for record in active where !record.step.isTerminal { activeByName[record.consumerName] = record }
+
+        let entries = configuration.consumers.map { managed in
+            entry(
+                managed: managed, live: byName[managed.name] ?? [], groupNames: groupNames,
+                inFlight: activeByName[managed.name], history: history[managed.name], now: now)
+        }
+        return RotationPlan(entries: entries, now: now)
+    }
+
+    private func entry(
+        managed: ManagedConsumer, live: [ConsumerRecord], groupNames: [Int: String], inFlight: RotationRecord?,
+        history: ConsumerHistory?, now: Date
+    ) -> PlanEntry {
+        let sorted = live.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        let current = sorted.last
+        var entry = PlanEntry(managed: managed, current: current, liveConsumers: sorted, status: .ok)
+        if let current {
+            entry.dueDate = managed.policy.dueDate(createdAt: current.createdAt)
+            entry.expiryDate = managed.policy.expiryDate(createdAt: current.createdAt)
+        }
+        if let inFlight {
+            entry.status = .inFlight(inFlight)
+            entry.nextDeadline = inFlight.retryAt ?? (inFlight.step == .grace ? inFlight.graceUntil : nil)
+            return entry
+        }
+        guard let current else {
+            entry.status = .missing
+            return entry
+        }
+        let groupName = current.permissionGroup ?? groupNames[current.permissionGroupId]
+        if let groupName, groupName != managed.permissionGroup {
+            entry.status = .groupMismatch(actual: groupName)
+            return entry
+        }
+        let start = managed.policy.startDate(createdAt: current.createdAt, now: now)
+        if let history, history.consecutiveFailures > 0, let failedAt = history.lastFailureAt {
+            let until = failedAt.addingTimeInterval(failureBackoff(history.consecutiveFailures).timeInterval)
+            if until > now && start <= until {
+                entry.status = .backingOff(until: until)
+                entry.nextDeadline = until
+                return entry
+            }
+        }
+        if start <= now {
+            entry.status = .due
+            entry.nextDeadline = now
+        } else if managed.policy.isDue(createdAt: current.createdAt, now: now) {
+            entry.status = .waitingForWindow(opens: start)
+            entry.nextDeadline = start
+        } else {
+            entry.status = .ok
+            entry.nextDeadline = start
+        }
+        return entry
+    }
+}

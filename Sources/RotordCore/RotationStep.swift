@@ -1,0 +1,37 @@
+/// The durable steps of one rotation, in order. Each is written (and fsync'd) *before* the side
+/// effect it announces, so that after a crash the step says what may have happened.
+///
+/// ```
+/// planned → creating → created → verified → published → grace → retiring → done
+///                 ↘ (verification fails) discarding → failed
+/// ```
+public enum RotationStep: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Decided, nothing done yet.
+    case planned
+    /// About to create (or creating) the replacement; its secret is not saved yet.
+    case creating
+    /// The replacement exists and its key and secret are saved in the journal.
+    case created
+    /// The new pair obtained a token.
+    case verified
+    /// The new pair is in every deliver file.
+    case published
+    /// Hooks ran; the old consumer lives until the grace deadline.
+    case grace
+    /// Deleting the old consumer.
+    case retiring
+    /// Deleting a replacement that did not verify.
+    case discarding
+    /// Finished: the old consumer is gone.
+    case done
+    /// Finished without replacing the consumer; the reason is recorded.
+    case failed
+    /// Given up by an operator or because the consumer is no longer managed.
+    case abandoned
+
+    /// Whether the rotation is over.
+    public var isTerminal: Bool { self == .done || self == .failed || self == .abandoned }
+
+    /// Whether the new secret may exist only in the journal (the files don't have it yet).
+    public var holdsUnpublishedSecret: Bool { self == .created || self == .verified }
+}

@@ -1,0 +1,124 @@
+import Glibc
+
+/// Durable, atomic file replacement: a temporary file in the same directory, written, given its
+/// mode and owner, fsync'd, renamed over the target, and the directory fsync'd.
+///
+/// A reader sees the old content or the new, never a mix; after `write` returns, the new
+/// content survives a power cut.
+public enum AtomicFile {
+    /// An error with the path and the failing call.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        /// The file.
+        public var path: String
+        /// What was being done.
+        public var operation: String
+        /// `errno`.
+        public var code: Int32
+
+        public var description: String {
+            "\(operation) \(path): \(String(cString: strerror(code)))"
+                + (code == EACCES || code == EPERM ? " (check the directory's permissions and the unit's ReadWritePaths=)" : "")
+                + (code == ENOENT ? " (does the directory exist?)" : "")
+                + (code == EROFS ? " (read-only file system: add the directory to the unit's ReadWritePaths=)" : "")
+        }
+    }
+
+    /// Writes `bytes` to `path` atomically with `mode`, and `uid`/`gid` when given.
+    ///
+    /// - Returns: `false` when the file already held exactly these bytes with this mode and
+    ///   owner, and nothing was written (republishing is a no-op).
+    @discardableResult
+    public static func write(
+        _ bytes: [UInt8], to path: String, mode: mode_t = 0o600, uid: uid_t? = nil, gid: gid_t? = nil,
+        skipIfUnchanged: Bool = true
+    ) throws(Failure) -> Bool {
+        if skipIfUnchanged, isUnchanged(path, bytes, mode: mode, uid: uid, gid: gid) { return false }
+        let directory = parent(of: path)
+        let base = path.split(separator: "/").last.map(String.init) ?? "file"
+        var tmp = ""
+        var fd: Int32 = -1
+        for _ in 0..<16 {
+            tmp = "\(directory)/.\(base).rotord-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+            fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            if fd >= 0 || errno != EEXIST { break }
+        }
+        guard fd >= 0 else { throw Failure(path: path, operation: "creating a temporary file beside", code: errno) }
+        var ok = false
+        defer {
+            close(fd)
+            if !ok { unlink(tmp) }
+        }
+        // Owner and mode first, so the content is never readable by anyone it should not be.
+        if uid != nil || gid != nil {
+            guard fchown(fd, uid ?? UInt32.max, gid ?? UInt32.max) == 0 else {
+                throw Failure(path: path, operation: "setting the owner of", code: errno)
+            }
+        }
+        guard fchmod(fd, mode) == 0 else { throw Failure(path: path, operation: "setting the mode of", code: errno) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Failure(path: path, operation: "writing", code: errno)
+            }
+            offset += n
+        }
+        guard fsync(fd) == 0 else { throw Failure(path: path, operation: "syncing", code: errno) }
+        guard rename(tmp, path) == 0 else { throw Failure(path: path, operation: "renaming into place", code: errno) }
+        ok = true
+        try syncDirectory(directory)
+        return true
+    }
+
+    /// fsyncs a directory, making renames and unlinks in it durable.
+    public static func syncDirectory(_ directory: String) throws(Failure) {
+        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dfd >= 0 else { throw Failure(path: directory, operation: "opening the directory", code: errno) }
+        defer { close(dfd) }
+        guard fsync(dfd) == 0 else { throw Failure(path: directory, operation: "syncing the directory", code: errno) }
+    }
+
+    /// Removes `path` durably; absent is fine.
+    public static func remove(_ path: String) throws(Failure) {
+        if unlink(path) != 0 && errno != ENOENT { throw Failure(path: path, operation: "removing", code: errno) }
+        try syncDirectory(parent(of: path))
+    }
+
+    /// The whole content of `path`, or `nil` when it does not exist.
+    public static func read(_ path: String) throws(Failure) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw Failure(path: path, operation: "opening", code: errno)
+        }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Failure(path: path, operation: "reading", code: errno)
+            }
+            if n == 0 { break }
+            out += buffer[0..<n]
+        }
+        return out
+    }
+
+    static func isUnchanged(_ path: String, _ bytes: [UInt8], mode: mode_t, uid: uid_t?, gid: gid_t?) -> Bool {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o7777 == mode,
+            uid.map({ $0 == st.st_uid }) ?? true, gid.map({ $0 == st.st_gid }) ?? true,
+            Int(st.st_size) == bytes.count
+        else { return false }
+        return ((try? read(path)) ?? nil) == bytes
+    }
+
+    /// The directory part of `path`.
+    public static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}

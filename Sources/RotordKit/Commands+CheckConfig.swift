@@ -1,0 +1,84 @@
+import Foundation
+import Glibc
+import RotordCore
+
+extension Commands {
+    /// `rotord check-config`: the file, the admin credential files, the state directory, every
+    /// deliver directory and hook program, and (unless `offline`) that each consumer exists in
+    /// Fracttal in the configured permission group. 0 valid, 78 invalid.
+    public static func checkConfig(_ configPath: String, logLevel: String, offline: Bool) async -> Int32 {
+        let configuration: RotordConfiguration
+        do { configuration = try ConfigurationLoader().load(path: configPath) } catch {
+            printError(error.description)
+            return exitConfig
+        }
+        var problems = pathProblems(configuration, configPath: configPath)
+        if problems.isEmpty == false {
+            for p in problems { printError(p.description) }
+            return exitConfig
+        }
+        guard !offline else {
+            print("\(configPath): valid (\(configuration.consumers.count) consumers; Fracttal not contacted)")
+            return 0
+        }
+        guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
+        do {
+            let listing = try await context.directory.consumers()
+            let groups = (try? await context.directory.permissionGroups()) ?? [:]
+            let plan = RotationPlanner().plan(
+                configuration: configuration, consumers: listing, groupNames: groups, active: [], history: [:],
+                now: Date())
+            for (index, entry) in plan.entries.enumerated() where entry.isProblem {
+                problems.append(.init(file: configPath, key: "consumers[\(index)]", message: Reconciler.describe(entry)))
+            }
+        } catch {
+            printError("warning: could not reach Fracttal to check that the consumers exist: \(error.message)")
+        }
+        if !problems.isEmpty {
+            for p in problems { printError(p.description) }
+            return exitConfig
+        }
+        print("\(configPath): valid (\(configuration.consumers.count) consumers)")
+        return 0
+    }
+
+    /// Problems with the files and directories the configuration names.
+    static func pathProblems(_ configuration: RotordConfiguration, configPath: String) -> [ConfigurationError] {
+        var problems: [ConfigurationError] = []
+        for (key, path) in [
+            ("fracttal.admin.key_file", configuration.fracttal.adminKeyFile),
+            ("fracttal.admin.secret_file", configuration.fracttal.adminSecretFile),
+        ] {
+            let resolved = AdminCredentials.resolve(path, environment: ProcessInfo.processInfo.environment)
+            if access(resolved, R_OK) != 0 {
+                problems.append(.init(file: configPath, key: key, message: "\(resolved) is not readable: \(String(cString: strerror(errno)))"))
+            }
+        }
+        let state = configuration.stateDirectory
+        if access(state, W_OK) != 0 && access(AtomicFile.parent(of: state), W_OK) != 0 {
+            problems.append(.init(file: configPath, key: "state_dir", message: "\(state) cannot be created or written"))
+        }
+        for (i, consumer) in configuration.consumers.enumerated() {
+            for (j, target) in consumer.deliver.enumerated() {
+                for path in target.filePaths {
+                    let dir = AtomicFile.parent(of: path)
+                    var st = stat()
+                    if stat(dir, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
+                        problems.append(.init(file: configPath, key: "consumers[\(i)].deliver[\(j)].path", message: "the directory \(dir) does not exist"))
+                    } else if access(dir, W_OK | X_OK) != 0 {
+                        problems.append(.init(file: configPath, key: "consumers[\(i)].deliver[\(j)].path", message: "the directory \(dir) is not writable by this user"))
+                    }
+                    if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+                        problems.append(.init(file: configPath, key: "consumers[\(i)].deliver[\(j)].path", message: "\(path) exists and is not a regular file"))
+                    }
+                }
+            }
+            for (j, hook) in consumer.afterPublish.enumerated() {
+                if case .exec(let arguments, _) = hook, access(arguments[0], X_OK) != 0 {
+                    problems.append(.init(file: configPath, key: "consumers[\(i)].after_publish[\(j)].exec", message: "\(arguments[0]) is not an executable program"))
+                }
+            }
+        }
+        return problems
+    }
+}

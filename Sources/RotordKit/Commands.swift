@@ -1,0 +1,113 @@
+import Foundation
+import Glibc
+import Logging
+import RotordCore
+
+/// The commands' implementations; the `rotord` executable only parses arguments and calls these.
+/// Each returns the process exit status.
+public enum Commands {
+    /// EX_CONFIG.
+    public static let exitConfig: Int32 = 78
+    /// EX_TEMPFAIL: something waits to be retried.
+    public static let exitTempFail: Int32 = 75
+
+    /// The context, or `nil` after printing the configuration errors (exit 78).
+    static func loadContext(_ configPath: String, logLevel: String, createState: Bool = true) -> RotordContext? {
+        let logger = LogSetup.make(level: logLevel)
+        do {
+            return try RotordContext.load(configPath: configPath, logger: logger, createState: createState)
+        } catch {
+            printError(error.description)
+            return nil
+        }
+    }
+
+    /// `rotord run --once`.
+    public static func runOnce(_ configPath: String, logLevel: String) async -> Int32 {
+        guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        let reconciler = Reconciler(
+            configuration: context.configuration, store: context.store, directory: context.directory,
+            faults: TestFaults(), logger: context.logger)
+        let report = await reconciler.pass()
+        printSummary(report)
+        return report.exitCode
+    }
+
+    static func printSummary(_ report: Reconciler.Report) {
+        for (name, record, outcome) in report.outcomes {
+            let key = record.newKey.map { ", new key \(KeyMask.mask($0))" } ?? ""
+            switch outcome {
+            case .done: print("\(name): rotated\(key), old consumer deleted (\(record.id))")
+            case .waiting(let until):
+                print("\(name): rotated\(key); old consumer deleted after \(ConsumerReport.timestamp(until)) (\(record.id))")
+            case .failed(let reason): print("\(name): rotation failed: \(reason) (\(record.id))")
+            case .retrying(let at, let reason):
+                print("\(name): waiting to retry at \(ConsumerReport.timestamp(at)), step \(record.step.rawValue): \(reason)")
+            case .interrupted: print("\(name): interrupted at step \(record.step.rawValue); resumes on the next run")
+            case .journalFailed(let reason): print("\(name): cannot write the journal: \(reason)")
+            }
+            if !record.hookFailures.isEmpty && (record.step == .grace || record.step == .done) {
+                for failure in record.hookFailures { print("\(name): hook failed: \(failure)") }
+            }
+        }
+        for problem in report.problems { printError(problem) }
+        if let unavailable = report.unavailable { printError("waiting to retry: \(unavailable)") }
+        if report.outcomes.isEmpty && report.problems.isEmpty && report.unavailable == nil {
+            print("nothing due" + (report.nextDeadline.map { "; next: \(ConsumerReport.timestamp($0))" } ?? ""))
+        }
+    }
+
+    /// `rotord plan` and `rotord status`.
+    public static func report(_ configPath: String, logLevel: String, json: Bool, actions: Bool) async -> Int32 {
+        guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
+        let now = Date()
+        let listing: [ConsumerRecord]
+        let groups: [Int: String]
+        do {
+            listing = try await context.directory.consumers()
+            groups = (try? await context.directory.permissionGroups()) ?? [:]
+        } catch {
+            printError("cannot list the Fracttal account: \(error.message)")
+            return 1
+        }
+        let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+        let histories = context.store.consumerHistories()
+        let plan = RotationPlanner().plan(
+            configuration: context.configuration, consumers: listing, groupNames: groups, active: active,
+            history: histories, now: now)
+        let reports = plan.entries.map {
+            ConsumerReport(entry: $0, history: histories[$0.managed.name], now: now, includeActions: actions)
+        }
+        print(json ? ReportRenderer.json(reports) : ReportRenderer.table(reports, actions: actions))
+        if actions, plan.entries.contains(where: \.isProblem) {
+            for entry in plan.entries where entry.isProblem { printError("\(configPath): \(Reconciler.describe(entry))") }
+            return exitConfig
+        }
+        return 0
+    }
+
+    /// `rotord rotate NAME`.
+    public static func rotate(_ configPath: String, logLevel: String, name: String, revokeOldNow: Bool) async -> Int32 {
+        guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        guard context.configuration.consumer(named: name) != nil else {
+            printError("\(configPath): no consumer named \(name) under consumers:")
+            return exitConfig
+        }
+        let reconciler = Reconciler(
+            configuration: context.configuration, store: context.store, directory: context.directory,
+            faults: TestFaults(), logger: context.logger)
+        let report = await reconciler.pass(force: [name: revokeOldNow], only: name)
+        printSummary(report)
+        guard report.problems.isEmpty, report.unavailable == nil,
+            let last = report.outcomes.last(where: { $0.consumer == name })
+        else { return 1 }
+        switch last.outcome {
+        case .done, .waiting: return last.record.hookFailures.isEmpty ? 0 : 1
+        default: return 1
+        }
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data("rotord: \(text)\n".utf8))
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import RotordCore
+
+/// What `plan` and `status` show of one managed consumer. Holds no secret: keys are masked.
+public struct ConsumerReport: Sendable, Codable, Hashable {
+    /// The consumer's name.
+    public var name: String
+    /// The configured permission group.
+    public var permissionGroup: String
+    /// `ok`, `due`, `waiting_for_window`, `backing_off`, `in_flight`, `missing`, `group_mismatch`.
+    public var status: String
+    /// A sentence for people.
+    public var detail: String
+    /// The current consumer's id.
+    public var consumerID: Int?
+    /// The current key, masked.
+    public var key: String?
+    /// When the current consumer was created.
+    public var createdAt: Date?
+    /// Its age in seconds.
+    public var ageSeconds: Int64?
+    /// When its rotation is due.
+    public var dueAt: Date?
+    /// When it leaves policy.
+    public var expiresAt: Date?
+    /// When rotord will act next.
+    public var nextAt: Date?
+    /// How many live consumers carry the name (2 during a grace period).
+    public var liveConsumers: Int
+    /// The last completed rotation.
+    public var lastRotation: LastRotation?
+    /// The rotation in flight.
+    public var inFlight: InFlight?
+    /// What a rotation would do (plan only).
+    public var wouldDo: Actions?
+
+    /// A finished rotation.
+    public struct LastRotation: Sendable, Codable, Hashable {
+        /// Its id.
+        public var id: String
+        /// When it finished.
+        public var finishedAt: Date
+    }
+
+    /// A rotation under way.
+    public struct InFlight: Sendable, Codable, Hashable {
+        /// Its id.
+        public var id: String
+        /// Its step.
+        public var step: String
+        /// When it started.
+        public var startedAt: Date
+        /// The new key, masked, once created.
+        public var newKey: String?
+        /// The end of the grace period.
+        public var graceUntil: Date?
+        /// When a transient error will be retried.
+        public var retryAt: Date?
+        /// The last error.
+        public var lastError: String?
+    }
+
+    /// The side effects of a rotation.
+    public struct Actions: Sendable, Codable, Hashable {
+        /// The consumer to create.
+        public var create: String
+        /// The files to write.
+        public var write: [String]
+        /// The hooks to run.
+        public var run: [String]
+        /// What is deleted, and when.
+        public var delete: String
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, status, detail, key, wouldDo = "would_do"
+        case permissionGroup = "permission_group", consumerID = "consumer_id", createdAt = "created_at"
+        case ageSeconds = "age_seconds", dueAt = "due_at", expiresAt = "expires_at", nextAt = "next_at"
+        case liveConsumers = "live_consumers", lastRotation = "last_rotation", inFlight = "in_flight"
+    }
+
+    /// Builds the report of `entry`.
+    public init(entry: PlanEntry, history: ConsumerHistory?, now: Date, includeActions: Bool) {
+        name = entry.managed.name
+        permissionGroup = entry.managed.permissionGroup
+        consumerID = entry.current?.id
+        key = entry.current.map { KeyMask.mask($0.key) }
+        createdAt = entry.current?.createdAt
+        ageSeconds = entry.current.map { Int64(now.timeIntervalSince($0.createdAt)) }
+        dueAt = entry.dueDate
+        expiresAt = entry.expiryDate
+        nextAt = entry.nextDeadline
+        liveConsumers = entry.liveConsumers.count
+        if let id = history?.lastCompletedID, let at = history?.lastCompletedAt {
+            lastRotation = LastRotation(id: id, finishedAt: at)
+        }
+        switch entry.status {
+        case .ok:
+            status = "ok"
+            detail = "within policy; due \(Self.human(entry.dueDate, now: now))"
+        case .due:
+            status = "due"
+            detail = "due since \(Self.human(entry.dueDate, now: now)); rotates now"
+        case .waitingForWindow(let opens):
+            status = "waiting_for_window"
+            detail = "due; the rotation window opens \(Self.human(opens, now: now))"
+        case .backingOff(let until):
+            status = "backing_off"
+            detail = "\(history?.consecutiveFailures ?? 0) failed rotation(s), last: \(history?.lastFailure ?? "?"); next try \(Self.human(until, now: now))"
+        case .inFlight(let r):
+            status = "in_flight"
+            detail = "rotation \(r.id) at step \(r.step.rawValue)"
+                + (r.step == .grace ? "; old consumer deleted \(Self.human(r.graceUntil, now: now))" : "")
+                + (r.retryAt.map { "; retry \(Self.human($0, now: now))" } ?? "")
+                + (r.failure.map { "; last error: \($0)" } ?? "")
+            inFlight = InFlight(
+                id: r.id, step: r.step.rawValue, startedAt: r.startedAt, newKey: r.newKey.map(KeyMask.mask),
+                graceUntil: r.graceUntil, retryAt: r.retryAt, lastError: r.failure)
+        case .missing:
+            status = "missing"
+            detail = Reconciler.describe(entry)
+        case .groupMismatch:
+            status = "group_mismatch"
+            detail = Reconciler.describe(entry)
+        }
+        if includeActions, let current = entry.current {
+            let m = entry.managed
+            wouldDo = Actions(
+                create: "consumer \"\(m.name)\" in permission group \(current.permissionGroupId) (\(m.permissionGroup)), "
+                    + "\(current.authorizationType), Fracttal Hub \(current.fracttalHub ? "on" : "off")",
+                write: m.deliver.flatMap { t in
+                    t.filePaths.map { path in
+                        "\(path) (\(t.formatName), mode \(String(t.mode, radix: 8).leftPadded(4))"
+                            + (t.owner.map { ", owner \($0)" } ?? "") + (t.group.map { ", group \($0)" } ?? "") + ")"
+                    }
+                },
+                run: m.afterPublish.map(\.description),
+                delete: "consumer(s) \(entry.liveConsumers.map { String($0.id) }.joined(separator: ", ")) "
+                    + (m.policy.grace.seconds == 0 ? "right after publishing" : "\(m.policy.grace) after publishing"))
+        }
+    }
+
+    /// "in 3d 4h", "2h ago", or a date.
+    static func human(_ date: Date?, now: Date) -> String {
+        guard let date else { return "unknown" }
+        let delta = Int64(date.timeIntervalSince(now))
+        if abs(delta) < 1 { return "now" }
+        let span = ConfigDuration(seconds: abs(delta)).humanReadable
+        return delta > 0 ? "in \(span) (\(timestamp(date)))" : "\(span) ago (\(timestamp(date)))"
+    }
+
+    /// `2026-11-29 03:39Z`.
+    public static func timestamp(_ date: Date) -> String {
+        let text = date.formatted(.iso8601)
+        return text.replacingAll("T", with: " ")
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+
+    func rightPadded(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
+
+/// Renders reports as a table or JSON.
+public enum ReportRenderer {
+    /// JSON with ISO 8601 dates and sorted keys.
+    public static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        guard let data = try? encoder.encode(value) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A text table with one row per consumer, then the detail lines.
+    public static func table(_ reports: [ConsumerReport], actions: Bool) -> String {
+        let header = ["CONSUMER", "KEY", "AGE", "DUE", "STATUS"]
+        let rows = reports.map { r in
+            [
+                r.name, r.key ?? "-", r.ageSeconds.map { ConfigDuration(seconds: max($0, 0)).humanReadable } ?? "-",
+                r.dueAt.map(ConsumerReport.timestamp) ?? "-", r.status,
+            ]
+        }
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { $0.element.rightPadded(widths[$0.offset]) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }
+        var out = [line(header)] + rows.map(line)
+        out.append("")
+        for r in reports {
+            out.append("\(r.name): \(r.detail)")
+            if let last = r.lastRotation { out.append("  last rotation: \(last.id), finished \(ConsumerReport.timestamp(last.finishedAt))") }
+            if actions, let a = r.wouldDo, r.status == "due" || r.status == "waiting_for_window" || r.status == "ok" {
+                out.append("  a rotation would create: \(a.create)")
+                for w in a.write { out.append("  write: \(w)") }
+                if a.write.isEmpty { out.append("  write: (no deliver files configured)") }
+                for h in a.run { out.append("  run: \(h)") }
+                out.append("  delete: \(a.delete)")
+            }
+        }
+        return out.joined(separator: "\n")
+    }
+}

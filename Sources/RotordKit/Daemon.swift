@@ -1,0 +1,264 @@
+import Dispatch
+import Foundation
+import Glibc
+import Logging
+import RotordCore
+import Synchronization
+import SystemdSupport
+
+/// `rotord run`: reconcile, then sleep on a `DispatchSourceTimer` re-armed to the next deadline;
+/// SIGHUP reloads the configuration, SIGTERM/SIGINT stop at a journaled boundary.
+///
+/// systemd is told `READY=1` after the first pass, `STATUS=` after each, `RELOADING=1` and
+/// `STOPPING=1` at those moments, and the watchdog is pinged only while ``LoopMonitor`` shows
+/// progress.
+public final class Daemon: Sendable {
+    enum Wake: Sendable { case timer, reload, stop }
+
+    private struct Shared {
+        var context: RotordContext
+        var stopRequested = false
+        var reloadProblem: String?
+        var ready = false
+        var lastExtend: ContinuousClock.Instant?
+        var journalFailures = 0
+    }
+
+    private let configPath: String
+    private let shared: Mutex<Shared>
+    private let notifier = SystemdNotifier()
+    private let monitor = LoopMonitor()
+    private let faults = TestFaults()
+    private let logger: Logger
+    private nonisolated(unsafe) let wakes: AsyncStream<Wake>
+    private let wake: AsyncStream<Wake>.Continuation
+
+    /// Creates the daemon with a loaded context.
+    public init(configPath: String, context: RotordContext) {
+        self.configPath = configPath
+        self.logger = context.logger
+        self.shared = Mutex(Shared(context: context))
+        (wakes, wake) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(16))
+    }
+
+    var stopRequested: Bool { shared.withLock { $0.stopRequested } }
+
+    /// Runs until stopped; returns the exit status.
+    public func run() async -> Int32 {
+        let signals = installSignalHandlers()
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "rotord.timer"))
+        let wake = self.wake
+        timer.setEventHandler { wake.yield(.timer) }
+        timer.schedule(wallDeadline: .distantFuture)
+        timer.resume()
+        defer {
+            timer.cancel()
+            for s in signals { s.cancel() }
+        }
+        writePIDFile()
+        defer { removePIDFile() }
+        let watchdog = startWatchdog()
+        defer { watchdog?.cancel() }
+
+        var report = await reconcile()
+        shared.withLock { $0.ready = true }
+        let status = statusLine(report)
+        notifier.ready(status: status)
+        logger.notice("rotord ready: \(status)", metadata: LogEvent.daemonReady.metadata)
+
+        var wakeups = wakes.makeAsyncIterator()
+        while !stopRequested {
+            let now = Date()
+            let next = report.nextDeadline ?? now.addingTimeInterval(86_400)
+            let seconds = min(max(next.timeIntervalSince(now), 1), 86_400)
+            timer.schedule(wallDeadline: .now() + seconds, leeway: .milliseconds(500))
+            monitor.idle(until: .now.advanced(by: .seconds(seconds)))
+            let reason = await wakeups.next() ?? .stop
+            monitor.beat()
+            switch reason {
+            case .stop:
+                break
+            case .reload:
+                reload()
+                report = await reconcile()
+            case .timer:
+                report = await reconcile()
+            }
+            if !stopRequested { notifier.status(statusLine(report)) }
+        }
+        notifier.stopping(status: "stopping")
+        logger.notice("rotord stopped")
+        return 0
+    }
+
+    // MARK: - Passes
+
+    private func reconcile() async -> Reconciler.Report {
+        let context = shared.withLock { $0.context }
+        let monitor = self.monitor
+        let reconciler = Reconciler(
+            configuration: context.configuration, store: context.store, directory: context.directory,
+            faults: faults, logger: logger, lockTimeout: .seconds(10),
+            onProgress: { [weak self] in
+                monitor.beat()
+                self?.extendStartupTimeout()
+            },
+            stopRequested: { [weak self] in self?.stopRequested ?? true })
+        let report = await reconciler.pass()
+        let journalBroken = report.outcomes.contains { if case .journalFailed = $0.outcome { true } else { false } }
+        let failures = shared.withLock {
+            $0.journalFailures = journalBroken ? $0.journalFailures + 1 : 0
+            return $0.journalFailures
+        }
+        if failures >= 3 {
+            logger.critical("the rotation journal cannot be written three passes in a row; asking systemd to restart rotord")
+            notifier.watchdogTrigger()
+        }
+        return report
+    }
+
+    private func extendStartupTimeout() {
+        let send = shared.withLock { s -> Bool in
+            guard !s.ready || s.stopRequested else { return false }
+            let now = ContinuousClock.now
+            if let last = s.lastExtend, last.duration(to: now) < .seconds(10) { return false }
+            s.lastExtend = now
+            return true
+        }
+        if send { notifier.extendTimeout(by: .seconds(30)) }
+    }
+
+    // MARK: - Reload
+
+    private func reload() {
+        notifier.reloading()
+        let result: Result<RotordContext, ConfigurationErrors>
+        do {
+            let configuration = try ConfigurationLoader().load(path: configPath)
+            result = .success(try RotordContext.make(configuration: configuration, configPath: configPath, logger: logger))
+        } catch {
+            result = .failure(error)
+        }
+        switch result {
+        case .success(let context):
+            shared.withLock {
+                $0.context = context
+                $0.reloadProblem = nil
+            }
+            logger.notice("configuration reloaded from \(configPath)")
+            ReloadAcknowledgement.write(stateDirectory: context.store.directory, ok: true, message: "reloaded")
+        case .failure(let errors):
+            let first = errors.errors.first?.description ?? "invalid configuration"
+            let stateDir = shared.withLock {
+                $0.reloadProblem = first
+                return $0.context.store.directory
+            }
+            logger.error(
+                "configuration reload failed; keeping the previous configuration: \(errors.description)",
+                metadata: LogEvent.configReloadFailed.metadata)
+            ReloadAcknowledgement.write(stateDirectory: stateDir, ok: false, message: errors.description)
+        }
+        notifier.ready()
+    }
+
+    // MARK: - Status
+
+    func statusLine(_ report: Reconciler.Report) -> String {
+        let problem = shared.withLock { $0.reloadProblem }
+        var parts: [String] = []
+        if let plan = report.plan {
+            let due = plan.entries.filter {
+                switch $0.status {
+                case .due, .inFlight, .waitingForWindow: true
+                default: false
+                }
+            }.count
+            parts.append("\(plan.entries.count) consumers, \(due) due")
+            let now = Date()
+            if let next = plan.entries.filter({ ($0.nextDeadline ?? .distantPast) > now })
+                .min(by: { $0.nextDeadline! < $1.nextDeadline! }), let at = next.nextDeadline
+            {
+                parts.append("next: \(next.managed.name) in \(ConfigDuration(seconds: Int64(at.timeIntervalSince(now))).humanReadable)")
+            }
+        }
+        let time = ConsumerReport.timestamp(report.at).split(separator: " ").last.map { String($0.prefix(5)) } ?? ""
+        if let unavailable = report.unavailable {
+            parts.append("last cycle \(time): waiting to retry: \(unavailable)")
+        } else if report.failedCount > 0 || !report.problems.isEmpty {
+            parts.append("last cycle \(time): \(report.failedCount) failed, \(report.problems.count) problem(s)")
+        } else {
+            parts.append("last cycle ok \(time)")
+        }
+        if let problem { parts.append("config reload failed: \(problem); running the previous configuration") }
+        return parts.joined(separator: "; ").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    // MARK: - Signals, watchdog, pid file
+
+    private func installSignalHandlers() -> [any DispatchSourceSignal] {
+        let queue = DispatchQueue(label: "rotord.signals")
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT, SIGHUP] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            let wake = self.wake
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                if sig == SIGHUP {
+                    wake.yield(.reload)
+                } else {
+                    let first = self.shared.withLock { s -> Bool in
+                        defer { s.stopRequested = true }
+                        return !s.stopRequested
+                    }
+                    if first {
+                        self.notifier.stopping(status: "stopping: finishing the current step")
+                        self.notifier.extendTimeout(by: .seconds(20))
+                        self.logger.notice("stop requested; finishing the current step")
+                    }
+                    wake.yield(.stop)
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        return sources
+    }
+
+    private func startWatchdog() -> Task<Void, Never>? {
+        guard let settings = WatchdogSettings.fromEnvironment() else { return nil }
+        let timeout = shared.withLock { $0.context.configuration.fracttal.timeout }
+        // A legitimate step can block for one request timeout; allow that plus a margin.
+        let maxStall = max(settings.interval, .seconds(timeout.seconds) + .seconds(15))
+        let gate = WatchdogGate(maxStall: maxStall)
+        let monitor = self.monitor
+        let notifier = self.notifier
+        let logger = self.logger
+        logger.info("watchdog enabled: ping every \(settings.pingInterval), allowed stall \(maxStall)")
+        return Task.detached {
+            var warned = false
+            while !Task.isCancelled {
+                let now = ContinuousClock.now
+                switch gate.decide(now: now, lastHeartbeat: monitor.effectiveBeat(at: now)) {
+                case .ping:
+                    notifier.watchdogPing()
+                    warned = false
+                case .withhold(let stalled):
+                    if !warned {
+                        logger.critical("the rotation loop made no progress for \(stalled); withholding watchdog pings")
+                        warned = true
+                    }
+                }
+                try? await Task.sleep(for: settings.pingInterval)
+            }
+        }
+    }
+
+    private var pidPath: String { shared.withLock { $0.context.store.directory } + "/rotord.pid" }
+
+    private func writePIDFile() {
+        _ = try? AtomicFile.write(Array("\(getpid())\n".utf8), to: pidPath, mode: 0o600, skipIfUnchanged: false)
+    }
+
+    private func removePIDFile() { unlink(pidPath) }
+}

@@ -1,0 +1,59 @@
+import FracttalClient
+import RotordCore
+
+/// ``ConsumerDirectory`` over the Fracttal API client.
+public struct FracttalDirectory: ConsumerDirectory {
+    /// The client, acting as the Super Administrator consumer.
+    public let client: FracttalClient
+
+    /// Wraps `client`.
+    public init(client: FracttalClient) { self.client = client }
+
+    public func consumers() async throws(RotationFailure) -> [ConsumerRecord] {
+        do {
+            return try await client.listConsumers().map(Self.record)
+        } catch { throw Self.failure(error) }
+    }
+
+    public func permissionGroups() async throws(RotationFailure) -> [Int: String] {
+        do {
+            return Dictionary(try await client.permissionGroups().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        } catch { throw Self.failure(error) }
+    }
+
+    public func create(
+        name: String, description: String, authorizationType: String, permissionGroupID: Int, fracttalHub: Bool
+    ) async throws(RotationFailure) -> (consumer: ConsumerRecord, secret: String) {
+        do {
+            let created = try await client.createConsumer(
+                NewFracttalConsumer(
+                    authorizationType: authorizationType, name: name, description: description,
+                    permissionGroupId: permissionGroupID, fracttalHub: fracttalHub))
+            return (Self.record(created.consumer), created.secret)
+        } catch {
+            throw Self.failure(error, creating: true)
+        }
+    }
+
+    public func delete(id: Int) async throws(RotationFailure) {
+        do { try await client.deleteConsumer(id: id) } catch { throw Self.failure(error) }
+    }
+
+    public func verify(key: String, secret: String) async throws(RotationFailure) -> Bool {
+        do {
+            return try await client.verify(FracttalCredentials(key: key, secret: secret))
+        } catch { throw Self.failure(error) }
+    }
+
+    static func record(_ c: FracttalConsumer) -> ConsumerRecord {
+        ConsumerRecord(
+            id: c.id, name: c.name, description: c.description, authorizationType: c.authorizationType,
+            permissionGroupId: c.permissionGroupId, permissionGroup: c.permissionGroup, fracttalHub: c.fracttalHub,
+            key: c.key, createdAt: c.createdAt)
+    }
+
+    static func failure(_ error: FracttalError, creating: Bool = false) -> RotationFailure {
+        if creating && error.mayHaveTakenEffect { return RotationFailure(.ambiguous, error.description) }
+        return RotationFailure(error.isTransient ? .transient : .permanent, error.description)
+    }
+}

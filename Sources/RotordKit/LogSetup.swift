@@ -1,0 +1,18 @@
+import Logging
+import SystemdSupport
+
+/// The process-wide logging set-up: journald when stderr is connected to it, else plain stderr lines.
+enum LogSetup {
+    nonisolated(unsafe) private static var bootstrapped = false
+
+    static func make(level: String) -> Logger {
+        let parsed = Logger.Level(rawValue: level.lowercased()) ?? .info
+        if !bootstrapped {
+            bootstrapped = true
+            SystemdEnvironment.bootstrapLogging(identifier: "rotord", level: parsed)
+        }
+        var logger = Logger(label: "rotord")
+        logger.logLevel = parsed
+        return logger
+    }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Logging
+import RotordCore
+
+/// One reconcile pass: under the state lock, recover unfinished rotations, list the account,
+/// plan, start what is due, and drive every rotation as far as it can go now.
+public struct Reconciler: Sendable {
+    /// The outcome of a pass.
+    public struct Report: Sendable {
+        /// When the pass ran.
+        public var at: Date
+        /// The plan after the pass (fresh listing when anything changed).
+        public var plan: RotationPlan?
+        /// Per rotation driven: consumer name and outcome.
+        public var outcomes: [(consumer: String, record: RotationRecord, outcome: RotationDriver.Outcome)] = []
+        /// Problems that stop a consumer from being rotated (missing, wrong group), or the account
+        /// could not be listed.
+        public var problems: [String] = []
+        /// The Fracttal API could not be reached (or the lock not taken): everything waits.
+        public var unavailable: String?
+        /// When to run again.
+        public var nextDeadline: Date?
+
+        /// Rotations that failed in this pass.
+        public var failedCount: Int { outcomes.filter { if case .failed = $0.outcome { true } else { false } }.count }
+        /// Rotations that completed in this pass.
+        public var completedCount: Int { outcomes.filter { $0.outcome == .done }.count }
+        /// Rotations that wait for a retry.
+        public var retryingCount: Int {
+            outcomes.filter {
+                switch $0.outcome {
+                case .retrying, .journalFailed, .interrupted: true
+                default: false
+                }
+            }.count
+        }
+        /// Hooks that failed in this pass.
+        public var hookFailureCount: Int {
+            outcomes.reduce(0) { $0 + ($1.record.step == .grace || $1.record.step == .done ? $1.record.hookFailures.count : 0) }
+        }
+
+        /// The `run --once` exit status: 0 all done or nothing due, 75 something waits for a retry, 1 a rotation failed.
+        public var exitCode: Int32 {
+            if failedCount > 0 || !problems.isEmpty || hookFailureCount > 0 { return 1 }
+            if retryingCount > 0 || unavailable != nil { return 75 }
+            return 0
+        }
+    }
+
+    let configuration: RotordConfiguration
+    let store: StateStore
+    let directory: any ConsumerDirectory
+    let clock: any WallClock
+    let planner: RotationPlanner
+    let faults: TestFaults
+    let logger: Logger
+    let onProgress: @Sendable () -> Void
+    let stopRequested: @Sendable () -> Bool
+    let lockTimeout: Duration
+
+    /// Creates a reconciler.
+    public init(
+        configuration: RotordConfiguration, store: StateStore, directory: any ConsumerDirectory,
+        clock: any WallClock = SystemWallClock(), planner: RotationPlanner = .init(), faults: TestFaults = .none,
+        logger: Logger, lockTimeout: Duration = .seconds(300), onProgress: @escaping @Sendable () -> Void = {},
+        stopRequested: @escaping @Sendable () -> Bool = { false }
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.directory = directory
+        self.clock = clock
+        self.planner = planner
+        self.faults = faults
+        self.logger = logger
+        self.lockTimeout = lockTimeout
+        self.onProgress = onProgress
+        self.stopRequested = stopRequested
+    }
+
+    var driver: RotationDriver {
+        RotationDriver(
+            store: store, directory: directory, clock: clock, faults: faults, logger: logger,
+            verifyTimeout: configuration.fracttal.verifyTimeout, onProgress: onProgress, stopRequested: stopRequested)
+    }
+
+    /// Runs one pass. `force` names consumers to rotate now whatever their policy says.
+    public func pass(force: [String: Bool] = [:], only: String? = nil) async -> Report {
+        var report = Report(at: clock.now())
+        let lock: StateLock?
+        do { lock = try await StateLock.acquire(directory: store.directory, timeout: lockTimeout) } catch {
+            report.unavailable = "\(error)"
+            report.nextDeadline = clock.now().addingTimeInterval(60)
+            return report
+        }
+        guard let lock else {
+            report.unavailable = "another rotord holds \(store.directory)/lock"
+            report.nextDeadline = clock.now().addingTimeInterval(60)
+            return report
+        }
+        defer { lock.release() }
+        onProgress()
+
+        // Recover: every record on disk; finished ones not yet archived are archived now.
+        var active: [RotationRecord] = []
+        do {
+            for record in try store.rotations() {
+                if record.step.isTerminal { try store.save(record) } else { active.append(record) }
+            }
+        } catch {
+            report.unavailable = "reading the rotation journal: \(error)"
+            report.nextDeadline = clock.now().addingTimeInterval(60)
+            return report
+        }
+
+        // Finish what is in flight first: it holds secrets and old consumers.
+        for var record in active {
+            if stopRequested() { break }
+            if let only, record.consumerName != only { continue }
+            let managed = configuration.consumer(named: record.consumerName)
+            if force[record.consumerName] != nil {
+                // A manual rotation first ends the previous one's grace (its replacement is
+                // already in the files) and skips any retry wait.
+                if record.step == .grace { record.graceUntil = clock.now() }
+                record.retryAt = nil
+            }
+            let (final, outcome) = await driver.drive(record, managed: managed)
+            report.outcomes.append((record.consumerName, final, outcome))
+        }
+
+        let listing: [ConsumerRecord]
+        let groups: [Int: String]
+        do {
+            listing = try await directory.consumers()
+            groups = (try? await directory.permissionGroups()) ?? [:]
+        } catch {
+            report.unavailable = error.message
+            report.nextDeadline = clock.now().addingTimeInterval(60)
+            logger.warning("cannot list the Fracttal account: \(error.message)")
+            return report
+        }
+        let stillActive = report.outcomes.map(\.record).filter { !$0.step.isTerminal }
+        var plan = planner.plan(
+            configuration: configuration, consumers: listing, groupNames: groups, active: stillActive,
+            history: store.consumerHistories(), now: clock.now())
+        var startedAny = false
+        for entry in plan.entries {
+            if stopRequested() { break }
+            if case .inFlight = entry.status { continue }
+            if let only, entry.managed.name != only { continue }
+            let forced = force[entry.managed.name] != nil
+            if entry.isProblem {
+                report.problems.append(Self.describe(entry))
+                logger.error("\(Self.describe(entry))", metadata: .rotation(entry.managed.name))
+                continue
+            }
+            guard entry.startsNow || forced, let current = entry.current else { continue }
+            let now = clock.now()
+            let record = RotationRecord(
+                id: RotationRecord.makeID(now: now, random: UInt32.random(in: 0...UInt32.max)),
+                consumerName: entry.managed.name, trigger: forced ? "manual" : "due", now: now,
+                oldConsumers: entry.liveConsumers, authorizationType: current.authorizationType,
+                permissionGroupID: current.permissionGroupId, fracttalHub: current.fracttalHub,
+                originalDescription: current.description, grace: entry.managed.policy.grace,
+                revokeOldNow: force[entry.managed.name] ?? false)
+            let (final, outcome) = await driver.drive(record, managed: entry.managed)
+            report.outcomes.append((entry.managed.name, final, outcome))
+            startedAny = true
+        }
+
+        if startedAny || !active.isEmpty {
+            // The account changed: plan again from a fresh listing for an exact next deadline.
+            if let fresh = try? await directory.consumers() {
+                plan = planner.plan(
+                    configuration: configuration, consumers: fresh, groupNames: groups,
+                    active: (try? store.rotations().filter { !$0.step.isTerminal }) ?? [],
+                    history: store.consumerHistories(), now: clock.now())
+            }
+        }
+        report.plan = plan
+        var deadlines = plan.entries.compactMap(\.nextDeadline).filter { $0 > report.at }
+        for (_, _, outcome) in report.outcomes {
+            switch outcome {
+            case .waiting(let until): deadlines.append(until)
+            case .retrying(let at, _): deadlines.append(at)
+            case .journalFailed, .interrupted: deadlines.append(clock.now().addingTimeInterval(60))
+            default: break
+            }
+        }
+        report.nextDeadline = deadlines.min()
+        return report
+    }
+
+    static func describe(_ entry: PlanEntry) -> String {
+        switch entry.status {
+        case .missing:
+            "consumer \(entry.managed.name) does not exist in Fracttal; create it first or remove it from the configuration"
+        case .groupMismatch(let actual):
+            "consumer \(entry.managed.name) is in permission group \"\(actual)\", but the configuration says "
+                + "\"\(entry.managed.permissionGroup)\"; fix permission_group"
+        default: "\(entry.managed.name): \(entry.status)"
+        }
+    }
+}

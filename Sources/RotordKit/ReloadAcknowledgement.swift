@@ -1,0 +1,70 @@
+import Foundation
+import Glibc
+
+/// How `rotord reload` learns that the daemon has applied (or refused) a new configuration:
+/// the daemon rewrites `state_dir/reload.ack` with a higher generation after each SIGHUP.
+public enum ReloadAcknowledgement {
+    struct Ack: Codable {
+        var generation: Int
+        var ok: Bool
+        var message: String
+    }
+
+    static func path(_ stateDirectory: String) -> String { stateDirectory + "/reload.ack" }
+
+    static func read(_ stateDirectory: String) -> Ack? {
+        guard let bytes = try? AtomicFile.read(path(stateDirectory)) else { return nil }
+        return try? JSONDecoder().decode(Ack.self, from: Data(bytes))
+    }
+
+    /// Written by the daemon after a reload attempt.
+    static func write(stateDirectory: String, ok: Bool, message: String) {
+        let generation = (read(stateDirectory)?.generation ?? 0) + 1
+        guard let data = try? JSONEncoder().encode(Ack(generation: generation, ok: ok, message: message)) else { return }
+        _ = try? AtomicFile.write(Array(data), to: path(stateDirectory), mode: 0o600, skipIfUnchanged: false)
+    }
+}
+
+extension Commands {
+    /// `rotord reload`: SIGHUP the daemon and wait for its acknowledgement. 0 applied; 78 the new
+    /// configuration is invalid (the daemon keeps the old one); 1 no daemon or no answer.
+    public static func reload(_ configPath: String, pid: Int32?, timeout: Int) async -> Int32 {
+        // The state directory comes from the file; if the file is broken, fall back to the default.
+        let stateDirectory = (try? ConfigurationLoader().load(path: configPath))?.stateDirectory ?? "/var/lib/rotord"
+        var target = pid
+        if target == nil, let main = ProcessInfo.processInfo.environment["MAINPID"], let n = Int32(main) { target = n }
+        if target == nil, let bytes = try? AtomicFile.read(stateDirectory + "/rotord.pid") {
+            target = Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        guard let target, target > 0 else {
+            printError("no running daemon found (no --pid, no $MAINPID, no \(stateDirectory)/rotord.pid)")
+            return 1
+        }
+        let before = ReloadAcknowledgement.read(stateDirectory)?.generation ?? 0
+        guard kill(target, SIGHUP) == 0 else {
+            printError("cannot signal pid \(target): \(String(cString: strerror(errno)))")
+            return 1
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(max(timeout, 1)))
+        while clock.now < deadline {
+            if let ack = ReloadAcknowledgement.read(stateDirectory), ack.generation > before {
+                if ack.ok {
+                    print("configuration reloaded")
+                    return 0
+                }
+                printError("the daemon kept its previous configuration: \(ack.message)")
+                return exitConfig
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        printError("the daemon (pid \(target)) did not acknowledge the reload within \(timeout)s")
+        return 1
+    }
+
+    /// `rotord run`.
+    public static func runDaemon(_ configPath: String, logLevel: String) async -> Int32 {
+        guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        return await Daemon(configPath: configPath, context: context).run()
+    }
+}

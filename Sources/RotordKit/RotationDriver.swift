@@ -1,0 +1,231 @@
+import Foundation
+import Logging
+import RotordCore
+
+/// Drives one rotation through the ``RotationMachine``: persist the record, perform the action,
+/// feed back the outcome, until the rotation finishes or has to wait.
+///
+/// This is the only place where rotation side effects happen, and each is preceded by the
+/// durable record that announces it.
+public struct RotationDriver: Sendable {
+    /// How a drive ended for now.
+    public enum Outcome: Sendable, Equatable {
+        /// Finished: old consumer deleted.
+        case done
+        /// Finished without replacing (reason in the record).
+        case failed(String)
+        /// Waiting for the grace deadline.
+        case waiting(until: Date)
+        /// A transient error; retry at the date.
+        case retrying(at: Date, reason: String)
+        /// Stopped between steps because a stop was requested.
+        case interrupted
+        /// The journal could not be written: nothing was done after that.
+        case journalFailed(String)
+    }
+
+    let store: StateStore
+    let directory: any ConsumerDirectory
+    let clock: any WallClock
+    let machine: RotationMachine
+    let faults: TestFaults
+    let logger: Logger
+    let verifyTimeout: ConfigDuration
+    let onProgress: @Sendable () -> Void
+    let stopRequested: @Sendable () -> Bool
+    let sleep: @Sendable (Duration) async -> Void
+
+    /// Creates a driver.
+    public init(
+        store: StateStore, directory: any ConsumerDirectory, clock: any WallClock = SystemWallClock(),
+        machine: RotationMachine = .init(), faults: TestFaults = .none, logger: Logger,
+        verifyTimeout: ConfigDuration = .minutes(2), onProgress: @escaping @Sendable () -> Void = {},
+        stopRequested: @escaping @Sendable () -> Bool = { false },
+        sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }
+    ) {
+        self.store = store
+        self.directory = directory
+        self.clock = clock
+        self.machine = machine
+        self.faults = faults
+        self.logger = logger
+        self.verifyTimeout = verifyTimeout
+        self.onProgress = onProgress
+        self.stopRequested = stopRequested
+        self.sleep = sleep
+    }
+
+    /// Advances `start` as far as it can go now. `managed` is the consumer's current configuration
+    /// (`nil` when it is no longer configured).
+    public func drive(_ start: RotationRecord, managed: ManagedConsumer?) async -> (RotationRecord, Outcome) {
+        var record = start
+        var event = RotationEvent.resume
+        if managed == nil, [.planned, .creating, .created, .verified].contains(record.step) {
+            // Never publish into files nobody configured, nor delete a consumer whose successor
+            // went nowhere: discard the replacement and give up.
+            record.failure = "\(record.consumerName) is no longer in the configuration"
+            record.enter(record.step == .planned ? .abandoned : .discarding, at: clock.now(), note: record.failure)
+        }
+        for _ in 0..<256 {
+            onProgress()
+            let transition = machine.advance(record, on: event, now: clock.now())
+            if transition.record != record {
+                let previous = record.step
+                do { try store.save(transition.record) } catch {
+                    logger.error(
+                        "cannot write the rotation journal; stopping this rotation",
+                        metadata: .rotation(record.consumerName, id: record.id).merging(["error": "\(error)"]) { a, _ in a })
+                    return (record, .journalFailed("\(error)"))
+                }
+                record = transition.record
+                if record.step != previous { await stepEntered(record) }
+            }
+            if stopRequested() && transition.action.continuesNow { return (record, .interrupted) }
+            switch transition.action {
+            case .finished(let step):
+                return (record, step == .done ? .done : .failed(record.failure ?? step.rawValue))
+            case .waitUntil(let date):
+                return (record, .waiting(until: date))
+            case .retryAt(let date):
+                logger.warning(
+                    "rotation step \(record.step.rawValue) will be retried",
+                    metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue)
+                        .merging(["error": "\(record.failure ?? "")", "retry_at": "\(date)"]) { a, _ in a })
+                return (record, .retrying(at: date, reason: record.failure ?? "transient error"))
+            default:
+                event = await perform(transition.action, record: record, managed: managed)
+            }
+        }
+        return (record, .retrying(at: clock.now().addingTimeInterval(60), reason: "too many transitions in one pass"))
+    }
+
+    private func perform(_ action: RotationAction, record: RotationRecord, managed: ManagedConsumer?) async -> RotationEvent {
+        switch action {
+        case .create(let name, let description, let type, let group, let hub):
+            do {
+                let (consumer, secret) = try await directory.create(
+                    name: name, description: description, authorizationType: type, permissionGroupID: group,
+                    fracttalHub: hub)
+                await faults.reached("after:create")
+                return .created(id: consumer.id, key: consumer.key, secret: secret, createdAt: consumer.createdAt)
+            } catch {
+                return .createFailed(error)
+            }
+        case .findMarked(let marker):
+            do {
+                let ids = try await directory.consumers().filter { $0.description?.contains(marker) ?? false }.map(\.id)
+                if !ids.isEmpty {
+                    logger.warning(
+                        "found \(ids.count) consumer(s) from an interrupted create; deleting them (their secret was never saved)",
+                        metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue))
+                }
+                return .markerSearched(consumerIDs: ids)
+            } catch {
+                return .markerSearchFailed(error)
+            }
+        case .discard(let ids):
+            do {
+                for id in ids { try await directory.delete(id: id) }
+                return .discarded
+            } catch {
+                return .discardFailed(error)
+            }
+        case .verify(let key, let secret):
+            return await verify(key: key, secret: secret, record: record)
+        case .publish(let key, let secret):
+            let faults = self.faults
+            let progress = onProgress
+            let publisher = SecretPublisher { _ in
+                progress()
+                await faults.reached("after:publish-first-file")
+            }
+            do {
+                let files = try await publisher.publish(managed?.deliver ?? [], name: record.consumerName, key: key, secret: secret)
+                return .published(files: files)
+            } catch {
+                return .publishFailed(error)
+            }
+        case .runHooks:
+            let hooks = managed?.afterPublish ?? []
+            let failures = await HookRunner(onProgress: onProgress).run(
+                hooks, consumer: record.consumerName, rotationID: record.id, files: record.publishedFiles)
+            for failure in failures {
+                logger.error(
+                    "after_publish hook failed: \(failure)",
+                    metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue)
+                        .merging(LogEvent.hookFailed.metadata) { a, _ in a })
+            }
+            return .hooksRan(failures: failures)
+        case .deleteOld(let ids):
+            do {
+                for id in ids where id != record.newConsumerID { try await directory.delete(id: id) }
+                await faults.reached("after:delete-old")
+                return .oldDeleted
+            } catch {
+                return .oldDeleteFailed(error)
+            }
+        case .waitUntil, .retryAt, .finished:
+            return .resume
+        }
+    }
+
+    private func verify(key: String, secret: String, record: RotationRecord) async -> RotationEvent {
+        let wallStart = clock.now()
+        let budget = max(verifyTimeout.timeInterval, 0)
+        var delay = Duration.milliseconds(250)
+        var lastError: RotationFailure?
+        var refusals = 0
+        for _ in 0..<10_000 {
+            onProgress()
+            do {
+                if try await directory.verify(key: key, secret: secret) {
+                    await faults.reached("after:verify")
+                    return .verified
+                }
+                refusals += 1
+                lastError = nil
+            } catch {
+                lastError = error
+            }
+            if clock.now().timeIntervalSince(wallStart) >= budget || stopRequested() { break }
+            await sleep(delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+        if let lastError, refusals == 0 { return .verificationUnavailable(lastError) }
+        let reason = "the token endpoint refused the new key \(KeyMask.mask(key)) for \(verifyTimeout) (\(refusals) attempts)"
+        logger.error(
+            "verification of the new credential failed: \(reason)",
+            metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue, maskedKey: KeyMask.mask(key))
+                .merging(LogEvent.verificationFailed.metadata) { a, _ in a })
+        return .verificationRefused(reason: reason)
+    }
+
+    private func stepEntered(_ record: RotationRecord) async {
+        let meta = Logger.Metadata.rotation(
+            record.consumerName, id: record.id, step: record.step.rawValue, maskedKey: record.newKey.map(KeyMask.mask))
+        switch record.step {
+        case .creating where record.createAttempts <= 1:
+            logger.notice(
+                "rotation of \(record.consumerName) started (\(record.trigger))",
+                metadata: meta.merging(LogEvent.rotationStarted.metadata) { a, _ in a })
+        case .published:
+            logger.notice(
+                "new credential of \(record.consumerName) published to \(record.publishedFiles.count) file(s)",
+                metadata: meta.merging(LogEvent.credentialPublished.metadata) { a, _ in a })
+        case .done:
+            logger.notice(
+                "old consumer(s) \(record.oldConsumerIDs.map(String.init).joined(separator: ", ")) deleted",
+                metadata: meta.merging(LogEvent.oldConsumerDeleted.metadata) { a, _ in a })
+            logger.notice(
+                "rotation of \(record.consumerName) completed",
+                metadata: meta.merging(LogEvent.rotationCompleted.metadata) { a, _ in a })
+        case .failed, .abandoned:
+            logger.error(
+                "rotation of \(record.consumerName) \(record.step.rawValue): \(record.failure ?? "no reason recorded")",
+                metadata: meta.merging(LogEvent.rotationFailed.metadata) { a, _ in a })
+        default:
+            logger.info("rotation of \(record.consumerName) at step \(record.step.rawValue)", metadata: meta)
+        }
+        await faults.reached("step:\(record.step.rawValue)")
+    }
+}

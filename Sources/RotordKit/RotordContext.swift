@@ -1,0 +1,51 @@
+import FracttalClient
+import Foundation
+import Logging
+import RotordCore
+
+/// Everything a command needs, built from the configuration file: the configuration, the state
+/// store, and the Fracttal client behind a ``ConsumerDirectory``.
+public struct RotordContext: Sendable {
+    /// The configuration.
+    public var configuration: RotordConfiguration
+    /// The state directory.
+    public var store: StateStore
+    /// The consumers' home.
+    public var directory: any ConsumerDirectory
+    /// The logger.
+    public var logger: Logger
+
+    /// Loads `configPath`, reads the admin credentials, opens the state directory.
+    public static func load(configPath: String, logger: Logger, createState: Bool = true) throws(ConfigurationErrors)
+        -> RotordContext
+    {
+        let configuration = try ConfigurationLoader().load(path: configPath)
+        return try make(configuration: configuration, configPath: configPath, logger: logger, createState: createState)
+    }
+
+    /// Builds a context from an already loaded configuration.
+    public static func make(
+        configuration: RotordConfiguration, configPath: String, logger: Logger, createState: Bool = true
+    ) throws(ConfigurationErrors) -> RotordContext {
+        let credentials: FracttalCredentials
+        do { credentials = try AdminCredentials.load(configuration.fracttal, configPath: configPath) } catch {
+            throw ConfigurationErrors(errors: [error])
+        }
+        let store: StateStore
+        do { store = try StateStore(directory: configuration.stateDirectory, create: createState) } catch {
+            throw ConfigurationErrors(errors: [
+                .init(file: configPath, key: "state_dir", message: "\(error)")
+            ])
+        }
+        let settings = configuration.fracttal
+        let client = FracttalClient(
+            configuration: FracttalClientConfiguration(
+                tokenURL: settings.tokenURL, apiURL: settings.apiURL,
+                clientAuthentication: settings.clientAuth == .form ? .form : .basic,
+                requestsPerMinute: settings.requestsPerMinute, timeout: .seconds(settings.timeout.seconds),
+                consumersPath: settings.consumersPath, permissionGroupsPath: settings.permissionGroupsPath),
+            credentials: credentials, logger: logger)
+        return RotordContext(
+            configuration: configuration, store: store, directory: FracttalDirectory(client: client), logger: logger)
+    }
+}

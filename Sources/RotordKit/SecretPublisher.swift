@@ -1,0 +1,109 @@
+import Glibc
+import RotordCore
+
+/// Renders a credential into each deliver target's format and writes it atomically
+/// (see ``AtomicFile``), with the target's mode (0600 by default) and owner.
+public struct SecretPublisher: Sendable {
+    /// Called after each file is written (fault injection in tests; progress for the watchdog).
+    public var afterEachFile: @Sendable (String) async -> Void
+
+    /// Creates a publisher.
+    public init(afterEachFile: @escaping @Sendable (String) async -> Void = { _ in }) {
+        self.afterEachFile = afterEachFile
+    }
+
+    /// The files and bytes a target gets for this pair.
+    public static func render(_ target: DeliverTarget, name: String, key: String, secret: String) -> [(String, [UInt8])] {
+        switch target.format {
+        case .env(let keyVariable, let secretVariable):
+            let text = "\(keyVariable)=\(envQuote(key))\n\(secretVariable)=\(envQuote(secret))\n"
+            return [(target.path, Array(text.utf8))]
+        case .json(let keyField, let secretField):
+            let text = "{\(jsonString(keyField)): \(jsonString(key)), \(jsonString(secretField)): \(jsonString(secret))}\n"
+            return [(target.path, Array(text.utf8))]
+        case .raw(let keyPath, let secretPath):
+            return [(keyPath, Array(key.utf8)), (secretPath, Array(secret.utf8))]
+        case .template(let template):
+            let text = template.replacingAll("{{key}}", with: key).replacingAll("{{secret}}", with: secret)
+                .replacingAll("{{name}}", with: name)
+            return [(target.path, Array(text.utf8))]
+        }
+    }
+
+    /// Writes every target; returns the files written or already up to date.
+    public func publish(_ targets: [DeliverTarget], name: String, key: String, secret: String) async throws(RotationFailure)
+        -> [String]
+    {
+        var files: [String] = []
+        for target in targets {
+            let uid = target.owner.flatMap(UserDatabase.uid(for:))
+            let gid = target.group.flatMap(UserDatabase.gid(for:))
+            if target.owner != nil && uid == nil {
+                throw RotationFailure(.permanent, "writing \(target.path): no such user \(target.owner!)")
+            }
+            if target.group != nil && gid == nil {
+                throw RotationFailure(.permanent, "writing \(target.path): no such group \(target.group!)")
+            }
+            for (path, bytes) in Self.render(target, name: name, key: key, secret: secret) {
+                do {
+                    try AtomicFile.write(bytes, to: path, mode: mode_t(target.mode), uid: uid, gid: gid)
+                } catch {
+                    throw RotationFailure(.transient, "publishing the credential of \(name): \(error)")
+                }
+                files.append(path)
+                await afterEachFile(path)
+            }
+        }
+        return files
+    }
+
+    /// systemd's EnvironmentFile= takes bare words; quote anything else.
+    static func envQuote(_ value: String) -> String {
+        let plain = value.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_./+=:@".unicodeScalars.contains($0))
+        }
+        if plain && !value.isEmpty { return value }
+        var out = "\""
+        for ch in value {
+            if ch == "\"" || ch == "\\" || ch == "$" || ch == "`" { out.append("\\") }
+            out.append(ch)
+        }
+        return out + "\""
+    }
+
+    /// A JSON string literal.
+    static func jsonString(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension String {
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var out = ""
+        var rest = self[...]
+        while let range = rest.range(of: target) {
+            out += rest[..<range.lowerBound]
+            out += replacement
+            rest = rest[range.upperBound...]
+        }
+        return out + rest
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Glibc
+import RotordCore
+
+/// The state directory: the rotation journal (one file per unfinished rotation), the history of
+/// finished ones, and the lock.
+///
+/// Layout (all 0600 in a 0700 directory):
+/// - `rotations/<id>.json`: an unfinished rotation, replaced atomically and fsync'd at every step;
+/// - `history.jsonl`: one line per finished rotation, appended and fsync'd, never holding a secret;
+/// - `lock`: see ``StateLock``.
+public struct StateStore: Sendable {
+    /// The state directory.
+    public let directory: String
+    /// `directory/rotations`.
+    public var rotationsDirectory: String { directory + "/rotations" }
+    /// `directory/history.jsonl`.
+    public var historyPath: String { directory + "/history.jsonl" }
+
+    /// Opens (and creates, 0700) the state directory.
+    public init(directory: String, create: Bool = true) throws(AtomicFile.Failure) {
+        self.directory = directory
+        if create {
+            try Self.makeDirectory(directory)
+            try Self.makeDirectory(directory + "/rotations")
+        }
+    }
+
+    static func makeDirectory(_ path: String) throws(AtomicFile.Failure) {
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw AtomicFile.Failure(path: path, operation: "using as the state directory (not a directory)", code: ENOTDIR)
+            }
+            if st.st_mode & 0o077 != 0 { chmod(path, 0o700) }
+            return
+        }
+        let parent = AtomicFile.parent(of: path)
+        if parent != path, stat(parent, &st) != 0 { try makeDirectory(parent) }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+            throw AtomicFile.Failure(path: path, operation: "creating the directory", code: errno)
+        }
+        try AtomicFile.syncDirectory(parent)
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }()
+
+    // MARK: - The journal
+
+    /// Every rotation file, unfinished or not yet archived.
+    public func rotations() throws(AtomicFile.Failure) -> [RotationRecord] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: rotationsDirectory) else { return [] }
+        var out: [RotationRecord] = []
+        for name in names.sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
+            let path = rotationsDirectory + "/" + name
+            guard let bytes = try AtomicFile.read(path) else { continue }
+            do {
+                out.append(try Self.decoder.decode(RotationRecord.self, from: Data(bytes)))
+            } catch {
+                // A record that cannot be read must not be silently dropped: keep it aside for a person.
+                let aside = path + ".unreadable"
+                rename(path, aside)
+                FileHandle.standardError.write(Data("rotord: \(path) is unreadable and was moved to \(aside)\n".utf8))
+            }
+        }
+        return out
+    }
+
+    /// Durably records `record`; a finished one moves to the history.
+    public func save(_ record: RotationRecord) throws(AtomicFile.Failure) {
+        let path = rotationsDirectory + "/\(record.id).json"
+        if record.step.isTerminal {
+            try appendHistory(record)
+            try AtomicFile.remove(path)
+            return
+        }
+        let data: Data
+        do { data = try Self.encoder.encode(record) } catch {
+            throw AtomicFile.Failure(path: path, operation: "encoding", code: EINVAL)
+        }
+        try AtomicFile.write(Array(data), to: path, mode: 0o600, skipIfUnchanged: false)
+    }
+
+    // MARK: - History
+
+    /// One finished rotation, as kept in `history.jsonl`: no secret, keys masked.
+    public struct HistoryEntry: Sendable, Codable, Hashable {
+        /// The rotation id.
+        public var id: String
+        /// The consumer's name.
+        public var consumer: String
+        /// `done`, `failed` or `abandoned`.
+        public var step: RotationStep
+        /// When it started.
+        public var startedAt: Date
+        /// When it finished.
+        public var finishedAt: Date
+        /// The replaced key, masked.
+        public var oldKey: String?
+        /// The new key, masked.
+        public var newKey: String?
+        /// Why it failed.
+        public var failure: String?
+        /// Hooks that failed.
+        public var hookFailures: [String]?
+    }
+
+    func appendHistory(_ record: RotationRecord) throws(AtomicFile.Failure) {
+        let entry = HistoryEntry(
+            id: record.id, consumer: record.consumerName, step: record.step, startedAt: record.startedAt,
+            finishedAt: record.updatedAt, oldKey: record.oldKeyMasked, newKey: record.newKey.map(KeyMask.mask),
+            failure: record.failure, hookFailures: record.hookFailures.isEmpty ? nil : record.hookFailures)
+        guard var line = try? Self.encoder.encode(entry) else {
+            throw AtomicFile.Failure(path: historyPath, operation: "encoding", code: EINVAL)
+        }
+        line.append(0x0A)
+        let fd = open(historyPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw AtomicFile.Failure(path: historyPath, operation: "opening", code: errno) }
+        defer { close(fd) }
+        let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) }
+        guard written == line.count else { throw AtomicFile.Failure(path: historyPath, operation: "appending to", code: errno) }
+        guard fsync(fd) == 0 else { throw AtomicFile.Failure(path: historyPath, operation: "syncing", code: errno) }
+    }
+
+    /// Every finished rotation, oldest first, each id once (a crash may have appended one twice).
+    public func historyEntries() -> [HistoryEntry] {
+        guard let bytes = try? AtomicFile.read(historyPath) else { return [] }
+        var seen = Set<String>()
+        var out: [HistoryEntry] = []
+        var start = 0
+        for i in 0..<bytes.count where bytes[i] == 0x0A {
+            if i > start, let e = try? Self.decoder.decode(HistoryEntry.self, from: Data(bytes[start..<i])),
+                seen.insert(e.id).inserted
+            {
+                out.append(e)
+            }
+            start = i + 1
+        }
+        return out
+    }
+
+    /// Per consumer, what the history says (last completed rotation, consecutive failures).
+    public func consumerHistories() -> [String: ConsumerHistory] {
+        var out: [String: ConsumerHistory] = [:]
+        for e in historyEntries() {
+            var h = out[e.consumer] ?? ConsumerHistory()
+            switch e.step {
+            case .done:
+                h = ConsumerHistory(lastCompletedID: e.id, lastCompletedAt: e.finishedAt)
+            case .failed, .abandoned:
+                h.consecutiveFailures += 1
+                h.lastFailureAt = e.finishedAt
+                h.lastFailure = e.failure
+            default:
+                break
+            }
+            out[e.consumer] = h
+        }
+        return out
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import RotordKit
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the daemon, or one reconcile pass with --once.")
+
+    @OptionGroup var options: ConfigOption
+    @Flag(name: .long, help: "One reconcile pass, then exit: 0 all done or nothing due; 75 waiting for a retry; 1 failed.")
+    var once = false
+
+    func run() async throws {
+        let code = await once ? Commands.runOnce(options.config, logLevel: options.logLevel)
+            : Commands.runDaemon(options.config, logLevel: options.logLevel)
+        throw ExitCode(code)
+    }
+}
+
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Show what is due, when, and what each rotation would do. Changes nothing.")
+
+    @OptionGroup var options: ConfigOption
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        throw ExitCode(await Commands.report(options.config, logLevel: options.logLevel, json: json, actions: true))
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Per consumer: age, last rotation, next due, rotation in flight and its step.")
+
+    @OptionGroup var options: ConfigOption
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        throw ExitCode(await Commands.report(options.config, logLevel: options.logLevel, json: json, actions: false))
+    }
+}
+
+struct RotateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate", abstract: "Rotate one consumer now, outside policy and windows. Safe while the daemon runs.")
+
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "The consumer's name, as in the configuration.") var name: String
+    @Flag(name: .long, help: "Delete the old consumer as soon as the new credential is published (no grace).")
+    var revokeOldNow = false
+
+    func run() async throws {
+        throw ExitCode(
+            await Commands.rotate(options.config, logLevel: options.logLevel, name: name, revokeOldNow: revokeOldNow))
+    }
+}
+
+struct CheckConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config", abstract: "Validate the configuration and the secret paths: 0 valid, 78 invalid.")
+
+    @OptionGroup var options: ConfigOption
+    @Flag(name: .long, help: "Do not contact Fracttal (skip checking that the consumers exist).") var offline = false
+
+    func run() async throws {
+        throw ExitCode(await Commands.checkConfig(options.config, logLevel: options.logLevel, offline: offline))
+    }
+}
+
+struct ReloadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload",
+        abstract: "Make the running daemon reload its configuration, and wait until it has (for ExecReload=).")
+
+    @OptionGroup var options: ConfigOption
+    @Option(name: .long, help: "The daemon's pid (default: $MAINPID, then the state directory's pid file).")
+    var pid: Int32?
+    @Option(name: .long, help: "Seconds to wait for the daemon's answer.") var timeout: Int = 60
+
+    func run() async throws {
+        throw ExitCode(await Commands.reload(options.config, pid: pid, timeout: timeout))
+    }
+}
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Start the built-in Fracttal simulator, seed aged consumers, rotate them, and show the result.")
+
+    @OptionGroup var options: ConfigOption
+    @Option(name: .long, help: "Where the demo writes its files (emptied first).") var output: String = "./demo-output"
+    @Option(name: .long, help: "Grace period of the demo's policy.") var grace: String = "3s"
+
+    func run() async throws {
+        throw ExitCode(0) // DEMO-PENDING
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import RotordCore
+import Testing
+
+/// Every transition of the rotation state machine, driven with explicit times: no clock, no sleep.
+@Suite struct RotationMachineTests {
+    let machine = RotationMachine()
+    let t0 = Date(timeIntervalSince1970: 1_780_000_000)
+    let old = ConsumerRecord(id: 7, name: "reports-etl", description: "nightly", permissionGroupId: 3, key: "OLDKEYoldkey123456", createdAt: Date(timeIntervalSince1970: 1_770_000_000))
+
+    func planned(grace: ConfigDuration = .hours(24), revoke: Bool = false) -> RotationRecord {
+        RotationRecord(
+            id: "r1-0000abcd", consumerName: "reports-etl", trigger: "due", now: t0, oldConsumers: [old],
+            authorizationType: "client_credentials", permissionGroupID: 3, fracttalHub: false,
+            originalDescription: "nightly", grace: grace, revokeOldNow: revoke)
+    }
+
+    @Test func plannedAnnouncesCreatingBeforeCreating() {
+        let t = machine.advance(planned(), on: .resume, now: t0)
+        #expect(t.record.step == .creating)
+        #expect(t.record.createAttempts == 1)
+        #expect(
+            t.action
+                == .create(name: "reports-etl", description: "nightly [rotord:r1-0000abcd]", authorizationType: "client_credentials", permissionGroupID: 3, fracttalHub: false))
+    }
+
+    @Test func happyPathToGraceThenDone() {
+        var r = machine.advance(planned(), on: .resume, now: t0).record
+        var t = machine.advance(r, on: .created(id: 9, key: "NEWKEYnewkey123456", secret: "S3cr3t", createdAt: t0), now: t0)
+        #expect(t.record.step == .created)
+        #expect(t.record.newSecret == "S3cr3t")
+        #expect(t.action == .verify(key: "NEWKEYnewkey123456", secret: "S3cr3t"))
+        t = machine.advance(t.record, on: .verified, now: t0)
+        #expect(t.record.step == .verified)
+        #expect(t.action == .publish(key: "NEWKEYnewkey123456", secret: "S3cr3t"))
+        t = machine.advance(t.record, on: .published(files: ["/etc/x.env"]), now: t0)
+        #expect(t.record.step == .published)
+        #expect(t.action == .runHooks)
+        t = machine.advance(t.record, on: .hooksRan(failures: []), now: t0)
+        #expect(t.record.step == .grace)
+        #expect(t.record.newSecret == nil, "once published, the journal drops the secret")
+        #expect(t.action == .waitUntil(t0.addingTimeInterval(86_400)))
+        r = t.record
+        // Before the deadline, nothing happens; after it, the old consumer is deleted.
+        #expect(machine.advance(r, on: .resume, now: t0.addingTimeInterval(3_600)).action == .waitUntil(t0.addingTimeInterval(86_400)))
+        t = machine.advance(r, on: .resume, now: t0.addingTimeInterval(86_400))
+        #expect(t.record.step == .retiring)
+        #expect(t.action == .deleteOld(consumerIDs: [7]))
+        t = machine.advance(t.record, on: .oldDeleted, now: t0.addingTimeInterval(86_401))
+        #expect(t.record.step == .done)
+        #expect(t.action == .finished(.done))
+        #expect(t.record.history.map(\.step) == [.planned, .creating, .created, .verified, .published, .grace, .retiring, .done])
+    }
+
+    @Test func revokeOldNowSkipsGrace() {
+        var r = planned(revoke: true)
+        r.step = .published
+        let t = machine.advance(r, on: .hooksRan(failures: []), now: t0)
+        #expect(t.record.step == .retiring)
+        #expect(t.action == .deleteOld(consumerIDs: [7]))
+    }
+
+    @Test func restartWhileCreatingLooksForTheMarkerFirst() {
+        let creating = machine.advance(planned(), on: .resume, now: t0).record
+        var t = machine.advance(creating, on: .resume, now: t0)
+        #expect(t.action == .findMarked(marker: "[rotord:r1-0000abcd]"))
+        // An orphan was made before the crash: it is unusable (no secret), so it goes, then create again.
+        t = machine.advance(t.record, on: .markerSearched(consumerIDs: [12]), now: t0)
+        #expect(t.action == .discard(consumerIDs: [12]))
+        t = machine.advance(t.record, on: .discarded, now: t0)
+        #expect(t.record.step == .creating)
+        #expect(t.record.createAttempts == 2)
+        if case .create = t.action {} else { Issue.record("expected a create, got \(t.action)") }
+        // No orphan: create straight away.
+        t = machine.advance(creating, on: .markerSearched(consumerIDs: []), now: t0)
+        if case .create = t.action {} else { Issue.record("expected a create, got \(t.action)") }
+    }
+
+    @Test func ambiguousCreateIsResolvedByTheMarkerNeverABlindRetry() {
+        let creating = machine.advance(planned(), on: .resume, now: t0).record
+        let t = machine.advance(creating, on: .createFailed(RotationFailure(.ambiguous, "timed out")), now: t0)
+        #expect(t.action == .findMarked(marker: creating.marker))
+    }
+
+    @Test func permanentCreateFailureFails() {
+        let creating = machine.advance(planned(), on: .resume, now: t0).record
+        let t = machine.advance(creating, on: .createFailed(RotationFailure(.permanent, "HTTP 400")), now: t0)
+        #expect(t.record.step == .failed)
+        #expect(t.record.failure == "HTTP 400")
+        #expect(t.action == .finished(.failed))
+    }
+
+    @Test func transientFailureBacksOffAndHoldsUntilRetry() {
+        let creating = machine.advance(planned(), on: .resume, now: t0).record
+        let t = machine.advance(creating, on: .createFailed(RotationFailure(.transient, "connection refused")), now: t0)
+        #expect(t.action == .retryAt(t0.addingTimeInterval(30)))
+        #expect(machine.advance(t.record, on: .resume, now: t0.addingTimeInterval(10)).action == .retryAt(t0.addingTimeInterval(30)))
+        #expect(machine.advance(t.record, on: .resume, now: t0.addingTimeInterval(30)).action == .findMarked(marker: creating.marker))
+        // Backoff doubles and is capped.
+        #expect(RotationMachine.defaultBackoff(2) == .minutes(1))
+        #expect(RotationMachine.defaultBackoff(50) == .hours(1))
+    }
+
+    @Test func verificationRefusedDiscardsTheNewConsumerAndFails() {
+        var r = planned()
+        r.step = .created
+        r.newConsumerID = 9
+        r.newKey = "NEWKEYnewkey123456"
+        r.newSecret = "S3cr3t"
+        var t = machine.advance(r, on: .verificationRefused(reason: "refused for 2m"), now: t0)
+        #expect(t.record.step == .discarding)
+        #expect(t.action == .discard(consumerIDs: [9]))
+        // A crash here resumes the discard.
+        #expect(machine.advance(t.record, on: .resume, now: t0).action == .discard(consumerIDs: [9]))
+        t = machine.advance(t.record, on: .discarded, now: t0)
+        #expect(t.record.step == .failed)
+        #expect(t.record.newSecret == nil)
+        #expect(t.record.failure?.contains("refused for 2m") == true)
+    }
+
+    @Test func publishFailureRetriesAndNeverDropsTheSecret() {
+        var r = planned()
+        r.step = .verified
+        r.newKey = "NEWKEYnewkey123456"
+        r.newSecret = "S3cr3t"
+        let t = machine.advance(r, on: .publishFailed(RotationFailure(.permanent, "EROFS")), now: t0)
+        #expect(t.record.step == .verified)
+        #expect(t.record.newSecret == "S3cr3t")
+        if case .retryAt = t.action {} else { Issue.record("expected a retry") }
+    }
+
+    @Test(arguments: [RotationStep.created, .verified, .published, .grace, .retiring, .discarding])
+    func resumeAfterRestartRepeatsOnlyIdempotentEffects(step: RotationStep) {
+        var r = planned()
+        r.step = step
+        r.newConsumerID = 9
+        r.newKey = "NEWKEYnewkey123456"
+        r.newSecret = step.holdsUnpublishedSecret || step == .published ? "S3cr3t" : nil
+        r.graceUntil = t0
+        let action = machine.advance(r, on: .resume, now: t0).action
+        switch (step, action) {
+        case (.created, .verify), (.verified, .publish), (.published, .runHooks), (.grace, .deleteOld),
+            (.retiring, .deleteOld), (.discarding, .discard):
+            break
+        default:
+            Issue.record("step \(step) resumed with \(action)")
+        }
+    }
+
+    @Test func terminalRecordsStayTerminal() {
+        var r = planned()
+        r.step = .done
+        #expect(machine.advance(r, on: .resume, now: t0).action == .finished(.done))
+        #expect(machine.advance(r, on: .verified, now: t0).record.step == .done)
+    }
+
+    @Test func staleEventsAreIgnored() {
+        var r = planned()
+        r.step = .grace
+        r.graceUntil = t0.addingTimeInterval(100)
+        let t = machine.advance(r, on: .verified, now: t0)
+        #expect(t.record.step == .grace)
+        #expect(t.action == .waitUntil(t0.addingTimeInterval(100)))
+    }
+
+    @Test func descriptionNeverShowsTheSecret() {
+        var r = planned()
+        r.newKey = "NEWKEYnewkey123456"
+        r.newSecret = "TopSecretValue1234567890abcdefgh"
+        #expect(!r.description.contains("TopSecret"))
+        #expect(!r.description.contains("NEWKEYnewkey123456"))
+    }
+}
