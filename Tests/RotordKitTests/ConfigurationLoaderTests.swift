@@ -1,0 +1,86 @@
+import Foundation
+import RotordCore
+import RotordKit
+import Testing
+
+@Suite struct ConfigurationLoaderTests {
+    let loader = ConfigurationLoader()
+
+    static var examplePath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("config/rotord.example.yaml").path
+    }
+
+    @Test func loadsTheExample() throws {
+        let c = try loader.load(path: Self.examplePath)
+        #expect(c.fracttal.tokenURL == "https://one.fracttal.com/oauth/token")
+        #expect(c.fracttal.clientAuth == .basic)
+        #expect(c.fracttal.requestsPerMinute == 200)
+        #expect(c.stateDirectory == "/var/lib/rotord")
+        #expect(c.defaults.maxAge == .days(90))
+        #expect(c.defaults.window?.days == [1, 2, 3, 4, 5])
+        #expect(c.consumers.count == 2)
+        let etl = try #require(c.consumer(named: "reports-etl"))
+        #expect(etl.policy.maxAge == .days(30))
+        #expect(etl.policy.grace == .hours(24), "unset keys come from defaults")
+        #expect(etl.deliver[0].mode == 0o640)
+        #expect(etl.deliver[0].format == .env(keyVariable: "FRACTTAL_CLIENT_ID", secretVariable: "FRACTTAL_CLIENT_SECRET"))
+        #expect(etl.deliver[1].mode == 0o600, "0600 unless configured")
+        #expect(etl.deliver[1].format == .json(keyField: "key", secretField: "secret"))
+        #expect(etl.afterPublish == [.reload(unit: "reports-etl.service", timeout: .seconds(30)), .exec(arguments: ["/usr/local/bin/reports-etl", "--check-credentials"], timeout: .seconds(30))])
+        let erp = try #require(c.consumer(named: "erp-sync"))
+        #expect(erp.deliver[0].format == .raw(keyPath: "/etc/erp-sync/fracttal.key", secretPath: "/etc/erp-sync/fracttal.secret"))
+    }
+
+    func errors(_ yaml: String) -> [ConfigurationError] {
+        do {
+            _ = try loader.parse(yaml, path: "/etc/rotord/rotord.yaml")
+            return []
+        } catch {
+            return error.errors
+        }
+    }
+
+    static let base = """
+        fracttal:
+          token_url: https://one.fracttal.com/oauth/token
+          api_url: https://app.fracttal.com/api
+        consumers:
+          - name: a
+            permission_group: G
+
+        """
+
+    @Test(arguments: [
+        ("fracttal:\n  token_url: ftp://x\n", "fracttal.token_url", "http(s) URL"),
+        (base + "    max_age: 90 days\n", "consumers[0].max_age", "duration"),
+        (base + "    deliver:\n      - path: relative/file\n", "consumers[0].deliver[0].path", "absolute"),
+        (base + "    deliver:\n      - path: /x\n        format: xml\n", "consumers[0].deliver[0].format", "env, json, raw or template"),
+        (base + "    deliver:\n      - path: /x\n        mode: \"0644\"\n", "consumers[0].deliver[0].mode", "every user"),
+        (base + "    deliver:\n      - path: /x\n        mode: \"rw\"\n", "consumers[0].deliver[0].mode", "octal"),
+        (base + "    deliver:\n      - path: /x\n        owner: no-such-user-here\n", "consumers[0].deliver[0].owner", "no such user"),
+        (base + "    permision_group: typo\n", "consumers[0].permision_group", "unknown key"),
+        (base + "  - name: a\n    permission_group: G\n", "consumers[1].name", "already managed"),
+        (base + "    after_publish:\n      - exec: [relative]\n", "consumers[0].after_publish[0].exec[0]", "absolute"),
+        (base + "    rotate_before: 100d\n", "consumers[0].rotate_before", "shorter than max_age"),
+        (base + "defaults:\n  window:\n    start: \"25:00\"\n    end: \"05:00\"\n", "defaults.window.start", "HH:MM"),
+        (base + "defaults:\n  window:\n    start: \"01:00\"\n    end: \"05:00\"\n    timezone: Mars/Olympus\n", "defaults.window.timezone", "unknown time zone"),
+        ("consumers: []\n", "fracttal", "required"),
+        ("fracttal: [1, 2\n", "", "not valid YAML"),
+    ])
+    func namesTheKey(yaml: String, key: String, message: String) {
+        let found = errors(yaml)
+        #expect(found.contains { $0.key == key && $0.message.contains(message) }, "got \(found)")
+        #expect(found.allSatisfy { $0.file == "/etc/rotord/rotord.yaml" })
+    }
+
+    @Test func reportsLineNumbers() {
+        let found = errors(Self.base + "    max_age: soon\n")
+        #expect(found.first?.line == 7)
+        #expect(found.first?.description.hasPrefix("/etc/rotord/rotord.yaml:7: consumers[0].max_age:") == true)
+    }
+
+    @Test func missingFileIsAConfigError() {
+        #expect(throws: ConfigurationErrors.self) { try loader.load(path: "/nonexistent/rotord.yaml") }
+    }
+}
