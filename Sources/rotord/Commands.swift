@@ -92,6 +92,6 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Grace period of the demo's policy.") var grace: String = "3s"
 
     func run() async throws {
-        throw ExitCode(0) // DEMO-PENDING
+        throw ExitCode(await Demo.run(outputDirectory: output, grace: grace))
     }
 }

@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// A simulator of Fracttal's token endpoint and API (see `fracttal-contract.md`), served on
+/// 127.0.0.1 by Hummingbird, for tests, the demo, benchmarks and operators.
+///
+/// ```swift
+/// let simulator = FracttalSimulator(seed: seed)
+/// let port = try await simulator.start()
+/// // … http://127.0.0.1:\(port)/oauth/token and /api …
+/// await simulator.stop()
+/// ```
+public actor FracttalSimulator {
+    let state: SimulatorState
+    private let configuration: SimulatorConfiguration
+    private var task: Task<Void, any Error>?
+    private var boundPort: Int?
+    private let logger: Logger
+
+    /// Creates a simulator of the account described by `seed`.
+    public init(configuration: SimulatorConfiguration = .init(), seed: SimulatorSeed, logger: Logger? = nil) {
+        self.configuration = configuration
+        self.state = SimulatorState(configuration: configuration, seed: seed)
+        var l = logger ?? Logger(label: "fracttal-sim")
+        if logger == nil { l.logLevel = .critical }
+        self.logger = l
+    }
+
+    /// Binds and serves in the background; returns the bound port.
+    public func start() async throws -> Int {
+        if let boundPort { return boundPort }
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let state = self.state
+        let app = Application(
+            responder: CallbackResponder { (request: Request, context: SimulatorRequestContext) in
+                try await SimulatorHTTP.respond(to: request, context: context, state: state)
+            },
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fracttal-sim"),
+            onServerRunning: { channel in
+                portContinuation.yield(channel.localAddress?.port ?? 0)
+                portContinuation.finish()
+            },
+            logger: logger
+        )
+        task = Task { try await app.run() }
+        var port = 0
+        for await p in portStream {
+            port = p
+            break
+        }
+        guard port > 0 else {
+            task?.cancel()
+            task = nil
+            throw SimulatorError(message: "could not bind \(configuration.host):\(configuration.port)")
+        }
+        boundPort = port
+        return port
+    }
+
+    /// Stops serving and frees the port.
+    public func stop() async {
+        guard let task else { return }
+        task.cancel()
+        _ = try? await task.value
+        self.task = nil
+        boundPort = nil
+    }
+
+    /// The bound port, while running.
+    public var port: Int? { boundPort }
+    /// `http://127.0.0.1:PORT/oauth/token`.
+    public var tokenURL: String { "http://\(configuration.host):\(boundPort ?? 0)/oauth/token" }
+    /// `http://127.0.0.1:PORT/api`.
+    public var apiURL: String { "http://\(configuration.host):\(boundPort ?? 0)/api" }
+
+    /// Replaces the faults.
+    public func setFaults(_ faults: SimulatorFaults) { state.data.withLock { $0.faults = faults } }
+    /// The faults in force (counters decrease as they fire).
+    public func faults() -> SimulatorFaults { state.data.withLock { $0.faults } }
+    /// Every live consumer, secrets included, in id order.
+    public func consumers() -> [SimulatorSeed.Consumer] {
+        state.data.withLock { d in d.consumers.keys.sorted().map { d.consumers[$0]!.consumer } }
+    }
+    /// Whether the token endpoint would accept this pair now.
+    public func isAccepted(key: String, secret: String) -> Bool { state.isAccepted(key: key, secret: secret) }
+    /// The counters.
+    public func statistics() -> SimulatorStatistics { state.data.withLock { $0.statistics } }
+}
+
+/// The simulator could not start.
+public struct SimulatorError: Error, CustomStringConvertible {
+    /// What went wrong.
+    public var message: String
+    public var description: String { message }
+}
+
+/// Hummingbird's request context plus the channel, so a fault can drop the connection.
+public struct SimulatorRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}

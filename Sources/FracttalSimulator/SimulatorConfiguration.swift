@@ -1,0 +1,71 @@
+/// How a ``FracttalSimulator`` behaves.
+public struct SimulatorConfiguration: Sendable {
+    /// The address to bind; loopback by default.
+    public var host: String
+    /// The port; 0 picks a free one.
+    public var port: Int
+    /// Seconds a token lives (the `expires_in` given).
+    public var tokenLifetime: Int
+    /// API requests allowed per window for the whole company (0 = unlimited). The token endpoint does not count.
+    public var requestsPerMinute: Int
+    /// The rate-limit window in seconds (60 at Fracttal).
+    public var rateLimitWindow: Double
+    /// The time source.
+    public var clock: any SimulatorClock
+
+    /// Creates a configuration; defaults follow the contract.
+    public init(
+        host: String = "127.0.0.1", port: Int = 0, tokenLifetime: Int = 7200, requestsPerMinute: Int = 200,
+        rateLimitWindow: Double = 60, clock: any SimulatorClock = SystemSimulatorClock()
+    ) {
+        self.host = host
+        self.port = port
+        self.tokenLifetime = tokenLifetime
+        self.requestsPerMinute = requestsPerMinute
+        self.rateLimitWindow = rateLimitWindow
+        self.clock = clock
+    }
+}
+
+/// Faults for testing; all settable at run time with ``FracttalSimulator/setFaults(_:)``.
+public struct SimulatorFaults: Sendable {
+    /// Seconds added before answering every request (token endpoint and API).
+    public var latency: Double = 0
+    /// The next N API requests answer ``failureStatus`` with a failure envelope.
+    public var failNextRequests: Int = 0
+    /// The status of those failures.
+    public var failureStatus: Int = 500
+    /// The next N API responses are 200 with a body that is not JSON.
+    public var malformedNextResponses: Int = 0
+    /// The next N API requests get their connection closed without any response.
+    public var dropNextRequests: Int = 0
+    /// The next N creates happen, but the connection is closed before the answer (an ambiguous create).
+    public var loseNextCreateResponses: Int = 0
+    /// New consumers' credentials are refused by the token endpoint for this many seconds after creation.
+    public var newCredentialActivationDelay: Double = 0
+    /// Consumers created while this is set are never accepted by the token endpoint.
+    public var rejectNewCredentials: Bool = false
+    /// `total` is sent as a string.
+    public var totalAsString: Bool = false
+    /// `created_at` is sent without an offset.
+    public var datesWithoutOffset: Bool = false
+    /// Send `Request-Call-Limit*` instead of `ratelimit-*`.
+    public var alternateRateLimitHeaders: Bool = false
+
+    /// No faults.
+    public init() {}
+}
+
+/// Counters for assertions and benchmarks.
+public struct SimulatorStatistics: Sendable, Equatable {
+    /// API requests received (including rate-limited ones).
+    public var apiRequests = 0
+    /// Token requests received.
+    public var tokenRequests = 0
+    /// 406 answers.
+    public var rateLimited = 0
+    /// Consumers created.
+    public var created = 0
+    /// Consumers deleted.
+    public var deleted = 0
+}

@@ -1,0 +1,212 @@
+import FracttalClient
+import FracttalSimulator
+import Foundation
+import Logging
+import RotordCore
+
+/// `rotord demo`: the whole idea in one command, against the built-in simulator on 127.0.0.1.
+///
+/// Seeds three consumers (two past policy, one fresh), rotates with a short grace period into
+/// `./demo-output`, and prints a before/after table. No secret is printed: keys are masked.
+public enum Demo {
+    struct Seeded {
+        var name: String
+        var group: Int
+        var ageDays: Double
+        var deliver: [DeliverTarget]
+    }
+
+    /// Runs the demo; 0 when every check passed.
+    public static func run(outputDirectory: String, grace: String) async -> Int32 {
+        guard let graceDuration = ConfigDuration(parsing: grace) else {
+            Commands.printError("--grace: not a duration: \(grace)")
+            return 64
+        }
+        let out = absolute(outputDirectory)
+        let logger = LogSetup.make(level: "warning")
+        try? FileManager.default.removeItem(atPath: out)
+        for dir in ["", "/state", "/credentials", "/etc/reports-etl", "/etc/erp-sync", "/etc/bi-dashboard"] {
+            try? FileManager.default.createDirectory(atPath: out + dir, withIntermediateDirectories: true)
+        }
+        chmod(out + "/credentials", 0o700)
+
+        let now = Date()
+        let adminKey = randomAlphanumeric(18)
+        let adminSecret = randomAlphanumeric(32)
+        let consumers = [
+            Seeded(name: "reports-etl", group: 3, ageDays: 120, deliver: [
+                DeliverTarget(path: out + "/etc/reports-etl/fracttal.env", format: .env(keyVariable: "FRACTTAL_CLIENT_ID", secretVariable: "FRACTTAL_CLIENT_SECRET"), mode: 0o640),
+                DeliverTarget(path: out + "/etc/reports-etl/fracttal.json", format: .json(keyField: "key", secretField: "secret")),
+            ]),
+            Seeded(name: "erp-sync", group: 4, ageDays: 86, deliver: [
+                DeliverTarget(path: out + "/etc/erp-sync/fracttal", format: .raw(keyPath: out + "/etc/erp-sync/fracttal.key", secretPath: out + "/etc/erp-sync/fracttal.secret")),
+            ]),
+            Seeded(name: "bi-dashboard", group: 3, ageDays: 10, deliver: [
+                DeliverTarget(path: out + "/etc/bi-dashboard/fracttal.env", format: .env(keyVariable: "FRACTTAL_CLIENT_ID", secretVariable: "FRACTTAL_CLIENT_SECRET")),
+            ]),
+        ]
+        let groupNames = [1: "Super Administrador", 3: "Reportes", 4: "Integraciones"]
+        var seed = SimulatorSeed(
+            permissionGroups: [
+                .init(id: 1, name: "Super Administrador", superAdmin: true), .init(id: 3, name: "Reportes", superAdmin: false),
+                .init(id: 4, name: "Integraciones", superAdmin: false),
+            ],
+            consumers: [])
+        var admin = SimulatorSeed.Consumer(name: "rotord-admin", permissionGroupId: 1)
+        admin.key = adminKey
+        admin.secret = adminSecret
+        admin.createdAt = now
+        admin.description = "rotord's Super Administrator consumer"
+        seed.consumers.append(admin)
+        for c in consumers {
+            var s = SimulatorSeed.Consumer(name: c.name, permissionGroupId: c.group)
+            s.description = "demo integration \(c.name)"
+            s.createdAt = now.addingTimeInterval(-c.ageDays * 86_400)
+            seed.consumers.append(s)
+        }
+        let simulator = FracttalSimulator(configuration: SimulatorConfiguration(), seed: seed)
+        let port: Int
+        do { port = try await simulator.start() } catch {
+            Commands.printError("cannot start the simulator: \(error)")
+            return 1
+        }
+        defer { Task { await simulator.stop() } }
+        _ = try? AtomicFile.write(Array(adminKey.utf8), to: out + "/credentials/fracttal-admin-key")
+        _ = try? AtomicFile.write(Array(adminSecret.utf8), to: out + "/credentials/fracttal-admin-secret")
+
+        let policy = RotationPolicy(maxAge: .days(90), rotateBefore: .days(7), grace: graceDuration)
+        let configuration = RotordConfiguration(
+            fracttal: FracttalSettings(
+                tokenURL: "http://127.0.0.1:\(port)/oauth/token", apiURL: "http://127.0.0.1:\(port)/api",
+                adminKeyFile: out + "/credentials/fracttal-admin-key",
+                adminSecretFile: out + "/credentials/fracttal-admin-secret", verifyTimeout: .seconds(30)),
+            stateDirectory: out + "/state", defaults: policy,
+            consumers: consumers.map {
+                ManagedConsumer(name: $0.name, permissionGroup: groupNames[$0.group]!, policy: policy, deliver: $0.deliver)
+            })
+        let context: RotordContext
+        do { context = try RotordContext.make(configuration: configuration, configPath: "(demo)", logger: logger) } catch {
+            Commands.printError(error.description)
+            return 1
+        }
+        print("rotord demo: Fracttal simulator on http://127.0.0.1:\(port); policy max_age 90d, rotate_before 7d, grace \(graceDuration)")
+        print("")
+        let before = (try? await context.directory.consumers()) ?? []
+        let beforeSecrets = Dictionary(
+            (await simulator.consumers()).compactMap { c in c.key.flatMap { k in c.secret.map { (k, $0) } } },
+            uniquingKeysWith: { a, _ in a })
+        let beforePlan = RotationPlanner().plan(
+            configuration: configuration, consumers: before, groupNames: groupNames, active: [], history: [:], now: Date())
+        print("BEFORE")
+        printTable(
+            header: ["CONSUMER", "KEY", "AGE", "STATUS"],
+            rows: beforePlan.entries.map { e in
+                [e.managed.name, e.current.map { KeyMask.mask($0.key) } ?? "-", age(e.current?.createdAt), e.startsNow ? "due: rotate" : "ok: within policy"]
+            })
+        print("")
+
+        let reconciler = Reconciler(
+            configuration: configuration, store: context.store, directory: context.directory, logger: logger)
+        var report = await reconciler.pass()
+        Commands.printSummary(report)
+        var rounds = 0
+        while report.exitCode == 0, let next = report.nextDeadline, next.timeIntervalSinceNow < 60, rounds < 5,
+            report.outcomes.contains(where: { if case .waiting = $0.outcome { true } else { false } })
+        {
+            rounds += 1
+            let wait = max(next.timeIntervalSinceNow, 0) + 0.2
+            print("waiting \(String(format: "%.1f", wait))s for the grace period to end…")
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+            report = await reconciler.pass()
+            Commands.printSummary(report)
+        }
+        print("")
+
+        let after = (try? await context.directory.consumers()) ?? []
+        var checks: [(String, Bool)] = []
+        var rows: [[String]] = []
+        for c in consumers {
+            let old = before.first { $0.name == c.name }
+            let now = after.filter { $0.name == c.name }.max { $0.createdAt < $1.createdAt }
+            let files = c.deliver.flatMap(\.filePaths)
+            let written = files.filter { FileManager.default.fileExists(atPath: $0) }
+            let rotated = old?.id != now?.id
+            var oldState = "kept (within policy)"
+            if rotated, let old {
+                let live = after.contains { $0.id == old.id }
+                let refused = await simulator.isAccepted(key: old.key, secret: beforeSecrets[old.key] ?? "") == false
+                oldState = live ? "alive (in grace)" : "deleted"
+                checks.append(("\(c.name): old consumer deleted", !live && refused))
+                if let pair = readPair(c.deliver.first!) {
+                    let accepted = await simulator.isAccepted(key: pair.key, secret: pair.secret)
+                    checks.append(("\(c.name): the pair in \(files[0]) obtains a token", accepted && pair.key == now?.key))
+                }
+            } else {
+                checks.append(("\(c.name): untouched", written.isEmpty && old != nil))
+            }
+            rows.append([
+                c.name, old.map { KeyMask.mask($0.key) } ?? "-", now.map { KeyMask.mask($0.key) } ?? "-",
+                age(now?.createdAt), oldState,
+                written.isEmpty ? "-" : written.map { relative($0, to: out) }.joined(separator: ", "),
+            ])
+        }
+        print("AFTER")
+        printTable(header: ["CONSUMER", "OLD KEY", "NEW KEY", "AGE", "OLD CONSUMER", "FILES WRITTEN"], rows: rows)
+        print("")
+        for (text, ok) in checks { print("\(ok ? "ok  " : "FAIL") \(text)") }
+        let passed = checks.allSatisfy(\.1)
+        print("")
+        print(passed ? "demo complete: files are in \(out) (secrets are in the files only; nothing printed them)." : "demo FAILED")
+        return passed ? 0 : 1
+    }
+
+    static func readPair(_ target: DeliverTarget) -> (key: String, secret: String)? {
+        switch target.format {
+        case .env(let k, let s):
+            guard let text = try? String(contentsOfFile: target.path, encoding: .utf8) else { return nil }
+            var values: [String: String] = [:]
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: "=", maxSplits: 1)
+                if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
+            }
+            guard let key = values[k], let secret = values[s] else { return nil }
+            return (key, secret)
+        case .raw(let kp, let sp):
+            guard let key = try? String(contentsOfFile: kp, encoding: .utf8),
+                let secret = try? String(contentsOfFile: sp, encoding: .utf8)
+            else { return nil }
+            return (key, secret)
+        default:
+            return nil
+        }
+    }
+
+    static func printTable(header: [String], rows: [[String]]) {
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        for row in [header] + rows {
+            print(row.enumerated().map { $0.element.rightPadded(widths[$0.offset]) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    static func age(_ date: Date?) -> String {
+        guard let date else { return "-" }
+        let seconds = Int64(max(Date().timeIntervalSince(date), 0))
+        return ConfigDuration(seconds: seconds).humanReadable
+    }
+
+    static func relative(_ path: String, to base: String) -> String {
+        path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : path
+    }
+
+    static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return URL(fileURLWithPath: full).standardizedFileURL.path
+    }
+
+    static func randomAlphanumeric(_ count: Int) -> String {
+        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<count).map { _ in chars.randomElement()! })
+    }
+}

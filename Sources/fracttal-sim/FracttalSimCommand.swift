@@ -1,0 +1,81 @@
+import ArgumentParser
+import FracttalSimulator
+import Foundation
+
+/// `fracttal-sim`: the Fracttal simulator as a server on loopback, for trying rotord by hand.
+@main
+struct FracttalSimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fracttal-sim",
+        abstract: "Serve a simulated Fracttal token endpoint and API on loopback (a development tool).",
+        discussion: """
+            Without --seed, seeds a demo account: groups 1 "Super Administrador" (super admin), \
+            3 "Reportes", 4 "Integraciones", and an admin consumer rotord-admin whose key and secret are \
+            written to --admin-credentials-dir (fracttal-admin-key, fracttal-admin-secret), or printed \
+            once when that option is absent: this is a development tool, never point it at real secrets.
+            """)
+
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port; 0 picks a free one and prints it.") var port = 0
+    @Option(help: "A JSON seed file (permission_groups, consumers).") var seed: String?
+    @Option(help: "Token lifetime in seconds.") var tokenLifetime = 7200
+    @Option(help: "API requests per minute for the whole account (0 = unlimited).") var requestsPerMinute = 200
+    @Option(help: "Seconds of latency added to every answer.") var latency: Double = 0
+    @Option(help: "Seconds before a new consumer's credentials work.") var activationDelay: Double = 0
+    @Option(help: "Write the demo admin's key and secret here instead of printing them.") var adminCredentialsDir: String?
+
+    func run() async throws {
+        var seedValue: SimulatorSeed
+        var printAdmin: (String, String)?
+        if let seed {
+            do { seedValue = try SimulatorSeed.load(contentsOf: seed) } catch {
+                FileHandle.standardError.write(Data("fracttal-sim: \(seed): not a valid seed file: \(error)\n".utf8))
+                throw ExitCode(78)
+            }
+        } else {
+            let key = Self.random(18), secret = Self.random(32)
+            seedValue = SimulatorSeed(
+                permissionGroups: [
+                    .init(id: 1, name: "Super Administrador", superAdmin: true), .init(id: 3, name: "Reportes"),
+                    .init(id: 4, name: "Integraciones"),
+                ],
+                consumers: [.init(name: "rotord-admin", permissionGroupId: 1, key: key, secret: secret)])
+            if let dir = adminCredentialsDir {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                _ = FileManager.default.createFile(atPath: dir + "/fracttal-admin-key", contents: Data(key.utf8), attributes: [.posixPermissions: 0o600])
+                _ = FileManager.default.createFile(atPath: dir + "/fracttal-admin-secret", contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+            } else {
+                printAdmin = (key, secret)
+            }
+        }
+        let simulator = FracttalSimulator(
+            configuration: SimulatorConfiguration(host: host, port: port, tokenLifetime: tokenLifetime, requestsPerMinute: requestsPerMinute),
+            seed: seedValue)
+        let bound = try await simulator.start()
+        var faults = SimulatorFaults()
+        faults.latency = latency
+        faults.newCredentialActivationDelay = activationDelay
+        await simulator.setFaults(faults)
+        print("fracttal-sim listening on http://\(host):\(bound)")
+        if let (key, secret) = printAdmin { print("admin consumer rotord-admin: key \(key) secret \(secret)") }
+        fflush(nil)
+        // Serve until SIGINT or SIGTERM.
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+            source.setEventHandler { continuation.yield(sig) }
+            source.resume()
+            sources.append(source)
+        }
+        for await _ in stream { break }
+        await simulator.stop()
+        _ = sources
+    }
+
+    static func random(_ n: Int) -> String {
+        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<n).map { _ in chars.randomElement()! })
+    }
+}

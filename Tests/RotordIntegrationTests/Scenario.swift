@@ -1,0 +1,211 @@
+import FracttalSimulator
+import Foundation
+import Glibc
+
+/// One integration-test world: a simulator on 127.0.0.1, a temporary directory with the admin
+/// credential files, a configuration file, a state directory and deliver files, and the real
+/// `rotord` executable to run against them.
+final class Scenario: @unchecked Sendable {
+    struct Seeded {
+        var name: String
+        var ageDays: Double
+        var group: Int = 3
+    }
+
+    let dir: String
+    let simulator: FracttalSimulator
+    let port: Int
+    let adminKey = Scenario.random(18)
+    let adminSecret = Scenario.random(32)
+    var configPath: String { dir + "/rotord.yaml" }
+    var stateDir: String { dir + "/state" }
+    var deliverDir: String { dir + "/deliver" }
+
+    init(
+        consumers: [Seeded], configuration: SimulatorConfiguration = .init(), faults: SimulatorFaults = .init()
+    ) async throws {
+        dir = FileManager.default.temporaryDirectory.path + "/rotord-it-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir + "/deliver", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/credentials", withIntermediateDirectories: true)
+        let now = Date()
+        var admin = SimulatorSeed.Consumer(name: "rotord-admin", permissionGroupId: 1)
+        admin.key = adminKey
+        admin.secret = adminSecret
+        var seeded = [admin]
+        for c in consumers {
+            var s = SimulatorSeed.Consumer(name: c.name, permissionGroupId: c.group)
+            s.description = "integration \(c.name)"
+            s.createdAt = now.addingTimeInterval(-c.ageDays * 86_400)
+            seeded.append(s)
+        }
+        let seed = SimulatorSeed(
+            permissionGroups: [
+                .init(id: 1, name: "Super Administrador", superAdmin: true), .init(id: 3, name: "Reportes", superAdmin: false),
+                .init(id: 4, name: "Integraciones", superAdmin: false),
+            ],
+            consumers: seeded)
+        simulator = FracttalSimulator(configuration: configuration, seed: seed)
+        port = try await simulator.start()
+        await simulator.setFaults(faults)
+        try adminKey.write(toFile: dir + "/credentials/admin-key", atomically: true, encoding: .utf8)
+        try adminSecret.write(toFile: dir + "/credentials/admin-secret", atomically: true, encoding: .utf8)
+    }
+
+    /// Writes the configuration: every consumer gets an env file (0640), a json file and raw files.
+    func writeConfig(
+        consumers: [String], maxAge: String = "90d", rotateBefore: String = "7d", grace: String = "0s",
+        verifyTimeout: String = "10s", requestsPerMinute: Int = 200, clientAuth: String = "basic", extra: String = ""
+    ) throws {
+        var yaml = """
+            fracttal:
+              token_url: http://127.0.0.1:\(port)/oauth/token
+              api_url: http://127.0.0.1:\(port)/api
+              client_auth: \(clientAuth)
+              admin:
+                key_file: \(dir)/credentials/admin-key
+                secret_file: \(dir)/credentials/admin-secret
+              requests_per_minute: \(requestsPerMinute)
+              timeout: 5s
+              verify_timeout: \(verifyTimeout)
+            state_dir: \(stateDir)
+            defaults:
+              max_age: \(maxAge)
+              rotate_before: \(rotateBefore)
+              grace: \(grace)
+            consumers:
+
+            """
+        for name in consumers {
+            yaml += """
+                  - name: \(name)
+                    permission_group: Reportes
+                    deliver:
+                      - path: \(deliverDir)/\(name).env
+                        format: env
+                        mode: "0640"
+                      - path: \(deliverDir)/\(name).json
+                        format: json
+                      - path: \(deliverDir)/\(name)
+                        format: raw
+
+                """
+        }
+        try (yaml + extra).write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    func cleanUp() async {
+        await simulator.stop()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    // MARK: - Reading the world
+
+    /// The pair in a consumer's env file.
+    func envPair(_ name: String) -> (key: String, secret: String)? {
+        guard let text = try? String(contentsOfFile: "\(deliverDir)/\(name).env", encoding: .utf8) else { return nil }
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
+        }
+        guard let k = values["FRACTTAL_CLIENT_ID"], let s = values["FRACTTAL_CLIENT_SECRET"] else { return nil }
+        return (k, s)
+    }
+
+    func live(_ name: String) async -> [SimulatorSeed.Consumer] {
+        await simulator.consumers().filter { $0.name == name }
+    }
+
+    func mode(_ path: String) -> UInt32 {
+        var st = stat()
+        return stat(path, &st) == 0 ? UInt32(st.st_mode & 0o7777) : 0
+    }
+
+    // MARK: - Running rotord
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var output: String { stdout + stderr }
+    }
+
+    static var rotordPath: String {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rotord").path,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent(".build/debug/rotord").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
+    }
+
+    /// Starts rotord with `arguments` (and `--config`); returns the process.
+    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.rotordPath)
+        process.arguments = arguments + ["--config", configPath]
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = nil
+        env["WATCHDOG_USEC"] = nil
+        env["JOURNAL_STREAM"] = nil
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outFile(process, "out")))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: outFile(process, "err")))
+        try process.run()
+        return process
+    }
+
+    private var outputCounter = 0
+    private var outputs: [ObjectIdentifier: (String, String)] = [:]
+
+    private func outFile(_ process: Process, _ kind: String) -> String {
+        outputCounter += 1
+        let path = "\(dir)/proc-\(outputCounter).\(kind)"
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        var entry = outputs[ObjectIdentifier(process)] ?? ("", "")
+        if kind == "out" { entry.0 = path } else { entry.1 = path }
+        outputs[ObjectIdentifier(process)] = entry
+        return path
+    }
+
+    /// Waits for `process` (up to `timeout`, then kills it) and collects its output.
+    func wait(_ process: Process, timeout: Duration = .seconds(60)) async -> Result {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while process.isRunning && clock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        process.waitUntilExit()
+        let files = outputs[ObjectIdentifier(process)] ?? ("", "")
+        let out = (try? String(contentsOfFile: files.0, encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: files.1, encoding: .utf8)) ?? ""
+        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return Result(status: status, stdout: out, stderr: err)
+    }
+
+    /// Runs rotord to completion.
+    func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> Result {
+        let process = try start(arguments, environment: environment)
+        return await wait(process, timeout: timeout)
+    }
+
+    /// Every secret the simulator ever issued to a consumer of this scenario (admin included).
+    func allSecrets() async -> [String] {
+        (await simulator.consumers()).compactMap(\.secret) + [adminSecret] + issuedSecrets
+    }
+
+    /// Secrets seen earlier (deleted consumers no longer list theirs).
+    var issuedSecrets: [String] = []
+
+    func rememberSecrets() async {
+        issuedSecrets += (await simulator.consumers()).compactMap(\.secret)
+    }
+
+    static func random(_ count: Int) -> String {
+        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<count).map { _ in chars.randomElement()! })
+    }
+}
