@@ -1,0 +1,131 @@
+import Foundation
+import Glibc
+import Logging
+import SystemdSupport
+import Testing
+
+/// These touch process-wide environment variables: one at a time.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct SystemdNotifierTests {
+    @Test func sendsEachNotificationToTheSocket() throws {
+        let socket = try NotifySocket()
+        defer { socket.close() }
+        let notifier = SystemdNotifier()
+        #expect(notifier.isActive)
+        notifier.ready(status: "3 consumers, 0 due")
+        #expect(socket.receive() == "READY=1\nSTATUS=3 consumers, 0 due")
+        notifier.status("line one\nline two")
+        #expect(socket.receive() == "STATUS=line one line two")
+        notifier.stopping()
+        #expect(socket.receive() == "STOPPING=1")
+        notifier.reloading()
+        let reloading = try #require(socket.receive())
+        #expect(reloading.wholeMatch(of: /RELOADING=1\nMONOTONIC_USEC=[0-9]+/) != nil, "\(reloading)")
+        notifier.extendTimeout(by: .seconds(30))
+        #expect(socket.receive() == "EXTEND_TIMEOUT_USEC=30000000")
+        notifier.watchdogPing()
+        #expect(socket.receive() == "WATCHDOG=1")
+        notifier.watchdogTrigger()
+        #expect(socket.receive() == "WATCHDOG=trigger")
+        #expect(getenv("NOTIFY_SOCKET") != nil, "the environment is never unset")
+    }
+
+    @Test func outsideSystemdNothingHappens() {
+        unsetenv("NOTIFY_SOCKET")
+        let notifier = SystemdNotifier()
+        #expect(!notifier.isActive)
+        #expect(notifier.send("READY=1") == false)
+        notifier.ready()
+        notifier.watchdogPing()
+    }
+
+    @Test func watchdogSettingsFromTheEnvironment() {
+        defer {
+            unsetenv("WATCHDOG_USEC")
+            unsetenv("WATCHDOG_PID")
+        }
+        unsetenv("WATCHDOG_USEC")
+        #expect(WatchdogSettings.fromEnvironment() == nil)
+        setenv("WATCHDOG_USEC", "30000000", 1)
+        setenv("WATCHDOG_PID", "\(getpid())", 1)
+        let settings = WatchdogSettings.fromEnvironment()
+        #expect(settings?.interval == .seconds(30))
+        #expect(settings?.pingInterval == .seconds(15))
+        setenv("WATCHDOG_PID", "1", 1)
+        #expect(WatchdogSettings.fromEnvironment() == nil, "the watchdog is for another process")
+    }
+
+    @Test func gatedPingsReachTheSocketOnlyWhileTheLoopIsAlive() throws {
+        let socket = try NotifySocket()
+        defer { socket.close() }
+        let gate = WatchdogGate(maxStall: .seconds(30))
+        let notifier = SystemdNotifier()
+        let t0 = ContinuousClock.now
+        // A fresh heartbeat: ping.
+        if gate.decide(now: t0.advanced(by: .seconds(10)), lastHeartbeat: t0) == .ping { notifier.watchdogPing() }
+        #expect(socket.receive() == "WATCHDOG=1")
+        // A stalled loop: no ping at all.
+        let decision = gate.decide(now: t0.advanced(by: .seconds(45)), lastHeartbeat: t0)
+        #expect(decision == .withhold(stalledFor: .seconds(45)))
+        if decision == .ping { notifier.watchdogPing() }
+        #expect(socket.receive(timeout: 1) == nil)
+    }
+}
+
+@Suite struct JournalFieldTests {
+    @Test(arguments: [
+        ("rotord_consumer", "ROTORD_CONSUMER"), ("rotord.rotation-id", "ROTORD_ROTATION_ID"), ("_private", "PRIVATE"),
+        ("1st", "F_1ST"), ("message_id", "MESSAGE_ID"), ("ünïcode", "N_CODE"),
+    ])
+    func sanitizes(key: String, field: String) {
+        #expect(JournalFieldName.sanitize(key) == field)
+    }
+
+    @Test func rejectsEmptyNames() {
+        #expect(JournalFieldName.sanitize("") == nil)
+        #expect(JournalFieldName.sanitize("___") == nil)
+        #expect(JournalFieldName.sanitize(String(repeating: "a", count: 100))?.count == 64)
+    }
+
+    @Test func buildsTheEntry() {
+        let fields = JournalLogHandler.fields(
+            message: "rotation started", level: .notice, identifier: "rotord",
+            metadata: ["message_id": "b547fb6966c14aefa6b4c2cc75d93871", "rotord_consumer": "etl", "rotord_key": "AbCd…", "priority": "x"],
+            file: "RotordKit/Driver.swift", function: "drive()", line: 42)
+        #expect(fields.contains("MESSAGE=rotation started"))
+        #expect(fields.contains("PRIORITY=5"))
+        #expect(fields.contains("SYSLOG_IDENTIFIER=rotord"))
+        #expect(fields.contains("CODE_FILE=RotordKit/Driver.swift"))
+        #expect(fields.contains("CODE_LINE=42"))
+        #expect(fields.contains("CODE_FUNC=drive()"))
+        #expect(fields.contains("MESSAGE_ID=b547fb6966c14aefa6b4c2cc75d93871"))
+        #expect(fields.contains("ROTORD_CONSUMER=etl"))
+        #expect(fields.contains("ROTORD_KEY=AbCd…"))
+        #expect(fields.contains("META_PRIORITY=x"), "metadata never overrides the entry's own fields")
+        #expect(JournalLogHandler.priority(.error) == 3)
+        #expect(JournalLogHandler.priority(.debug) == 7)
+    }
+
+    @Test func sendsWithoutCrashing() {
+        // journald may not run here; the call must still be safe.
+        _ = JournalLogHandler.send(["MESSAGE=rotord test entry", "PRIORITY=7", "SYSLOG_IDENTIFIER=rotord-test"])
+    }
+
+    @Test func stderrLines() {
+        let line = StderrLogHandler.format(
+            level: .warning, message: "two\nlines", metadata: ["rotord_consumer": "etl", "message_id": "x"])
+        #expect(line == "warning two lines rotord_consumer=etl")
+    }
+
+    @Test func journalStreamDetection() {
+        unsetenv("JOURNAL_STREAM")
+        #expect(!SystemdEnvironment.isStderrJournal)
+        setenv("JOURNAL_STREAM", "1:2", 1)
+        #expect(!SystemdEnvironment.isStderrJournal)
+        var st = stat()
+        fstat(2, &st)
+        setenv("JOURNAL_STREAM", "\(st.st_dev):\(st.st_ino)", 1)
+        #expect(SystemdEnvironment.isStderrJournal)
+        unsetenv("JOURNAL_STREAM")
+    }
+}
