@@ -229,7 +229,7 @@ public final class Daemon: Sendable {
         guard let settings = WatchdogSettings.fromEnvironment() else { return nil }
         let timeout = shared.withLock { $0.context.configuration.fracttal.timeout }
         // A legitimate step can block for one request timeout; allow that plus a margin.
-        let maxStall = max(settings.interval, .seconds(timeout.seconds) + .seconds(15))
+        let maxStall = max(settings.interval, .seconds(timeout.seconds) + .seconds(5))
         let gate = WatchdogGate(maxStall: maxStall)
         let monitor = self.monitor
         let notifier = self.notifier

@@ -5,8 +5,8 @@ import Glibc
 ///
 /// - `ROTORD_CRASH_AT=<point>[,<point>…]` sends SIGKILL to the process itself at that point.
 /// - `ROTORD_HANG_AT=<point>` makes the rotation loop wait forever there (the process stays alive).
-/// - `ROTORD_CRASH_ONCE_FILE=<path>`: crash only if this file does not exist yet, then create it
-///   (so a restarted process goes on).
+/// - `ROTORD_FAULT_ONCE_FILE=<path>`: crash or hang only if this file does not exist yet, then
+///   create it (so a restarted process goes on).
 ///
 /// Points: `step:<step>` right after that step is durably recorded (e.g. `step:created`), and
 /// `after:create` (the create answered, nothing recorded yet), `after:publish-first-file`,
@@ -27,7 +27,7 @@ public struct TestFaults: Sendable {
         }
         crashPoints = Set((environment["ROTORD_CRASH_AT"] ?? "").split(separator: ",").map(String.init))
         hangPoint = environment["ROTORD_HANG_AT"]
-        onceFile = environment["ROTORD_CRASH_ONCE_FILE"]
+        onceFile = environment["ROTORD_FAULT_ONCE_FILE"] ?? environment["ROTORD_CRASH_ONCE_FILE"]
     }
 
     /// No faults.
@@ -35,12 +35,16 @@ public struct TestFaults: Sendable {
 
     /// Called at each point; crashes or hangs when told to.
     public func reached(_ point: String) async {
-        if crashPoints.contains(point) {
-            if let onceFile {
-                if access(onceFile, F_OK) == 0 { return }
-                let fd = open(onceFile, O_WRONLY | O_CREAT, 0o600)
-                if fd >= 0 { fsync(fd); close(fd) }
+        guard crashPoints.contains(point) || hangPoint == point else { return }
+        if let onceFile {
+            if access(onceFile, F_OK) == 0 { return }
+            let fd = open(onceFile, O_WRONLY | O_CREAT, 0o600)
+            if fd >= 0 {
+                fsync(fd)
+                close(fd)
             }
+        }
+        if crashPoints.contains(point) {
             kill(getpid(), SIGKILL)
         }
         if hangPoint == point {
