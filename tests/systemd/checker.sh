@@ -1,0 +1,99 @@
+#!/bin/bash
+# Runs inside the throw-away container (see run.sh): drives rotord under a real systemd and
+# records one line per check in /out/results.txt, then powers the container off.
+set -u
+out=/out/results.txt
+: > "$out"
+pass() { echo "PASS $1" >> "$out"; }
+fail() { echo "FAIL $1: $2" >> "$out"; }
+show() { systemctl show rotord -p "$1" --value; }
+wait_for() {  # wait_for SECONDS COMMAND...: poll every 0.2 s, bounded
+    local deadline=$((SECONDS + $1)); shift
+    while [ $SECONDS -lt $deadline ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    return 1
+}
+status_has() { show StatusText | grep -q -- "$1"; }
+
+finish() {
+    systemctl show rotord > /out/show-rotord.txt 2>&1
+    systemctl show rotord-once > /out/show-rotord-once.txt 2>&1
+    journalctl -o json --no-pager > /out/journal.json 2>/dev/null
+    journalctl -o export --no-pager > /out/journal.export 2>/dev/null
+    journalctl -u rotord -u rotord-once -u fracttal-sim --no-pager > /out/journal.txt 2>&1
+    cp -r /etc/rotord/deliver /out/deliver 2>/dev/null
+    systemctl poweroff
+    exit 0
+}
+trap finish EXIT
+
+port=$(cat /etc/rotord/sim-port)
+listening() { bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"; }
+wait_for 30 listening || fail sim-started "fracttal-sim is not listening on $port"
+
+# 1. Start: READY=1 after the first pass, with a status line.
+cp /etc/rotord/config-idle.yaml /etc/rotord/rotord.yaml
+if systemctl start rotord && [ "$(show ActiveState)" = active ] && [ -n "$(show StatusText)" ]; then
+    pass "active-with-status ($(show StatusText))"
+else
+    fail active-with-status "ActiveState=$(show ActiveState) StatusText=$(show StatusText)"
+fi
+status_has "2 consumers" && pass status-counts-consumers || fail status-counts-consumers "$(show StatusText)"
+
+# 2. Reload: systemctl reload returns once the new configuration is active.
+cp /etc/rotord/config-idle3.yaml /etc/rotord/rotord.yaml
+if systemctl reload rotord && wait_for 5 status_has "3 consumers"; then
+    pass "reload-applies ($(show StatusText))"
+else
+    fail reload-applies "StatusText=$(show StatusText)"
+fi
+
+# 3. An invalid configuration is refused: the service stays active and says so.
+printf 'fracttal:\n  token_url: not-a-url\n' > /etc/rotord/rotord.yaml
+if systemctl reload rotord; then fail invalid-reload-refused "systemctl reload succeeded"; else pass invalid-reload-refused; fi
+if [ "$(show ActiveState)" = active ] && status_has "config reload failed"; then
+    pass "invalid-config-keeps-running ($(show StatusText))"
+else
+    fail invalid-config-keeps-running "ActiveState=$(show ActiveState) StatusText=$(show StatusText)"
+fi
+
+# 4. The watchdog: a rotation loop that hangs (test fault, once) stops the pings; systemd
+#    kills and restarts rotord, and the restarted daemon finishes the rotation.
+cp /etc/rotord/config-due.yaml /etc/rotord/rotord.yaml
+systemctl reload rotord || fail reload-due "systemctl reload failed"
+if wait_for 90 test -e /var/lib/rotord/hang-once; then pass hang-fault-reached; else fail hang-fault-reached "no hang"; fi
+restarted() { [ "$(show NRestarts)" -ge 1 ]; }
+if wait_for 90 restarted; then
+    pass "watchdog-restart (NRestarts=$(show NRestarts))"
+else
+    fail watchdog-restart "NRestarts=$(show NRestarts) Result=$(show Result)"
+fi
+journalctl -u rotord --no-pager | grep -qi "watchdog" && pass watchdog-in-journal || fail watchdog-in-journal "no watchdog message"
+done_both() { [ -s /etc/rotord/deliver/etl.env ] && [ -s /etc/rotord/deliver/erp.env ] && \
+    [ "$(journalctl -u rotord MESSAGE_ID=8b7df3b0646248018bbf28f7082aa8e4 -o cat --no-pager | wc -l)" -ge 2 ]; }
+if wait_for 90 done_both; then pass resumed-and-rotated; else fail resumed-and-rotated "rotations not completed"; fi
+wait_for 30 systemctl is-active rotord && pass active-after-restart || fail active-after-restart "$(show ActiveState)"
+stat -c '%a' /etc/rotord/deliver/etl.env | grep -q '^640$' && pass deliver-mode || fail deliver-mode "$(stat -c '%a' /etc/rotord/deliver/etl.env)"
+
+# 5. Stop: clean and within TimeoutStopSec.
+start=$SECONDS
+systemctl stop rotord
+took=$((SECONDS - start))
+if [ "$(show Result)" = success ] && [ "$(show ActiveState)" = inactive ] && [ $took -lt 30 ]; then
+    pass "stop-clean (${took}s)"
+else
+    fail stop-clean "Result=$(show Result) ActiveState=$(show ActiveState) took=${took}s"
+fi
+
+# 6. Timer mode: rotord.timer starts rotord-once.service, which exits 0.
+mkdir -p /etc/systemd/system/rotord.timer.d
+printf '[Timer]\nOnCalendar=\nOnActiveSec=1s\nRandomizedDelaySec=0\n' > /etc/systemd/system/rotord.timer.d/test.conf
+systemctl daemon-reload
+systemctl start rotord.timer
+once_ran() { [ "$(systemctl show rotord-once -p ExecMainExitTimestampMonotonic --value)" != 0 ] && \
+    ! systemctl is-active -q rotord-once; }
+if wait_for 60 once_ran && [ "$(systemctl show rotord-once -p ExecMainStatus --value)" = 0 ] && \
+    [ "$(systemctl show rotord-once -p Result --value)" = success ]; then
+    pass timer-runs-once
+else
+    fail timer-runs-once "$(systemctl show rotord-once -p ExecMainStatus,Result | tr '\n' ' ')"
+fi
