@@ -81,6 +81,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmarks (not part of the tests): scripts/bench.sh, docs/benchmarks.md.
+        .executableTarget(
+            name: "rotord-bench",
+            dependencies: ["RotordKit", "RotordCore", "FracttalClient", "FracttalSimulator"]
+        ),
         .executableTarget(
             name: "fracttal-sim",
             dependencies: [

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Benchmarks on a release build; prints the figures of docs/benchmarks.md (takes ~10 minutes).
+# scripts/bench.sh [planning|publish|listing|startup|idle|leak|budget] [--idle-seconds N] [--rotations N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+swift build -c release --product rotord 2>&1 | grep -E "error|Compiling rotord|Build" || true
+swift build -c release --product rotord-bench 2>&1 | grep -E "error|Build" || true
+exec "$(swift build -c release --show-bin-path)/rotord-bench" "$@"
