@@ -151,24 +151,25 @@ public struct RotationMachine: Sendable {
     }
 
     private func verify(_ r: RotationRecord) -> Transition {
-        guard let key = r.newKey, let secret = r.newSecret else {
-            // Cannot happen with a well-formed record; discard rather than publish nothing.
-            var broken = r
-            broken.failure = "the journal lost the new secret before verification"
-            broken.step = .discarding
-            return Transition(record: broken, action: .discard(consumerIDs: r.newConsumerID.map { [$0] } ?? []))
-        }
-        return Transition(record: r, action: .verify(key: key, secret: secret))
+        withSecret(r, before: "verification") { .verify(key: $0, secret: $1) }
     }
 
     private func publish(_ r: RotationRecord) -> Transition {
+        withSecret(r, before: "publishing") { .publish(key: $0, secret: $1) }
+    }
+
+    /// The action that needs the new pair, or, if the journal lost it (which a well-formed record
+    /// cannot), discarding the replacement rather than publishing nothing.
+    private func withSecret(
+        _ r: RotationRecord, before what: String, _ action: (String, String) -> RotationAction
+    ) -> Transition {
         guard let key = r.newKey, let secret = r.newSecret else {
             var broken = r
-            broken.failure = "the journal lost the new secret before publishing"
+            broken.failure = "the journal lost the new secret before \(what)"
             broken.step = .discarding
             return Transition(record: broken, action: .discard(consumerIDs: r.newConsumerID.map { [$0] } ?? []))
         }
-        return Transition(record: r, action: .publish(key: key, secret: secret))
+        return Transition(record: r, action: action(key, secret))
     }
 
     private func graceCheck(_ r: inout RotationRecord, now: Date) -> Transition {

@@ -68,7 +68,10 @@ public enum Commands {
             groups = (try? await context.directory.permissionGroups()) ?? [:]
         } catch {
             printError("cannot list the Fracttal account: \(error.message)")
-            return 1
+            guard !actions else { return 1 }
+            // status still shows what the state directory knows.
+            printOffline(context)
+            return 0
         }
         let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
         let histories = context.store.consumerHistories()
@@ -104,6 +107,27 @@ public enum Commands {
         switch last.outcome {
         case .done, .waiting: return last.record.hookFailures.isEmpty ? 0 : 1
         default: return 1
+        }
+    }
+
+    /// `status` without Fracttal: the journal and the history only.
+    static func printOffline(_ context: RotordContext) {
+        let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+        let histories = context.store.consumerHistories()
+        print("(Fracttal unreachable: ages and due dates unknown; from \(context.store.directory))")
+        for consumer in context.configuration.consumers {
+            var line = "\(consumer.name):"
+            if let last = histories[consumer.name], let id = last.lastCompletedID, let at = last.lastCompletedAt {
+                line += " last rotation \(id) finished \(ConsumerReport.timestamp(at));"
+            } else {
+                line += " no completed rotation;"
+            }
+            if let r = active.first(where: { $0.consumerName == consumer.name }) {
+                line += " rotation \(r.id) in flight at step \(r.step.rawValue)"
+            } else {
+                line += " nothing in flight"
+            }
+            print(line)
         }
     }
 

@@ -28,9 +28,14 @@ public enum ReloadAcknowledgement {
 extension Commands {
     /// `rotord reload`: SIGHUP the daemon and wait for its acknowledgement. 0 applied; 78 the new
     /// configuration is invalid (the daemon keeps the old one); 1 no daemon or no answer.
-    public static func reload(_ configPath: String, pid: Int32?, timeout: Int) async -> Int32 {
-        // The state directory comes from the file; if the file is broken, fall back to the default.
-        let stateDirectory = (try? ConfigurationLoader().load(path: configPath))?.stateDirectory ?? "/var/lib/rotord"
+    public static func reload(_ configPath: String, pid: Int32?, timeout: Int, stateDirectory explicit: String? = nil) async -> Int32 {
+        // Where the daemon acknowledges: --state-dir, systemd's $STATE_DIRECTORY, the file's
+        // state_dir (read leniently: the new file may be the broken one), the default.
+        let environment = ProcessInfo.processInfo.environment
+        let stateDirectory =
+            explicit ?? environment["STATE_DIRECTORY"]?.split(separator: ":").first.map(String.init)
+            ?? (try? ConfigurationLoader().load(path: configPath))?.stateDirectory
+            ?? lenientStateDirectory(configPath) ?? "/var/lib/rotord"
         var target = pid
         if target == nil, let main = ProcessInfo.processInfo.environment["MAINPID"], let n = Int32(main) { target = n }
         if target == nil, let bytes = try? AtomicFile.read(stateDirectory + "/rotord.pid") {
@@ -60,6 +65,16 @@ extension Commands {
         }
         printError("the daemon (pid \(target)) did not acknowledge the reload within \(timeout)s")
         return 1
+    }
+
+    static func lenientStateDirectory(_ configPath: String) -> String? {
+        guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("state_dir:") {
+            let value = line.dropFirst("state_dir:".count).trimmingCharacters(in: .whitespaces)
+                .trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            if value.hasPrefix("/") { return value }
+        }
+        return nil
     }
 
     /// `rotord run`.

@@ -75,10 +75,12 @@ struct ReloadCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
     @Option(name: .long, help: "The daemon's pid (default: $MAINPID, then the state directory's pid file).")
     var pid: Int32?
-    @Option(name: .long, help: "Seconds to wait for the daemon's answer.") var timeout: Int = 60
+    @Option(name: .long, help: "Seconds to wait for the daemon's answer.") var timeout: Int = 30
+    @Option(name: .long, help: "The daemon's state directory (default: $STATE_DIRECTORY, then state_dir of the file).")
+    var stateDir: String?
 
     func run() async throws {
-        throw ExitCode(await Commands.reload(options.config, pid: pid, timeout: timeout))
+        throw ExitCode(await Commands.reload(options.config, pid: pid, timeout: timeout, stateDirectory: stateDir))
     }
 }
 
