@@ -30,7 +30,7 @@ public final class Daemon: Sendable {
     private let monitor = LoopMonitor()
     private let faults = TestFaults()
     private let logger: Logger
-    private nonisolated(unsafe) let wakes: AsyncStream<Wake>
+    private let wakes: AsyncStream<Wake>
     private let wake: AsyncStream<Wake>.Continuation
 
     /// Creates the daemon with a loaded context.
