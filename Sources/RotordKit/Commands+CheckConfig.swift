@@ -17,6 +17,13 @@ extension Commands {
             for p in problems { printError(p.description) }
             return exitConfig
         }
+        for (i, consumer) in configuration.consumers.enumerated() {
+            for (j, target) in consumer.deliver.enumerated() where target.mode & 0o007 != 0 {
+                printError(
+                    "warning: \(configPath): consumers[\(i)].deliver[\(j)].mode: \(String(target.mode, radix: 8)) lets every "
+                        + "user of the machine read the secret; 0600 or 0640 is safer")
+            }
+        }
         guard !offline else {
             print("\(configPath): valid (\(configuration.consumers.count) consumers; Fracttal not contacted)")
             return 0

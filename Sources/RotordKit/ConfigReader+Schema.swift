@@ -224,9 +224,6 @@ extension ConfigReader {
         if let text = string(map["mode"], at: "\(key).mode") {
             if let m = UInt16(text.hasPrefix("0o") ? String(text.dropFirst(2)) : text, radix: 8), m <= 0o777 {
                 mode = m
-                if m & 0o007 != 0 {
-                    error("\(key).mode", map["mode"], "\(text) lets every user read the secret; use 0600 or 0640")
-                }
             } else {
                 error("\(key).mode", map["mode"], "must be octal permission bits such as \"0600\" (quoted), got \"\(text)\"")
             }

@@ -11,8 +11,8 @@ struct FracttalSimCommand: AsyncParsableCommand {
         discussion: """
             Without --seed, seeds a demo account: groups 1 "Super Administrador" (super admin), \
             3 "Reportes", 4 "Integraciones", and an admin consumer rotord-admin whose key and secret are \
-            written to --admin-credentials-dir (fracttal-admin-key, fracttal-admin-secret), or printed \
-            once when that option is absent: this is a development tool, never point it at real secrets.
+            written to --admin-credentials-dir (default ./fracttal-sim-credentials) as fracttal-admin-key \
+            and fracttal-admin-secret. This is a development tool: never point it at real secrets.
             """)
 
     @Option(help: "Address to bind.") var host = "127.0.0.1"
@@ -22,7 +22,7 @@ struct FracttalSimCommand: AsyncParsableCommand {
     @Option(help: "API requests per minute for the whole account (0 = unlimited).") var requestsPerMinute = 200
     @Option(help: "Seconds of latency added to every answer.") var latency: Double = 0
     @Option(help: "Seconds before a new consumer's credentials work.") var activationDelay: Double = 0
-    @Option(help: "Write the demo admin's key and secret here instead of printing them.") var adminCredentialsDir: String?
+    @Option(help: "Where to write the demo admin's key and secret (default ./fracttal-sim-credentials).") var adminCredentialsDir: String?
 
     func run() async throws {
         var seedValue: SimulatorSeed
@@ -40,12 +40,15 @@ struct FracttalSimCommand: AsyncParsableCommand {
                     .init(id: 4, name: "Integraciones"),
                 ],
                 consumers: [.init(name: "rotord-admin", permissionGroupId: 1, key: key, secret: secret)])
-            if let dir = adminCredentialsDir {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            do {
+                let dir = adminCredentialsDir ?? FileManager.default.currentDirectoryPath + "/fracttal-sim-credentials"
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 _ = FileManager.default.createFile(atPath: dir + "/fracttal-admin-key", contents: Data(key.utf8), attributes: [.posixPermissions: 0o600])
                 _ = FileManager.default.createFile(atPath: dir + "/fracttal-admin-secret", contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
-            } else {
-                printAdmin = (key, secret)
+                printAdmin = (key, dir)
+            } catch {
+                FileHandle.standardError.write(Data("fracttal-sim: cannot write the admin credentials: \(error)\n".utf8))
+                throw ExitCode(73)
             }
         }
         let simulator = FracttalSimulator(
@@ -57,7 +60,9 @@ struct FracttalSimCommand: AsyncParsableCommand {
         faults.newCredentialActivationDelay = activationDelay
         await simulator.setFaults(faults)
         print("fracttal-sim listening on http://\(host):\(bound)")
-        if let (key, secret) = printAdmin { print("admin consumer rotord-admin: key \(key) secret \(secret)") }
+        if let (key, dir) = printAdmin {
+            print("admin consumer rotord-admin: key \(key.prefix(4))…, key and secret in \(dir)/fracttal-admin-key and fracttal-admin-secret")
+        }
         fflush(nil)
         // Serve until SIGINT or SIGTERM.
         let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)

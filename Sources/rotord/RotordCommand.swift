@@ -14,7 +14,9 @@ struct RotordCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, PlanCommand.self, StatusCommand.self, RotateCommand.self, CheckConfigCommand.self,
             ReloadCommand.self, DemoCommand.self,
-        ]
+        ],
+        // The embedded default (operator-interface.md): `rotord` alone runs the demo.
+        defaultSubcommand: DemoCommand.self
     )
 }
 

@@ -56,7 +56,6 @@ import Testing
         (base + "    max_age: 90 days\n", "consumers[0].max_age", "duration"),
         (base + "    deliver:\n      - path: relative/file\n", "consumers[0].deliver[0].path", "absolute"),
         (base + "    deliver:\n      - path: /x\n        format: xml\n", "consumers[0].deliver[0].format", "env, json, raw or template"),
-        (base + "    deliver:\n      - path: /x\n        mode: \"0644\"\n", "consumers[0].deliver[0].mode", "every user"),
         (base + "    deliver:\n      - path: /x\n        mode: \"rw\"\n", "consumers[0].deliver[0].mode", "octal"),
         (base + "    deliver:\n      - path: /x\n        owner: no-such-user-here\n", "consumers[0].deliver[0].owner", "no such user"),
         (base + "    permision_group: typo\n", "consumers[0].permision_group", "unknown key"),
