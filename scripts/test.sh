@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
+# Formatting (.swift-format: 120 columns, 4 spaces).
+swift format lint --strict -r Sources Tests Package.swift
+
 log=$(mktemp /var/tmp/rotord-build.XXXXXX)
 trap 'rm -f "$log"' EXIT
 swift build --build-tests 2>&1 | tee "$log" | grep -E "error|warning:|Compiling|Build" | grep -vE '^\[[0-9]+/[0-9]+\] Compiling' || true

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The consumer-management adapter: the part of the contract that is *assumed*, with its paths
@@ -18,7 +18,7 @@ extension FracttalClient {
         do {
             let (_, body) = try await api(.GET, "\(configuration.consumersPath)/\(id)", operation: operation)
             return try decodeEnvelope(FracttalConsumer.self, body, operation: operation)
-        } catch where error.isNotFound {
+        } catch  where error.isNotFound {
             return nil
         }
     }
@@ -45,7 +45,7 @@ extension FracttalClient {
         do {
             _ = try await api(.DELETE, "\(configuration.consumersPath)/\(id)", operation: "deleting consumer \(id)")
             return true
-        } catch where error.isNotFound {
+        } catch  where error.isNotFound {
             return false
         }
     }
@@ -53,7 +53,8 @@ extension FracttalClient {
     /// Every permission group, all pages.
     public func permissionGroups() async throws(FracttalError) -> [FracttalPermissionGroup] {
         try await listAll(
-            configuration.permissionGroupsPath, of: FracttalPermissionGroup.self, operation: "listing permission groups")
+            configuration.permissionGroupsPath, of: FracttalPermissionGroup.self, operation: "listing permission groups"
+        )
     }
 
     private func listAll<T: Decodable & Sendable>(_ path: String, of: T.Type, operation: String)
@@ -81,10 +82,14 @@ extension FracttalClient {
         return items
     }
 
-    private func decodeEnvelope<T: Decodable>(_ type: T.Type, _ body: Data, operation: String) throws(FracttalError) -> T {
+    private func decodeEnvelope<T: Decodable>(_ type: T.Type, _ body: Data, operation: String) throws(FracttalError)
+        -> T
+    {
         do {
             let envelope = try JSONDecoder().decode(FracttalEnvelope<T>.self, from: body)
-            guard let data = envelope.data else { throw FracttalError.malformed("no data in the answer", operation: operation) }
+            guard let data = envelope.data else {
+                throw FracttalError.malformed("no data in the answer", operation: operation)
+            }
             return data
         } catch let error as FracttalError {
             throw error

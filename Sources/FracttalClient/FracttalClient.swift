@@ -5,9 +5,9 @@ import NIOHTTP1
 import NIOPosix
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// A client of Fracttal's token endpoint and API, acting as one consumer (rotord's admin).
@@ -55,7 +55,7 @@ public actor FracttalClient {
         do {
             _ = try await requestToken(for: candidate, operation: "verifying the new credential \(candidate.maskedKey)")
             return true
-        } catch where error.isInvalidClient {
+        } catch  where error.isInvalidClient {
             return false
         }
     }
@@ -122,7 +122,7 @@ public actor FracttalClient {
             let body: Data
             do {
                 (status, body, _) = try await send(request, operation: operation, counted: true)
-            } catch where retryTransient && error.isTransient && attempt <= configuration.retries {
+            } catch  where retryTransient && error.isTransient && attempt <= configuration.retries {
                 logger.debug("retrying after a transient error", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .milliseconds(250 << min(attempt, 6)))
                 continue
@@ -161,7 +161,8 @@ public actor FracttalClient {
                 rounds += 1
                 logger.debug("waiting for the request budget", metadata: ["seconds": "\(wait)"])
                 do { try await Task.sleep(for: wait) } catch {
-                    throw .transport(sent: false, detail: "cancelled while waiting for the rate limit", operation: operation)
+                    throw .transport(
+                        sent: false, detail: "cancelled while waiting for the rate limit", operation: operation)
                 }
                 wait = budget.delay(at: clock.now)
             }

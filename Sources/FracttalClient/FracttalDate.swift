@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Fracttal's dates: UTC, ISO 8601, often with microseconds, sometimes without an offset.
@@ -30,7 +30,9 @@ public enum FracttalDate {
             i += 1
             return true
         }
-        guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2) else { return nil }
+        guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2) else {
+            return nil
+        }
         guard i < b.count, b[i] == 84 || b[i] == 116 || b[i] == 32 else {
             // A date alone: midnight UTC.
             return i == b.count ? make(year, month, day, 0, 0, 0, 0, 0) : nil

@@ -27,7 +27,9 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
     public static func http(status: Int, message: String?, operation: String) -> FracttalError {
         if status == 406 { return .init(.rateLimited, operation: operation) }
         if status == 404 { return .init(.notFound, operation: operation) }
-        if status == 401, message == "UNAUTHORIZED_ENDPOINT" { return .init(.unauthorizedEndpoint, operation: operation) }
+        if status == 401, message == "UNAUTHORIZED_ENDPOINT" {
+            return .init(.unauthorizedEndpoint, operation: operation)
+        }
         return .init(.http(status: status, message: message), operation: operation)
     }
     /// The token endpoint refused the client's key and secret.

@@ -37,7 +37,8 @@ public actor FracttalSimulator {
             responder: CallbackResponder { (request: Request, context: SimulatorRequestContext) in
                 try await SimulatorHTTP.respond(to: request, context: context, state: state)
             },
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fracttal-sim"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "fracttal-sim"),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
                 portContinuation.finish()

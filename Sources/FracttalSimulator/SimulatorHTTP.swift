@@ -5,7 +5,9 @@ import NIOCore
 
 /// Maps HTTP requests to ``SimulatorState`` operations and answers back to HTTP.
 enum SimulatorHTTP {
-    static func respond(to request: Request, context: SimulatorRequestContext, state: SimulatorState) async throws -> Response {
+    static func respond(to request: Request, context: SimulatorRequestContext, state: SimulatorState) async throws
+        -> Response
+    {
         let latency = state.data.withLock { $0.faults.latency }
         if latency > 0 { try await Task.sleep(for: .milliseconds(Int(latency * 1000))) }
         var path = request.uri.path
@@ -60,11 +62,14 @@ enum SimulatorHTTP {
         if answer.special == .malformed {
             bytes = Data("<html>502 Bad Gateway</html>".utf8)
         } else {
-            bytes = (try? JSONSerialization.data(withJSONObject: answer.body ?? [:], options: [.sortedKeys])) ?? Data("{}".utf8)
+            bytes =
+                (try? JSONSerialization.data(withJSONObject: answer.body ?? [:], options: [.sortedKeys]))
+                ?? Data("{}".utf8)
         }
         let status = answer.special == .malformed ? 200 : answer.status
         return Response(
-            status: HTTPResponse.Status(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            status: HTTPResponse.Status(code: status), headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func form(_ body: [UInt8]) -> [String: String] {
@@ -72,7 +77,8 @@ enum SimulatorHTTP {
         for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
             guard let key = kv.first?.removingPercentEncoding else { continue }
-            let value = kv.count > 1 ? (kv[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
+            let value =
+                kv.count > 1 ? (kv[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
             out[key] = value
         }
         return out

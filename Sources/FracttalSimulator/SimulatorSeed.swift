@@ -86,7 +86,8 @@ public struct SimulatorSeed: Codable, Sendable {
             secret = try c.decodeIfPresent(String.self, forKey: .secret)
             if let text = try c.decodeIfPresent(String.self, forKey: .createdAt) {
                 guard let date = SimulatorDate.parse(text) else {
-                    throw DecodingError.dataCorruptedError(forKey: .createdAt, in: c, debugDescription: "unreadable date \(text)")
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .createdAt, in: c, debugDescription: "unreadable date \(text)")
                 }
                 createdAt = date
             }
@@ -134,12 +135,14 @@ enum SimulatorDate {
         let fraction = Int(micros - Int64(seconds) * 1_000_000)
         var cal = Calendar(identifier: .gregorian)
         cal.timeZone = TimeZone(identifier: "UTC")!
-        let c = cal.dateComponents([.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let c = cal.dateComponents(
+            [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: TimeInterval(seconds)))
         func p(_ n: Int?, _ w: Int) -> String {
             let s = String(n ?? 0)
             return String(repeating: "0", count: max(0, w - s.count)) + s
         }
-        return "\(p(c.year, 4))-\(p(c.month, 2))-\(p(c.day, 2))T\(p(c.hour, 2)):\(p(c.minute, 2)):\(p(c.second, 2)).\(p(fraction, 6))"
+        return
+            "\(p(c.year, 4))-\(p(c.month, 2))-\(p(c.day, 2))T\(p(c.hour, 2)):\(p(c.minute, 2)):\(p(c.second, 2)).\(p(fraction, 6))"
             + (offset ? "+00:00" : "")
     }
 
@@ -150,7 +153,9 @@ enum SimulatorDate {
         iso.formatOptions = [.withInternetDateTime]
         if let d = iso.date(from: text) { return d }
         // Without an offset: UTC.
-        iso.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate, .withFractionalSeconds]
+        iso.formatOptions = [
+            .withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate, .withFractionalSeconds,
+        ]
         iso.timeZone = TimeZone(identifier: "UTC")
         if let d = iso.date(from: text) { return d }
         iso.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]

@@ -2,7 +2,9 @@ import Foundation
 
 /// The consumer-management endpoints of the contract (the assumed part), over the account.
 extension SimulatorState {
-    func json(_ c: SimulatorSeed.Consumer, groups: [SimulatorSeed.Group], faults: SimulatorFaults, secret: Bool = false) -> [String: any Sendable] {
+    func json(_ c: SimulatorSeed.Consumer, groups: [SimulatorSeed.Group], faults: SimulatorFaults, secret: Bool = false)
+        -> [String: any Sendable]
+    {
         var out: [String: any Sendable] = [
             "id": c.id!, "authorization_type": c.authorizationType, "name": c.name,
             "description": c.description.map { $0 as any Sendable } ?? NSNull(),
@@ -35,7 +37,9 @@ extension SimulatorState {
     }
 
     func readConsumer(_ d: inout Account, id: Int) -> SimulatorAnswer {
-        guard let c = d.consumers[id] else { return .envelope(404, success: false, message: "consumer \(id) not found") }
+        guard let c = d.consumers[id] else {
+            return .envelope(404, success: false, message: "consumer \(id) not found")
+        }
         return .envelope(200, success: true, message: "200", data: json(c.consumer, groups: d.groups, faults: d.faults))
     }
 
@@ -59,7 +63,8 @@ extension SimulatorState {
             return .envelope(400, success: false, message: "a field has the wrong type: \(Self.describe(error))")
         }
         guard let type = parsed.authorization_type, ["client_credentials", "authorization_code"].contains(type) else {
-            return .envelope(400, success: false, message: "authorization_type must be client_credentials or authorization_code")
+            return .envelope(
+                400, success: false, message: "authorization_type must be client_credentials or authorization_code")
         }
         guard let name = parsed.name, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
             return .envelope(400, success: false, message: "name is required")
@@ -78,7 +83,9 @@ extension SimulatorState {
             id: id, authorizationType: type, name: name, description: parsed.description, permissionGroupId: group,
             fracttalHub: hub, key: Self.random(18), secret: Self.random(32), createdAt: now)
         var stored = StoredConsumer(consumer: consumer)
-        if d.faults.newCredentialActivationDelay > 0 { stored.activeFrom = now.addingTimeInterval(d.faults.newCredentialActivationDelay) }
+        if d.faults.newCredentialActivationDelay > 0 {
+            stored.activeFrom = now.addingTimeInterval(d.faults.newCredentialActivationDelay)
+        }
         stored.neverActive = d.faults.rejectNewCredentials
         d.consumers[id] = stored
         d.statistics.created += 1
@@ -86,12 +93,14 @@ extension SimulatorState {
             d.faults.loseNextCreateResponses -= 1
             return SimulatorAnswer(status: 0, special: .drop)
         }
-        return .envelope(201, success: true, message: "201", data: json(consumer, groups: d.groups, faults: d.faults, secret: true))
+        return .envelope(
+            201, success: true, message: "201", data: json(consumer, groups: d.groups, faults: d.faults, secret: true))
     }
 
     static func describe(_ error: any Error) -> String {
         switch error {
-        case DecodingError.typeMismatch(_, let c), DecodingError.dataCorrupted(let c), DecodingError.valueNotFound(_, let c):
+        case DecodingError.typeMismatch(_, let c), DecodingError.dataCorrupted(let c),
+            DecodingError.valueNotFound(_, let c):
             return c.codingPath.map(\.stringValue).joined(separator: ".")
         default:
             return "invalid JSON"

@@ -9,7 +9,9 @@ struct SimulatorAnswer: Sendable {
     var headers: [(String, String)] = []
     var special: Special = .none
 
-    static func envelope(_ status: Int, success: Bool, message: String, data: (any Sendable)? = nil, total: (any Sendable)? = nil) -> SimulatorAnswer {
+    static func envelope(
+        _ status: Int, success: Bool, message: String, data: (any Sendable)? = nil, total: (any Sendable)? = nil
+    ) -> SimulatorAnswer {
         var body: [String: any Sendable] = ["success": success, "message": message]
         if let data { body["data"] = data }
         if let total { body["total"] = total }
@@ -78,27 +80,34 @@ final class SimulatorState: Sendable {
             var key = form["client_id"]
             var secret = form["client_secret"]
             if let authorization, authorization.lowercased().hasPrefix("basic "),
-                let decoded = Data(base64Encoded: String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+                let decoded = Data(
+                    base64Encoded: String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
                 let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
             {
                 key = String(text[..<colon])
                 secret = String(text[text.index(after: colon)...])
             }
-            guard let key, let secret, let stored = Self.accepted(d, key: key, secret: secret, now: configuration.clock.now())
+            guard let key, let secret,
+                let stored = Self.accepted(d, key: key, secret: secret, now: configuration.clock.now())
             else {
                 return SimulatorAnswer(status: 401, body: ["error": "invalid_client"])
             }
             let token = Self.random(40)
             let now = configuration.clock.now()
-            d.tokens[token] = Token(consumerID: stored.consumer.id!, expires: now.addingTimeInterval(TimeInterval(configuration.tokenLifetime)))
+            d.tokens[token] = Token(
+                consumerID: stored.consumer.id!,
+                expires: now.addingTimeInterval(TimeInterval(configuration.tokenLifetime)))
             // Forget expired tokens now and then, so long runs stay small.
             if d.tokens.count > 10_000 { d.tokens = d.tokens.filter { $0.value.expires > now } }
-            return SimulatorAnswer(status: 200, body: ["access_token": token, "token_type": "Bearer", "expires_in": configuration.tokenLifetime])
+            return SimulatorAnswer(
+                status: 200,
+                body: ["access_token": token, "token_type": "Bearer", "expires_in": configuration.tokenLifetime])
         }
     }
 
     static func accepted(_ d: Account, key: String, secret: String, now: Date) -> StoredConsumer? {
-        guard let stored = d.consumers.values.first(where: { $0.consumer.key == key }), stored.consumer.secret == secret,
+        guard let stored = d.consumers.values.first(where: { $0.consumer.key == key }),
+            stored.consumer.secret == secret,
             !stored.neverActive, (stored.activeFrom ?? now) <= now
         else { return nil }
         return stored
@@ -130,10 +139,13 @@ final class SimulatorState: Sendable {
                 : ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset")
             var headers: [(String, String)] = []
             if limit > 0 {
-                headers = [(names.0, "\(limit)"), (names.1, "\(max(0, limit - d.windowCount))"), (names.2, "\(max(reset, 0))")]
+                headers = [
+                    (names.0, "\(limit)"), (names.1, "\(max(0, limit - d.windowCount))"), (names.2, "\(max(reset, 0))"),
+                ]
                 if d.windowCount > limit {
                     d.statistics.rateLimited += 1
-                    var answer = SimulatorAnswer.envelope(406, success: false, message: "Maximum number of request exceeded")
+                    var answer = SimulatorAnswer.envelope(
+                        406, success: false, message: "Maximum number of request exceeded")
                     answer.headers = headers
                     return answer
                 }
@@ -166,7 +178,9 @@ final class SimulatorState: Sendable {
         let value = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         guard let token = d.tokens[value] else { return .envelope(401, success: false, message: "INVALID_TOKEN") }
         guard token.expires > now else { return .envelope(401, success: false, message: "TOKEN_EXPIRED") }
-        guard let owner = d.consumers[token.consumerID] else { return .envelope(401, success: false, message: "INVALID_TOKEN") }
+        guard let owner = d.consumers[token.consumerID] else {
+            return .envelope(401, success: false, message: "INVALID_TOKEN")
+        }
         let group = d.groups.first { $0.id == owner.consumer.permissionGroupId }
         guard group?.superAdmin == true else { return .envelope(401, success: false, message: "UNAUTHORIZED_ENDPOINT") }
         return nil

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// A duration as written in the configuration: a whole number and a unit, `90d`, `36h`, `15m`, `30s`, `0s`.

@@ -1,5 +1,5 @@
-import FracttalClient
 import Foundation
+import FracttalClient
 import RotordCore
 
 /// Reads the Super Administrator consumer's key and secret from their files.
@@ -12,9 +12,11 @@ public enum AdminCredentials {
         _ settings: FracttalSettings, configPath: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationError) -> FracttalCredentials {
-        let key = try read(settings.adminKeyFile, key: "fracttal.admin.key_file", configPath: configPath, environment: environment)
+        let key = try read(
+            settings.adminKeyFile, key: "fracttal.admin.key_file", configPath: configPath, environment: environment)
         let secret = try read(
-            settings.adminSecretFile, key: "fracttal.admin.secret_file", configPath: configPath, environment: environment)
+            settings.adminSecretFile, key: "fracttal.admin.secret_file", configPath: configPath,
+            environment: environment)
         return FracttalCredentials(key: key, secret: secret)
     }
 

@@ -17,7 +17,8 @@ public enum AtomicFile {
 
         public var description: String {
             "\(operation) \(path): \(String(cString: strerror(code)))"
-                + (code == EACCES || code == EPERM ? " (check the directory's permissions and the unit's ReadWritePaths=)" : "")
+                + (code == EACCES || code == EPERM
+                    ? " (check the directory's permissions and the unit's ReadWritePaths=)" : "")
                 + (code == ENOENT ? " (does the directory exist?)" : "")
                 + (code == EROFS ? " (read-only file system: add the directory to the unit's ReadWritePaths=)" : "")
         }

@@ -36,7 +36,8 @@ extension Commands {
                 configuration: configuration, consumers: listing, groupNames: groups, active: [], history: [:],
                 now: Date())
             for (index, entry) in plan.entries.enumerated() where entry.isProblem {
-                problems.append(.init(file: configPath, key: "consumers[\(index)]", message: Reconciler.describe(entry)))
+                problems.append(
+                    .init(file: configPath, key: "consumers[\(index)]", message: Reconciler.describe(entry)))
             }
         } catch {
             printError("warning: could not reach Fracttal to check that the consumers exist: \(error.message)")
@@ -58,7 +59,10 @@ extension Commands {
         ] {
             let resolved = AdminCredentials.resolve(path, environment: ProcessInfo.processInfo.environment)
             if access(resolved, R_OK) != 0 {
-                problems.append(.init(file: configPath, key: key, message: "\(resolved) is not readable: \(String(cString: strerror(errno)))"))
+                problems.append(
+                    .init(
+                        file: configPath, key: key,
+                        message: "\(resolved) is not readable: \(String(cString: strerror(errno)))"))
             }
         }
         let state = configuration.stateDirectory
@@ -71,18 +75,30 @@ extension Commands {
                     let dir = AtomicFile.parent(of: path)
                     var st = stat()
                     if stat(dir, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
-                        problems.append(.init(file: configPath, key: "consumers[\(i)].deliver[\(j)].path", message: "the directory \(dir) does not exist"))
+                        problems.append(
+                            .init(
+                                file: configPath, key: "consumers[\(i)].deliver[\(j)].path",
+                                message: "the directory \(dir) does not exist"))
                     } else if access(dir, W_OK | X_OK) != 0 {
-                        problems.append(.init(file: configPath, key: "consumers[\(i)].deliver[\(j)].path", message: "the directory \(dir) is not writable by this user"))
+                        problems.append(
+                            .init(
+                                file: configPath, key: "consumers[\(i)].deliver[\(j)].path",
+                                message: "the directory \(dir) is not writable by this user"))
                     }
                     if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
-                        problems.append(.init(file: configPath, key: "consumers[\(i)].deliver[\(j)].path", message: "\(path) exists and is not a regular file"))
+                        problems.append(
+                            .init(
+                                file: configPath, key: "consumers[\(i)].deliver[\(j)].path",
+                                message: "\(path) exists and is not a regular file"))
                     }
                 }
             }
             for (j, hook) in consumer.afterPublish.enumerated() {
                 if case .exec(let arguments, _) = hook, access(arguments[0], X_OK) != 0 {
-                    problems.append(.init(file: configPath, key: "consumers[\(i)].after_publish[\(j)].exec", message: "\(arguments[0]) is not an executable program"))
+                    problems.append(
+                        .init(
+                            file: configPath, key: "consumers[\(i)].after_publish[\(j)].exec",
+                            message: "\(arguments[0]) is not an executable program"))
                 }
             }
         }

@@ -39,10 +39,14 @@ public enum Commands {
             switch outcome {
             case .done: print("\(name): rotated\(key), old consumer deleted (\(record.id))")
             case .waiting(let until):
-                print("\(name): rotated\(key); old consumer deleted after \(ConsumerReport.timestamp(until)) (\(record.id))")
+                print(
+                    "\(name): rotated\(key); old consumer deleted after \(ConsumerReport.timestamp(until)) (\(record.id))"
+                )
             case .failed(let reason): print("\(name): rotation failed: \(reason) (\(record.id))")
             case .retrying(let at, let reason):
-                print("\(name): waiting to retry at \(ConsumerReport.timestamp(at)), step \(record.step.rawValue): \(reason)")
+                print(
+                    "\(name): waiting to retry at \(ConsumerReport.timestamp(at)), step \(record.step.rawValue): \(reason)"
+                )
             case .interrupted: print("\(name): interrupted at step \(record.step.rawValue); resumes on the next run")
             case .journalFailed(let reason): print("\(name): cannot write the journal: \(reason)")
             }
@@ -83,7 +87,9 @@ public enum Commands {
         }
         print(json ? ReportRenderer.json(reports) : ReportRenderer.table(reports, actions: actions))
         if actions, plan.entries.contains(where: \.isProblem) {
-            for entry in plan.entries where entry.isProblem { printError("\(configPath): \(Reconciler.describe(entry))") }
+            for entry in plan.entries where entry.isProblem {
+                printError("\(configPath): \(Reconciler.describe(entry))")
+            }
             return exitConfig
         }
         return 0

@@ -58,7 +58,9 @@ extension ConfigReader {
                 error("fracttal.client_auth", map["client_auth"], "must be basic or form, got \"\(text)\"")
             }
         }
-        if let node = map["admin"], let admin = mapping(node, at: "fracttal.admin", allowed: ["key_file", "secret_file"]) {
+        if let node = map["admin"],
+            let admin = mapping(node, at: "fracttal.admin", allowed: ["key_file", "secret_file"])
+        {
             if let v = absolutePath(admin["key_file"], at: "fracttal.admin.key_file") { s.adminKeyFile = v }
             if let v = absolutePath(admin["secret_file"], at: "fracttal.admin.secret_file") { s.adminSecretFile = v }
         }
@@ -66,7 +68,11 @@ extension ConfigReader {
             s.requestsPerMinute = v
         }
         if let v = duration(map["timeout"], at: "fracttal.timeout") {
-            if v.seconds == 0 { error("fracttal.timeout", map["timeout"], "must be more than 0s") } else { s.timeout = v }
+            if v.seconds == 0 {
+                error("fracttal.timeout", map["timeout"], "must be more than 0s")
+            } else {
+                s.timeout = v
+            }
         }
         if let v = duration(map["verify_timeout"], at: "fracttal.verify_timeout") { s.verifyTimeout = v }
         if let node = map["paths"],
@@ -139,8 +145,12 @@ extension ConfigReader {
         }
         var zone = TimeZone(identifier: "UTC")!
         if let name = string(map["timezone"], at: "\(key).timezone") {
-            if let z = TimeZone(identifier: name) { zone = z } else {
-                error("\(key).timezone", map["timezone"], "unknown time zone \"\(name)\" (use an IANA name such as America/Santiago)")
+            if let z = TimeZone(identifier: name) {
+                zone = z
+            } else {
+                error(
+                    "\(key).timezone", map["timezone"],
+                    "unknown time zone \"\(name)\" (use an IANA name such as America/Santiago)")
             }
         }
         guard let start, let end else { return nil }
@@ -155,15 +165,20 @@ extension ConfigReader {
         var deliver: [DeliverTarget] = []
         for (i, node) in sequence(map["deliver"], at: "\(key).deliver").enumerated() {
             let k = "\(key).deliver[\(i)]"
-            if let m = mapping(node, at: k, allowed: Self.deliverKeys), let t = deliverTarget(m, at: k) { deliver.append(t) }
+            if let m = mapping(node, at: k, allowed: Self.deliverKeys), let t = deliverTarget(m, at: k) {
+                deliver.append(t)
+            }
         }
         var hooks: [PublishHook] = []
         for (i, node) in sequence(map["after_publish"], at: "\(key).after_publish").enumerated() {
             let k = "\(key).after_publish[\(i)]"
-            if let m = mapping(node, at: k, allowed: ["reload", "exec", "timeout"]), let h = hook(m, at: k) { hooks.append(h) }
+            if let m = mapping(node, at: k, allowed: ["reload", "exec", "timeout"]), let h = hook(m, at: k) {
+                hooks.append(h)
+            }
         }
         guard let name, let group else { return nil }
-        return ManagedConsumer(name: name, permissionGroup: group, policy: policy, deliver: deliver, afterPublish: hooks)
+        return ManagedConsumer(
+            name: name, permissionGroup: group, policy: policy, deliver: deliver, afterPublish: hooks)
     }
 
     static let deliverKeys: Set<String> = [
@@ -195,14 +210,17 @@ extension ConfigReader {
         case "env":
             names = renamed("variables", defaults: ("FRACTTAL_CLIENT_ID", "FRACTTAL_CLIENT_SECRET"))
             for (value, field) in [(names.0, "key"), (names.1, "secret")] where !Self.isEnvName(value) {
-                error("\(key).variables.\(field)", map["variables"], "\"\(value)\" is not a valid environment variable name")
+                error(
+                    "\(key).variables.\(field)", map["variables"],
+                    "\"\(value)\" is not a valid environment variable name")
             }
             format = .env(keyVariable: names.0, secretVariable: names.1)
         case "json":
             names = renamed("fields", defaults: ("key", "secret"))
             format = .json(keyField: names.0, secretField: names.1)
         case "raw":
-            let keyPath = map["key_path"].flatMap { absolutePath($0, at: "\(key).key_path") } ?? path.map { "\($0).key" }
+            let keyPath =
+                map["key_path"].flatMap { absolutePath($0, at: "\(key).key_path") } ?? path.map { "\($0).key" }
             let secretPath =
                 map["secret_path"].flatMap { absolutePath($0, at: "\(key).secret_path") } ?? path.map { "\($0).secret" }
             guard let keyPath, let secretPath else { return nil }
@@ -225,7 +243,9 @@ extension ConfigReader {
             if let m = UInt16(text.hasPrefix("0o") ? String(text.dropFirst(2)) : text, radix: 8), m <= 0o777 {
                 mode = m
             } else {
-                error("\(key).mode", map["mode"], "must be octal permission bits such as \"0600\" (quoted), got \"\(text)\"")
+                error(
+                    "\(key).mode", map["mode"],
+                    "must be octal permission bits such as \"0600\" (quoted), got \"\(text)\"")
             }
         }
         let owner = string(map["owner"], at: "\(key).owner")
@@ -243,7 +263,9 @@ extension ConfigReader {
     static func isEnvName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
         else { return false }
-        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+        return name.unicodeScalars.allSatisfy {
+            $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+        }
     }
 
     mutating func hook(_ map: [String: Node], at key: String) -> PublishHook? {

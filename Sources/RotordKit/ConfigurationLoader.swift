@@ -19,7 +19,9 @@ public struct ConfigurationLoader: Sendable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (check its permissions)" : "does not exist"
+            let reason =
+                FileManager.default.fileExists(atPath: path)
+                ? "cannot be read (check its permissions)" : "does not exist"
             throw ConfigurationErrors(errors: [.init(file: path, key: "", message: "the configuration file \(reason)")])
         }
         return try parse(text, path: path)
@@ -35,7 +37,9 @@ public struct ConfigurationLoader: Sendable {
         }
         var reader = ConfigReader(file: path)
         guard let root, let top = reader.mapping(root, at: "") else {
-            throw ConfigurationErrors(errors: reader.errors.isEmpty ? [.init(file: path, key: "", message: "the file is empty")] : reader.errors)
+            throw ConfigurationErrors(
+                errors: reader.errors.isEmpty
+                    ? [.init(file: path, key: "", message: "the file is empty")] : reader.errors)
         }
         let configuration = reader.configuration(top)
         if !reader.errors.isEmpty { throw ConfigurationErrors(errors: reader.errors) }

@@ -106,10 +106,12 @@ public struct ConsumerReport: Sendable, Codable, Hashable {
             detail = "due; the rotation window opens \(Self.human(opens, now: now))"
         case .backingOff(let until):
             status = "backing_off"
-            detail = "\(history?.consecutiveFailures ?? 0) failed rotation(s), last: \(history?.lastFailure ?? "?"); next try \(Self.human(until, now: now))"
+            detail =
+                "\(history?.consecutiveFailures ?? 0) failed rotation(s), last: \(history?.lastFailure ?? "?"); next try \(Self.human(until, now: now))"
         case .inFlight(let r):
             status = "in_flight"
-            detail = "rotation \(r.id) at step \(r.step.rawValue)"
+            detail =
+                "rotation \(r.id) at step \(r.step.rawValue)"
                 + (r.step == .grace ? "; old consumer deleted \(Self.human(r.graceUntil, now: now))" : "")
                 + (r.retryAt.map { "; retry \(Self.human($0, now: now))" } ?? "")
                 + (r.failure.map { "; last error: \($0)" } ?? "")
@@ -126,7 +128,8 @@ public struct ConsumerReport: Sendable, Codable, Hashable {
         if includeActions, let current = entry.current {
             let m = entry.managed
             wouldDo = Actions(
-                create: "consumer \"\(m.name)\" in permission group \(current.permissionGroupId) (\(m.permissionGroup)), "
+                create:
+                    "consumer \"\(m.name)\" in permission group \(current.permissionGroupId) (\(m.permissionGroup)), "
                     + "\(current.authorizationType), Fracttal Hub \(current.fracttalHub ? "on" : "off")",
                 write: m.deliver.flatMap { t in
                     t.filePaths.map { path in
@@ -196,7 +199,9 @@ public enum ReportRenderer {
         out.append("")
         for r in reports {
             out.append("\(r.name): \(r.detail)")
-            if let last = r.lastRotation { out.append("  last rotation: \(last.id), finished \(ConsumerReport.timestamp(last.finishedAt))") }
+            if let last = r.lastRotation {
+                out.append("  last rotation: \(last.id), finished \(ConsumerReport.timestamp(last.finishedAt))")
+            }
             if actions, let a = r.wouldDo, r.status == "due" || r.status == "waiting_for_window" || r.status == "ok" {
                 out.append("  a rotation would create: \(a.create)")
                 for w in a.write { out.append("  write: \(w)") }

@@ -111,7 +111,8 @@ public final class Daemon: Sendable {
             return $0.journalFailures
         }
         if failures >= 3 {
-            logger.critical("the rotation journal cannot be written three passes in a row; asking systemd to restart rotord")
+            logger.critical(
+                "the rotation journal cannot be written three passes in a row; asking systemd to restart rotord")
             notifier.watchdogTrigger()
         }
         return report
@@ -135,7 +136,8 @@ public final class Daemon: Sendable {
         let result: Result<RotordContext, ConfigurationErrors>
         do {
             let configuration = try ConfigurationLoader().load(path: configPath)
-            result = .success(try RotordContext.make(configuration: configuration, configPath: configPath, logger: logger))
+            result = .success(
+                try RotordContext.make(configuration: configuration, configPath: configPath, logger: logger))
         } catch {
             result = .failure(error)
         }
@@ -178,7 +180,9 @@ public final class Daemon: Sendable {
             if let next = plan.entries.filter({ ($0.nextDeadline ?? .distantPast) > now })
                 .min(by: { $0.nextDeadline! < $1.nextDeadline! }), let at = next.nextDeadline
             {
-                parts.append("next: \(next.managed.name) in \(ConfigDuration(seconds: Int64(at.timeIntervalSince(now))).humanReadable)")
+                parts.append(
+                    "next: \(next.managed.name) in \(ConfigDuration(seconds: Int64(at.timeIntervalSince(now))).humanReadable)"
+                )
             }
         }
         let time = ConsumerReport.timestamp(report.at).split(separator: " ").last.map { String($0.prefix(5)) } ?? ""

@@ -1,6 +1,6 @@
+import Foundation
 import FracttalClient
 import FracttalSimulator
-import Foundation
 import Logging
 import RotordCore
 
@@ -34,21 +34,39 @@ public enum Demo {
         let adminKey = randomAlphanumeric(18)
         let adminSecret = randomAlphanumeric(32)
         let consumers = [
-            Seeded(name: "reports-etl", group: 3, ageDays: 120, deliver: [
-                DeliverTarget(path: out + "/etc/reports-etl/fracttal.env", format: .env(keyVariable: "FRACTTAL_CLIENT_ID", secretVariable: "FRACTTAL_CLIENT_SECRET"), mode: 0o640),
-                DeliverTarget(path: out + "/etc/reports-etl/fracttal.json", format: .json(keyField: "key", secretField: "secret")),
-            ]),
-            Seeded(name: "erp-sync", group: 4, ageDays: 86, deliver: [
-                DeliverTarget(path: out + "/etc/erp-sync/fracttal", format: .raw(keyPath: out + "/etc/erp-sync/fracttal.key", secretPath: out + "/etc/erp-sync/fracttal.secret")),
-            ]),
-            Seeded(name: "bi-dashboard", group: 3, ageDays: 10, deliver: [
-                DeliverTarget(path: out + "/etc/bi-dashboard/fracttal.env", format: .env(keyVariable: "FRACTTAL_CLIENT_ID", secretVariable: "FRACTTAL_CLIENT_SECRET")),
-            ]),
+            Seeded(
+                name: "reports-etl", group: 3, ageDays: 120,
+                deliver: [
+                    DeliverTarget(
+                        path: out + "/etc/reports-etl/fracttal.env",
+                        format: .env(keyVariable: "FRACTTAL_CLIENT_ID", secretVariable: "FRACTTAL_CLIENT_SECRET"),
+                        mode: 0o640),
+                    DeliverTarget(
+                        path: out + "/etc/reports-etl/fracttal.json",
+                        format: .json(keyField: "key", secretField: "secret")),
+                ]),
+            Seeded(
+                name: "erp-sync", group: 4, ageDays: 86,
+                deliver: [
+                    DeliverTarget(
+                        path: out + "/etc/erp-sync/fracttal",
+                        format: .raw(
+                            keyPath: out + "/etc/erp-sync/fracttal.key",
+                            secretPath: out + "/etc/erp-sync/fracttal.secret"))
+                ]),
+            Seeded(
+                name: "bi-dashboard", group: 3, ageDays: 10,
+                deliver: [
+                    DeliverTarget(
+                        path: out + "/etc/bi-dashboard/fracttal.env",
+                        format: .env(keyVariable: "FRACTTAL_CLIENT_ID", secretVariable: "FRACTTAL_CLIENT_SECRET"))
+                ]),
         ]
         let groupNames = [1: "Super Administrador", 3: "Reportes", 4: "Integraciones"]
         var seed = SimulatorSeed(
             permissionGroups: [
-                .init(id: 1, name: "Super Administrador", superAdmin: true), .init(id: 3, name: "Reportes", superAdmin: false),
+                .init(id: 1, name: "Super Administrador", superAdmin: true),
+                .init(id: 3, name: "Reportes", superAdmin: false),
                 .init(id: 4, name: "Integraciones", superAdmin: false),
             ],
             consumers: [])
@@ -82,26 +100,35 @@ public enum Demo {
                 adminSecretFile: out + "/credentials/fracttal-admin-secret", verifyTimeout: .seconds(30)),
             stateDirectory: out + "/state", defaults: policy,
             consumers: consumers.map {
-                ManagedConsumer(name: $0.name, permissionGroup: groupNames[$0.group]!, policy: policy, deliver: $0.deliver)
+                ManagedConsumer(
+                    name: $0.name, permissionGroup: groupNames[$0.group]!, policy: policy, deliver: $0.deliver)
             })
         let context: RotordContext
-        do { context = try RotordContext.make(configuration: configuration, configPath: "(demo)", logger: logger) } catch {
+        do {
+            context = try RotordContext.make(configuration: configuration, configPath: "(demo)", logger: logger)
+        } catch {
             Commands.printError(error.description)
             return 1
         }
-        print("rotord demo: Fracttal simulator on http://127.0.0.1:\(port); policy max_age 90d, rotate_before 7d, grace \(graceDuration)")
+        print(
+            "rotord demo: Fracttal simulator on http://127.0.0.1:\(port); policy max_age 90d, rotate_before 7d, grace \(graceDuration)"
+        )
         print("")
         let before = (try? await context.directory.consumers()) ?? []
         let beforeSecrets = Dictionary(
             (await simulator.consumers()).compactMap { c in c.key.flatMap { k in c.secret.map { (k, $0) } } },
             uniquingKeysWith: { a, _ in a })
         let beforePlan = RotationPlanner().plan(
-            configuration: configuration, consumers: before, groupNames: groupNames, active: [], history: [:], now: Date())
+            configuration: configuration, consumers: before, groupNames: groupNames, active: [], history: [:],
+            now: Date())
         print("BEFORE")
         printTable(
             header: ["CONSUMER", "KEY", "AGE", "STATUS"],
             rows: beforePlan.entries.map { e in
-                [e.managed.name, e.current.map { KeyMask.mask($0.key) } ?? "-", age(e.current?.createdAt), e.startsNow ? "due: rotate" : "ok: within policy"]
+                [
+                    e.managed.name, e.current.map { KeyMask.mask($0.key) } ?? "-", age(e.current?.createdAt),
+                    e.startsNow ? "due: rotate" : "ok: within policy",
+                ]
             })
         print("")
 
@@ -139,7 +166,8 @@ public enum Demo {
                 checks.append(("\(c.name): old consumer deleted", !live && refused))
                 if let pair = readPair(c.deliver.first!) {
                     let accepted = await simulator.isAccepted(key: pair.key, secret: pair.secret)
-                    checks.append(("\(c.name): the pair in \(files[0]) obtains a token", accepted && pair.key == now?.key))
+                    checks.append(
+                        ("\(c.name): the pair in \(files[0]) obtains a token", accepted && pair.key == now?.key))
                 }
             } else {
                 checks.append(("\(c.name): untouched", written.isEmpty && old != nil))
@@ -156,7 +184,10 @@ public enum Demo {
         for (text, ok) in checks { print("\(ok ? "ok  " : "FAIL") \(text)") }
         let passed = checks.allSatisfy(\.1)
         print("")
-        print(passed ? "demo complete: files are in \(out) (secrets are in the files only; nothing printed them)." : "demo FAILED")
+        print(
+            passed
+                ? "demo complete: files are in \(out) (secrets are in the files only; nothing printed them)."
+                : "demo FAILED")
         return passed ? 0 : 1
     }
 
@@ -185,8 +216,9 @@ public enum Demo {
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         for row in [header] + rows {
-            print(row.enumerated().map { $0.element.rightPadded(widths[$0.offset]) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces))
+            print(
+                row.enumerated().map { $0.element.rightPadded(widths[$0.offset]) }.joined(separator: "  ")
+                    .trimmingCharacters(in: .whitespaces))
         }
     }
 

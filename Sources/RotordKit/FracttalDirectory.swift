@@ -17,7 +17,8 @@ public struct FracttalDirectory: ConsumerDirectory {
 
     public func permissionGroups() async throws(RotationFailure) -> [Int: String] {
         do {
-            return Dictionary(try await client.permissionGroups().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+            return Dictionary(
+                try await client.permissionGroups().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         } catch { throw Self.failure(error) }
     }
 

@@ -30,7 +30,8 @@ public struct HookRunner: Sendable {
                 case .exec(let arguments, let timeout): (arguments, timeout)
                 }
             var environment = ProcessInfo.processInfo.environment
-            for name in environment.keys where name.hasPrefix("ROTORD_") || name == "NOTIFY_SOCKET" || name.hasPrefix("WATCHDOG_") {
+            for name in environment.keys
+            where name.hasPrefix("ROTORD_") || name == "NOTIFY_SOCKET" || name.hasPrefix("WATCHDOG_") {
                 environment[name] = nil
             }
             environment["ROTORD_CONSUMER"] = consumer

@@ -28,7 +28,9 @@ public enum LogEvent: String, Sendable, CaseIterable {
 
 extension Logger.Metadata {
     /// The journal fields of a rotation: `ROTORD_CONSUMER`, `ROTORD_ROTATION_ID`, `ROTORD_STEP`, `ROTORD_KEY` (masked).
-    static func rotation(_ consumer: String, id: String? = nil, step: String? = nil, maskedKey: String? = nil) -> Logger.Metadata {
+    static func rotation(_ consumer: String, id: String? = nil, step: String? = nil, maskedKey: String? = nil)
+        -> Logger.Metadata
+    {
         var m: Logger.Metadata = ["rotord_consumer": .string(consumer)]
         if let id { m["rotord_rotation_id"] = .string(id) }
         if let step { m["rotord_step"] = .string(step) }

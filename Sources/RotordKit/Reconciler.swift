@@ -36,7 +36,9 @@ public struct Reconciler: Sendable {
         }
         /// Hooks that failed in this pass.
         public var hookFailureCount: Int {
-            outcomes.reduce(0) { $0 + ($1.record.step == .grace || $1.record.step == .done ? $1.record.hookFailures.count : 0) }
+            outcomes.reduce(0) {
+                $0 + ($1.record.step == .grace || $1.record.step == .done ? $1.record.hookFailures.count : 0)
+            }
         }
 
         /// The `run --once` exit status: 0 all done or nothing due, 75 something waits for a retry, 1 a rotation failed.

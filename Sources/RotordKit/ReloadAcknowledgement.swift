@@ -20,7 +20,9 @@ public enum ReloadAcknowledgement {
     /// Written by the daemon after a reload attempt.
     static func write(stateDirectory: String, ok: Bool, message: String) {
         let generation = (read(stateDirectory)?.generation ?? 0) + 1
-        guard let data = try? JSONEncoder().encode(Ack(generation: generation, ok: ok, message: message)) else { return }
+        guard let data = try? JSONEncoder().encode(Ack(generation: generation, ok: ok, message: message)) else {
+            return
+        }
         _ = try? AtomicFile.write(Array(data), to: path(stateDirectory), mode: 0o600, skipIfUnchanged: false)
     }
 }
@@ -28,7 +30,9 @@ public enum ReloadAcknowledgement {
 extension Commands {
     /// `rotord reload`: SIGHUP the daemon and wait for its acknowledgement. 0 applied; 78 the new
     /// configuration is invalid (the daemon keeps the old one); 1 no daemon or no answer.
-    public static func reload(_ configPath: String, pid: Int32?, timeout: Int, stateDirectory explicit: String? = nil) async -> Int32 {
+    public static func reload(_ configPath: String, pid: Int32?, timeout: Int, stateDirectory explicit: String? = nil)
+        async -> Int32
+    {
         // Where the daemon acknowledges: --state-dir, systemd's $STATE_DIRECTORY, the file's
         // state_dir (read leniently: the new file may be the broken one), the default.
         let environment = ProcessInfo.processInfo.environment

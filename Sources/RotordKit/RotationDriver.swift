@@ -74,7 +74,9 @@ public struct RotationDriver: Sendable {
                 do { try store.save(transition.record) } catch {
                     logger.error(
                         "cannot write the rotation journal; stopping this rotation",
-                        metadata: .rotation(record.consumerName, id: record.id).merging(["error": "\(error)"]) { a, _ in a })
+                        metadata: .rotation(record.consumerName, id: record.id).merging(["error": "\(error)"]) { a, _ in
+                            a
+                        })
                     return (record, .journalFailed("\(error)"))
                 }
                 record = transition.record
@@ -99,7 +101,9 @@ public struct RotationDriver: Sendable {
         return (record, .retrying(at: clock.now().addingTimeInterval(60), reason: "too many transitions in one pass"))
     }
 
-    private func perform(_ action: RotationAction, record: RotationRecord, managed: ManagedConsumer?) async -> RotationEvent {
+    private func perform(_ action: RotationAction, record: RotationRecord, managed: ManagedConsumer?) async
+        -> RotationEvent
+    {
         switch action {
         case .create(let name, let description, let type, let group, let hub):
             do {
@@ -140,7 +144,8 @@ public struct RotationDriver: Sendable {
                 await faults.reached("after:publish-first-file")
             }
             do {
-                let files = try await publisher.publish(managed?.deliver ?? [], name: record.consumerName, key: key, secret: secret)
+                let files = try await publisher.publish(
+                    managed?.deliver ?? [], name: record.consumerName, key: key, secret: secret)
                 return .published(files: files)
             } catch {
                 return .publishFailed(error)
@@ -192,11 +197,14 @@ public struct RotationDriver: Sendable {
             delay = min(delay * 2, .seconds(5))
         }
         if let lastError, refusals == 0 { return .verificationUnavailable(lastError) }
-        let reason = "the token endpoint refused the new key \(KeyMask.mask(key)) for \(verifyTimeout) (\(refusals) attempts)"
+        let reason =
+            "the token endpoint refused the new key \(KeyMask.mask(key)) for \(verifyTimeout) (\(refusals) attempts)"
         logger.error(
             "verification of the new credential failed: \(reason)",
-            metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue, maskedKey: KeyMask.mask(key))
-                .merging(LogEvent.verificationFailed.metadata) { a, _ in a })
+            metadata: .rotation(
+                record.consumerName, id: record.id, step: record.step.rawValue, maskedKey: KeyMask.mask(key)
+            )
+            .merging(LogEvent.verificationFailed.metadata) { a, _ in a })
         return .verificationRefused(reason: reason)
     }
 

@@ -1,5 +1,5 @@
-import FracttalClient
 import Foundation
+import FracttalClient
 import Logging
 import RotordCore
 

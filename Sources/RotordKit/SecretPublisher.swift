@@ -13,13 +13,15 @@ public struct SecretPublisher: Sendable {
     }
 
     /// The files and bytes a target gets for this pair.
-    public static func render(_ target: DeliverTarget, name: String, key: String, secret: String) -> [(String, [UInt8])] {
+    public static func render(_ target: DeliverTarget, name: String, key: String, secret: String) -> [(String, [UInt8])]
+    {
         switch target.format {
         case .env(let keyVariable, let secretVariable):
             let text = "\(keyVariable)=\(envQuote(key))\n\(secretVariable)=\(envQuote(secret))\n"
             return [(target.path, Array(text.utf8))]
         case .json(let keyField, let secretField):
-            let text = "{\(jsonString(keyField)): \(jsonString(key)), \(jsonString(secretField)): \(jsonString(secret))}\n"
+            let text =
+                "{\(jsonString(keyField)): \(jsonString(key)), \(jsonString(secretField)): \(jsonString(secret))}\n"
             return [(target.path, Array(text.utf8))]
         case .raw(let keyPath, let secretPath):
             return [(keyPath, Array(key.utf8)), (secretPath, Array(secret.utf8))]
@@ -31,7 +33,8 @@ public struct SecretPublisher: Sendable {
     }
 
     /// Writes every target; returns the files written or already up to date.
-    public func publish(_ targets: [DeliverTarget], name: String, key: String, secret: String) async throws(RotationFailure)
+    public func publish(_ targets: [DeliverTarget], name: String, key: String, secret: String)
+        async throws(RotationFailure)
         -> [String]
     {
         var files: [String] = []
@@ -60,7 +63,8 @@ public struct SecretPublisher: Sendable {
     /// systemd's EnvironmentFile= takes bare words; quote anything else.
     static func envQuote(_ value: String) -> String {
         let plain = value.unicodeScalars.allSatisfy {
-            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_./+=:@".unicodeScalars.contains($0))
+            $0.isASCII
+                && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_./+=:@".unicodeScalars.contains($0))
         }
         if plain && !value.isEmpty { return value }
         var out = "\""

@@ -30,7 +30,8 @@ public struct StateStore: Sendable {
         var st = stat()
         if stat(path, &st) == 0 {
             guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                throw AtomicFile.Failure(path: path, operation: "using as the state directory (not a directory)", code: ENOTDIR)
+                throw AtomicFile.Failure(
+                    path: path, operation: "using as the state directory (not a directory)", code: ENOTDIR)
             }
             if st.st_mode & 0o077 != 0 { chmod(path, 0o700) }
             return
@@ -128,7 +129,9 @@ public struct StateStore: Sendable {
         guard fd >= 0 else { throw AtomicFile.Failure(path: historyPath, operation: "opening", code: errno) }
         defer { close(fd) }
         let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress!, $0.count) }
-        guard written == line.count else { throw AtomicFile.Failure(path: historyPath, operation: "appending to", code: errno) }
+        guard written == line.count else {
+            throw AtomicFile.Failure(path: historyPath, operation: "appending to", code: errno)
+        }
         guard fsync(fd) == 0 else { throw AtomicFile.Failure(path: historyPath, operation: "syncing", code: errno) }
     }
 

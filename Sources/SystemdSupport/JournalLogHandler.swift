@@ -72,7 +72,8 @@ public struct JournalLogHandler: LogHandler {
         case .string(let s): s
         case .stringConvertible(let c): c.description
         case .array(let a): a.map(flatten).joined(separator: ",")
-        case .dictionary(let d): d.sorted { $0.key < $1.key }.map { "\($0.key)=\(flatten($0.value))" }.joined(separator: ",")
+        case .dictionary(let d):
+            d.sorted { $0.key < $1.key }.map { "\($0.key)=\(flatten($0.value))" }.joined(separator: ",")
         }
     }
 

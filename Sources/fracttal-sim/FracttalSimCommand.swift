@@ -1,6 +1,6 @@
 import ArgumentParser
-import FracttalSimulator
 import Foundation
+import FracttalSimulator
 
 /// `fracttal-sim`: the Fracttal simulator as a server on loopback, for trying rotord by hand.
 @main
@@ -22,7 +22,8 @@ struct FracttalSimCommand: AsyncParsableCommand {
     @Option(help: "API requests per minute for the whole account (0 = unlimited).") var requestsPerMinute = 200
     @Option(help: "Seconds of latency added to every answer.") var latency: Double = 0
     @Option(help: "Seconds before a new consumer's credentials work.") var activationDelay: Double = 0
-    @Option(help: "Where to write the demo admin's key and secret (default ./fracttal-sim-credentials).") var adminCredentialsDir: String?
+    @Option(help: "Where to write the demo admin's key and secret (default ./fracttal-sim-credentials).")
+    var adminCredentialsDir: String?
 
     func run() async throws {
         var seedValue: SimulatorSeed
@@ -42,17 +43,24 @@ struct FracttalSimCommand: AsyncParsableCommand {
                 consumers: [.init(name: "rotord-admin", permissionGroupId: 1, key: key, secret: secret)])
             do {
                 let dir = adminCredentialsDir ?? FileManager.default.currentDirectoryPath + "/fracttal-sim-credentials"
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                _ = FileManager.default.createFile(atPath: dir + "/fracttal-admin-key", contents: Data(key.utf8), attributes: [.posixPermissions: 0o600])
-                _ = FileManager.default.createFile(atPath: dir + "/fracttal-admin-secret", contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+                try FileManager.default.createDirectory(
+                    atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                _ = FileManager.default.createFile(
+                    atPath: dir + "/fracttal-admin-key", contents: Data(key.utf8),
+                    attributes: [.posixPermissions: 0o600])
+                _ = FileManager.default.createFile(
+                    atPath: dir + "/fracttal-admin-secret", contents: Data(secret.utf8),
+                    attributes: [.posixPermissions: 0o600])
                 printAdmin = (key, dir)
             } catch {
-                FileHandle.standardError.write(Data("fracttal-sim: cannot write the admin credentials: \(error)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("fracttal-sim: cannot write the admin credentials: \(error)\n".utf8))
                 throw ExitCode(73)
             }
         }
         let simulator = FracttalSimulator(
-            configuration: SimulatorConfiguration(host: host, port: port, tokenLifetime: tokenLifetime, requestsPerMinute: requestsPerMinute),
+            configuration: SimulatorConfiguration(
+                host: host, port: port, tokenLifetime: tokenLifetime, requestsPerMinute: requestsPerMinute),
             seed: seedValue)
         let bound = try await simulator.start()
         var faults = SimulatorFaults()
@@ -61,7 +69,9 @@ struct FracttalSimCommand: AsyncParsableCommand {
         await simulator.setFaults(faults)
         print("fracttal-sim listening on http://\(host):\(bound)")
         if let (key, dir) = printAdmin {
-            print("admin consumer rotord-admin: key \(key.prefix(4))…, key and secret in \(dir)/fracttal-admin-key and fracttal-admin-secret")
+            print(
+                "admin consumer rotord-admin: key \(key.prefix(4))…, key and secret in \(dir)/fracttal-admin-key and fracttal-admin-secret"
+            )
         }
         fflush(nil)
         // Serve until SIGINT or SIGTERM.

@@ -1,5 +1,5 @@
-import FracttalSimulator
 import Foundation
+import FracttalSimulator
 import Glibc
 
 /// A simulator, a state directory and a configuration for running the real `rotord` binary.
@@ -15,20 +15,28 @@ final class BenchWorld: @unchecked Sendable {
     init(consumers: Int, ageDays: Double, requestsPerMinute: Int = 0) async throws {
         dir = Benchmark.tempDir("world")
         try FileManager.default.createDirectory(atPath: dir + "/deliver", withIntermediateDirectories: true)
-        var seed: [SimulatorSeed.Consumer] = [.init(name: "rotord-admin", permissionGroupId: 1, key: adminKey, secret: adminSecret)]
+        var seed: [SimulatorSeed.Consumer] = [
+            .init(name: "rotord-admin", permissionGroupId: 1, key: adminKey, secret: adminSecret)
+        ]
         let now = Date()
         for i in 0..<consumers {
-            seed.append(.init(name: "c\(i)", permissionGroupId: 3, createdAt: now.addingTimeInterval(-ageDays * 86_400)))
+            seed.append(
+                .init(name: "c\(i)", permissionGroupId: 3, createdAt: now.addingTimeInterval(-ageDays * 86_400)))
         }
         simulator = FracttalSimulator(
             configuration: SimulatorConfiguration(requestsPerMinute: requestsPerMinute),
-            seed: SimulatorSeed(permissionGroups: [.init(id: 1, name: "Admin", superAdmin: true), .init(id: 3, name: "Reportes")], consumers: seed))
+            seed: SimulatorSeed(
+                permissionGroups: [.init(id: 1, name: "Admin", superAdmin: true), .init(id: 3, name: "Reportes")],
+                consumers: seed))
         port = try await simulator.start()
         try adminKey.write(toFile: dir + "/admin-key", atomically: true, encoding: .utf8)
         try adminSecret.write(toFile: dir + "/admin-secret", atomically: true, encoding: .utf8)
     }
 
-    func writeConfig(consumers: Int, maxAge: String, rotateBefore: String = "0s", requestsPerMinute: Int = 200, stateDir: String? = nil) throws {
+    func writeConfig(
+        consumers: Int, maxAge: String, rotateBefore: String = "0s", requestsPerMinute: Int = 200,
+        stateDir: String? = nil
+    ) throws {
         var yaml = """
             fracttal:
               token_url: http://127.0.0.1:\(port)/oauth/token
@@ -81,7 +89,11 @@ final class NotifyListener {
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
     }
 
     /// The next datagram within `timeout` seconds.
@@ -139,8 +151,11 @@ enum ProcStats {
         guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return 0 }
         var total = 0
         for task in tasks {
-            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
-            for line in text.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches") || line.hasPrefix("nonvoluntary_ctxt_switches") {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else {
+                continue
+            }
+            for line in text.split(separator: "\n")
+            where line.hasPrefix("voluntary_ctxt_switches") || line.hasPrefix("nonvoluntary_ctxt_switches") {
                 total += Int(line.split(separator: "\t").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
             }
         }

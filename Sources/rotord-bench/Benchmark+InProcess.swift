@@ -1,6 +1,6 @@
+import Foundation
 import FracttalClient
 import FracttalSimulator
-import Foundation
 import Glibc
 import RotordCore
 import RotordKit
@@ -16,19 +16,25 @@ extension Benchmark {
                 fracttal: FracttalSettings(),
                 consumers: names.map { ManagedConsumer(name: $0, permissionGroup: "Reportes") })
             let consumers = names.enumerated().map {
-                ConsumerRecord(id: $0.offset, name: $0.element, permissionGroupId: 3, key: "K\($0.offset)",
+                ConsumerRecord(
+                    id: $0.offset, name: $0.element, permissionGroupId: 3, key: "K\($0.offset)",
                     createdAt: now.addingTimeInterval(-Double($0.offset % 120) * 86_400))
             }
             let planner = RotationPlanner()
             var samples: [Double] = []
             for _ in 0..<(n >= 100_000 ? 5 : 20) {
-                samples.append(time {
-                    let plan = planner.plan(configuration: config, consumers: consumers, groupNames: [3: "Reportes"], active: [], history: [:], now: now)
-                    precondition(plan.entries.count == n)
-                })
+                samples.append(
+                    time {
+                        let plan = planner.plan(
+                            configuration: config, consumers: consumers, groupNames: [3: "Reportes"], active: [],
+                            history: [:], now: now)
+                        precondition(plan.entries.count == n)
+                    })
             }
             let median = percentile(samples, 0.5)
-            print("| \(n) | \(ms(median)) | \(ms(percentile(samples, 0.9))) | \(String(format: "%.2f µs", median / Double(n) * 1e6)) |")
+            print(
+                "| \(n) | \(ms(median)) | \(ms(percentile(samples, 0.9))) | \(String(format: "%.2f µs", median / Double(n) * 1e6)) |"
+            )
         }
         print("")
     }
@@ -47,7 +53,9 @@ extension Benchmark {
             rotord.append(try time { try AtomicFile.write(bytes, to: dir + "/rotord.env", mode: 0o640) })
             bare.append(time { bareWrite(bytes, dir: dir) })
         }
-        let (r50, r99, b50, b99) = (percentile(rotord, 0.5), percentile(rotord, 0.99), percentile(bare, 0.5), percentile(bare, 0.99))
+        let (r50, r99, b50, b99) = (
+            percentile(rotord, 0.5), percentile(rotord, 0.99), percentile(bare, 0.5), percentile(bare, 0.99)
+        )
         print("## Publish (\(n) writes each, \(dir.hasPrefix("/var/tmp") ? "/var/tmp" : dir))\n")
         print("| | p50 | p99 |\n| --- | --- | --- |")
         print("| rotord atomic publish (tmp + fchmod + write + fsync + rename + fsync dir) | \(ms(r50)) | \(ms(r99)) |")
@@ -66,17 +74,24 @@ extension Benchmark {
 
     /// The first complete listing of a 1,000-consumer account under a 200/min budget.
     static func listing() async throws {
-        var seed: [SimulatorSeed.Consumer] = [.init(name: "admin", permissionGroupId: 1, key: "AdminKeyAdminKey12", secret: "AdminSecretAdminSecretAdminSec12")]
+        var seed: [SimulatorSeed.Consumer] = [
+            .init(
+                name: "admin", permissionGroupId: 1, key: "AdminKeyAdminKey12",
+                secret: "AdminSecretAdminSecretAdminSec12")
+        ]
         for i in 0..<999 { seed.append(.init(name: "c\(i)", permissionGroupId: 3)) }
         let sim = FracttalSimulator(
             configuration: SimulatorConfiguration(requestsPerMinute: 200),
-            seed: SimulatorSeed(permissionGroups: [.init(id: 1, name: "Admin", superAdmin: true), .init(id: 3, name: "Reportes")], consumers: seed))
+            seed: SimulatorSeed(
+                permissionGroups: [.init(id: 1, name: "Admin", superAdmin: true), .init(id: 3, name: "Reportes")],
+                consumers: seed))
         let port = try await sim.start()
         var samples: [Double] = []
         for _ in 0..<5 {
             let client = FracttalClient(
                 configuration: FracttalClientConfiguration(
-                    tokenURL: "http://127.0.0.1:\(port)/oauth/token", apiURL: "http://127.0.0.1:\(port)/api", requestsPerMinute: 200),
+                    tokenURL: "http://127.0.0.1:\(port)/oauth/token", apiURL: "http://127.0.0.1:\(port)/api",
+                    requestsPerMinute: 200),
                 credentials: FracttalCredentials(key: "AdminKeyAdminKey12", secret: "AdminSecretAdminSecretAdminSec12"))
             let clock = ContinuousClock()
             let start = clock.now
@@ -87,6 +102,7 @@ extension Benchmark {
         }
         await sim.stop()
         print("## First complete listing of a 1,000-consumer account (10 pages, new client each time)\n")
-        print("| median | p90 |\n| --- | --- |\n| \(ms(percentile(samples, 0.5))) | \(ms(percentile(samples, 0.9))) |\n")
+        print(
+            "| median | p90 |\n| --- | --- |\n| \(ms(percentile(samples, 0.5))) | \(ms(percentile(samples, 0.9))) |\n")
     }
 }

@@ -1,5 +1,5 @@
-import FracttalSimulator
 import Foundation
+import FracttalSimulator
 import Glibc
 
 extension Benchmark {
@@ -24,7 +24,9 @@ extension Benchmark {
                 world.stop(p)
                 listener.close()
             }
-            print("| \(label) | \(ms(percentile(samples, 0.5))) | \(ms(percentile(samples, 0.9))) | \(String(format: "%.1f MB", Double(rss) / 1024)) |")
+            print(
+                "| \(label) | \(ms(percentile(samples, 0.5))) | \(ms(percentile(samples, 0.9))) | \(String(format: "%.1f MB", Double(rss) / 1024)) |"
+            )
         }
         print("")
     }
@@ -34,7 +36,9 @@ extension Benchmark {
         text.reserveCapacity(count * 200)
         for i in 0..<count {
             let c = i % 50
-            text += #"{"consumer":"c\#(c)","finishedAt":"2026-01-01T00:00:00Z","id":"r\#(1_700_000_000 + i)-\#(String(i, radix: 16))","newKey":"AbCd…","oldKey":"WxYz…","startedAt":"2026-01-01T00:00:00Z","step":"done"}"# + "\n"
+            text +=
+                #"{"consumer":"c\#(c)","finishedAt":"2026-01-01T00:00:00Z","id":"r\#(1_700_000_000 + i)-\#(String(i, radix: 16))","newKey":"AbCd…","oldKey":"WxYz…","startedAt":"2026-01-01T00:00:00Z","step":"done"}"#
+                + "\n"
         }
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
@@ -46,7 +50,8 @@ extension Benchmark {
         try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d")
         let listener = NotifyListener()
         defer { listener.close() }
-        let p = try world.spawn(rotord, ["run"], environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "30000000"])
+        let p = try world.spawn(
+            rotord, ["run"], environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "30000000"])
         defer { world.stop(p) }
         _ = listener.wait(for: "READY=1", timeout: 30)
         let pid = p.processIdentifier
@@ -61,10 +66,13 @@ extension Benchmark {
         let rss1 = ProcStats.rssKiB(pid), cpu1 = ProcStats.cpuSeconds(pid), cs1 = ProcStats.contextSwitches(pid)
         let requests1 = await world.simulator.statistics().apiRequests
         print("## Idle (\(seconds) s after READY, WATCHDOG_USEC=30s, \(ProcStats.threads(pid)) threads)\n")
-        print("| RSS after start-up | RSS at the end | CPU time | watchdog pings | context switches (all threads) | API requests |")
+        print(
+            "| RSS after start-up | RSS at the end | CPU time | watchdog pings | context switches (all threads) | API requests |"
+        )
         print("| --- | --- | --- | --- | --- | --- |")
-        print("| \(String(format: "%.1f MB", Double(rss0) / 1024)) | \(String(format: "%.1f MB", Double(rss1) / 1024)) | "
-            + "\(String(format: "%.3f s", cpu1 - cpu0)) | \(pings) | \(cs1 - cs0) | \(requests1 - requests0) |\n")
+        print(
+            "| \(String(format: "%.1f MB", Double(rss0) / 1024)) | \(String(format: "%.1f MB", Double(rss1) / 1024)) | "
+                + "\(String(format: "%.3f s", cpu1 - cpu0)) | \(pings) | \(cs1 - cs0) | \(requests1 - requests0) |\n")
     }
 
     /// RSS growth over many rotations in one daemon.
@@ -92,10 +100,12 @@ extension Benchmark {
         let rssEnd = ProcStats.rssKiB(pid)
         let stats = await world.simulator.statistics()
         let took = start.duration(to: clock.now).components.seconds
-        print("## Leak check: \(stats.created) rotations in one daemon (\(consumers) consumers, max_age 1s, \(took) s)\n")
+        print(
+            "## Leak check: \(stats.created) rotations in one daemon (\(consumers) consumers, max_age 1s, \(took) s)\n")
         print("| RSS after \(warmup) rotations | RSS after \(stats.created) | growth |\n| --- | --- | --- |")
-        print("| \(String(format: "%.1f MB", Double(rssWarm) / 1024)) | \(String(format: "%.1f MB", Double(rssEnd) / 1024)) | "
-            + "\(String(format: "%+.2f MB", Double(rssEnd - rssWarm) / 1024)) |\n")
+        print(
+            "| \(String(format: "%.1f MB", Double(rssWarm) / 1024)) | \(String(format: "%.1f MB", Double(rssEnd) / 1024)) | "
+                + "\(String(format: "%+.2f MB", Double(rssEnd - rssWarm) / 1024)) |\n")
     }
 
     /// 200 due consumers against a 200/min limit: how much of the budget is used, and 406s.
@@ -116,8 +126,10 @@ extension Benchmark {
         print("## API budget: \(n) due consumers, 200 requests/min (exit \(p.terminationStatus))\n")
         print("| API requests | 406s | wall time | requests/min | % of budget | theoretical minimum |")
         print("| --- | --- | --- | --- | --- | --- |")
-        print("| \(stats.apiRequests) | \(stats.rateLimited) | \(String(format: "%.1f s", wall)) | \(String(format: "%.1f", perMinute)) | "
-            + "\(String(format: "%.1f %%", perMinute / 200 * 100)) | \(String(format: "%.1f s", minimum)) (requests ÷ budget) |")
+        print(
+            "| \(stats.apiRequests) | \(stats.rateLimited) | \(String(format: "%.1f s", wall)) | \(String(format: "%.1f", perMinute)) | "
+                + "\(String(format: "%.1f %%", perMinute / 200 * 100)) | \(String(format: "%.1f s", minimum)) (requests ÷ budget) |"
+        )
         print("\nRotations completed: \(stats.deleted) of \(n).\n")
     }
 }

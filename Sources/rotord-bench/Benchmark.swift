@@ -1,6 +1,6 @@
+import Foundation
 import FracttalClient
 import FracttalSimulator
-import Foundation
 import Glibc
 import RotordCore
 import RotordKit
@@ -15,8 +15,9 @@ struct Benchmark {
         let idleSeconds = Int(value(of: "--idle-seconds", in: Array(args)) ?? "120") ?? 120
         let rotations = Int(value(of: "--rotations", in: Array(args)) ?? "10000") ?? 10000
         let rotord = value(of: "--rotord", in: Array(args)) ?? defaultRotord()
-        print("# rotord benchmarks — \(Date().formatted(.iso8601)), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
-            + "\(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB, rotord at \(rotord)\n")
+        print(
+            "# rotord benchmarks — \(Date().formatted(.iso8601)), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+                + "\(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB, rotord at \(rotord)\n")
         if only == nil || only == "planning" { planning() }
         if only == nil || only == "publish" { try publish() }
         if only == nil || only == "listing" { try await listing() }

@@ -6,11 +6,15 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run", abstract: "Run the daemon, or one reconcile pass with --once.")
 
     @OptionGroup var options: ConfigOption
-    @Flag(name: .long, help: "One reconcile pass, then exit: 0 all done or nothing due; 75 waiting for a retry; 1 failed.")
+    @Flag(
+        name: .long, help: "One reconcile pass, then exit: 0 all done or nothing due; 75 waiting for a retry; 1 failed."
+    )
     var once = false
 
     func run() async throws {
-        let code = await once ? Commands.runOnce(options.config, logLevel: options.logLevel)
+        let code =
+            await once
+            ? Commands.runOnce(options.config, logLevel: options.logLevel)
             : Commands.runDaemon(options.config, logLevel: options.logLevel)
         throw ExitCode(code)
     }
@@ -42,7 +46,8 @@ struct StatusCommand: AsyncParsableCommand {
 
 struct RotateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rotate", abstract: "Rotate one consumer now, outside policy and windows. Safe while the daemon runs.")
+        commandName: "rotate",
+        abstract: "Rotate one consumer now, outside policy and windows. Safe while the daemon runs.")
 
     @OptionGroup var options: ConfigOption
     @Argument(help: "The consumer's name, as in the configuration.") var name: String

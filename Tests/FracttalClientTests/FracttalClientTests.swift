@@ -1,6 +1,6 @@
+import Foundation
 import FracttalClient
 import FracttalSimulator
-import Foundation
 import Testing
 
 @Suite struct FracttalDateTests {
@@ -24,7 +24,9 @@ import Testing
     }
 
     @Test func formatsLikeTheAPI() {
-        #expect(FracttalDate.format(Date(timeIntervalSince1970: 1_582_661_994.260926)) == "2020-02-25T20:19:54.260926+00:00")
+        #expect(
+            FracttalDate.format(Date(timeIntervalSince1970: 1_582_661_994.260926)) == "2020-02-25T20:19:54.260926+00:00"
+        )
     }
 }
 
@@ -57,19 +59,26 @@ struct FracttalClientTests {
     static let adminSecret = "AdminSecretAdminSecretAdminSec12"
 
     func withSimulator(
-        consumers: Int = 3, requestsPerMinute: Int = 0, faults: SimulatorFaults = .init(), auth: FracttalClientConfiguration.ClientAuthentication = .basic,
+        consumers: Int = 3, requestsPerMinute: Int = 0, faults: SimulatorFaults = .init(),
+        auth: FracttalClientConfiguration.ClientAuthentication = .basic,
         _ body: (FracttalClient, FracttalSimulator) async throws -> Void
     ) async throws {
-        var seed: [SimulatorSeed.Consumer] = [.init(name: "rotord-admin", permissionGroupId: 1, key: Self.adminKey, secret: Self.adminSecret)]
+        var seed: [SimulatorSeed.Consumer] = [
+            .init(name: "rotord-admin", permissionGroupId: 1, key: Self.adminKey, secret: Self.adminSecret)
+        ]
         for i in 0..<consumers { seed.append(.init(name: "c\(i)", description: "d\(i)", permissionGroupId: 3)) }
         let simulator = FracttalSimulator(
             configuration: SimulatorConfiguration(requestsPerMinute: requestsPerMinute),
-            seed: SimulatorSeed(permissionGroups: [.init(id: 1, name: "Super Administrador", superAdmin: true), .init(id: 3, name: "Reportes")], consumers: seed))
+            seed: SimulatorSeed(
+                permissionGroups: [
+                    .init(id: 1, name: "Super Administrador", superAdmin: true), .init(id: 3, name: "Reportes"),
+                ], consumers: seed))
         let port = try await simulator.start()
         await simulator.setFaults(faults)
         let client = FracttalClient(
             configuration: FracttalClientConfiguration(
-                tokenURL: "http://127.0.0.1:\(port)/oauth/token", apiURL: "http://127.0.0.1:\(port)/api", clientAuthentication: auth,
+                tokenURL: "http://127.0.0.1:\(port)/oauth/token", apiURL: "http://127.0.0.1:\(port)/api",
+                clientAuthentication: auth,
                 requestsPerMinute: 0, timeout: .seconds(2), retries: 2),
             credentials: FracttalCredentials(key: Self.adminKey, secret: Self.adminSecret))
         do {
@@ -86,7 +95,8 @@ struct FracttalClientTests {
             let all = try await client.listConsumers()
             #expect(all.count == 231)
             #expect(Set(all.map(\.id)).count == 231)
-            let created = try await client.createConsumer(NewFracttalConsumer(name: "new", description: "x [rotord:r1]", permissionGroupId: 3))
+            let created = try await client.createConsumer(
+                NewFracttalConsumer(name: "new", description: "x [rotord:r1]", permissionGroupId: 3))
             #expect(created.consumer.name == "new")
             #expect(created.secret.count == 32)
             #expect(!created.description.contains(created.secret))
@@ -112,7 +122,8 @@ struct FracttalClientTests {
     @Test func typedErrorsNameTheOperation() async throws {
         try await withSimulator { client, _ in
             do {
-                _ = try await client.createConsumer(NewFracttalConsumer(name: "x", description: nil, permissionGroupId: 42))
+                _ = try await client.createConsumer(
+                    NewFracttalConsumer(name: "x", description: nil, permissionGroupId: 42))
                 Issue.record("expected an error")
             } catch let error as FracttalError {
                 #expect(error.status == 400)
@@ -133,7 +144,8 @@ struct FracttalClientTests {
             lose.loseNextCreateResponses = 1
             await simulator.setFaults(lose)
             do {
-                _ = try await client.createConsumer(NewFracttalConsumer(name: "lost", description: "m", permissionGroupId: 3))
+                _ = try await client.createConsumer(
+                    NewFracttalConsumer(name: "lost", description: "m", permissionGroupId: 3))
                 Issue.record("expected an error")
             } catch let error as FracttalError {
                 #expect(error.mayHaveTakenEffect, "\(error)")

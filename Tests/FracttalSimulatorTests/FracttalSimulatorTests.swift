@@ -1,6 +1,6 @@
 import AsyncHTTPClient
-import FracttalSimulator
 import Foundation
+import FracttalSimulator
 import NIOHTTP1
 import Testing
 
@@ -20,7 +20,9 @@ struct FracttalSimulatorTests {
             #expect(bad.status == 401)
             #expect(bad.json["error"] as? String == "invalid_client")
         }
-        let noGrant = try await h.request(.POST, "/oauth/token", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: "client_id=x")
+        let noGrant = try await h.request(
+            .POST, "/oauth/token", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: "client_id=x"
+        )
         #expect(noGrant.status == 400)
     }
 
@@ -76,7 +78,9 @@ struct FracttalSimulatorTests {
         let token = try await h.adminToken()
         let created = try await h.api(
             .POST, "/oauth_consumers", token: token,
-            body: #"{"authorization_type": "client_credentials", "name": "new", "description": "d", "permission_group_id": 3}"#)
+            body:
+                #"{"authorization_type": "client_credentials", "name": "new", "description": "d", "permission_group_id": 3}"#
+        )
         #expect(created.status == 201)
         let data = try #require(created.json["data"] as? [String: Any])
         let secret = try #require(data["secret"] as? String)
@@ -139,7 +143,9 @@ struct FracttalSimulatorTests {
         #expect(limited.json["message"] as? String == "Maximum number of request exceeded")
         #expect(limited.headers["ratelimit-remaining"] == "0")
         #expect(Int(limited.headers["ratelimit-reset"] ?? "") ?? 0 > 0)
-        #expect(try await h.token(key: h.adminKey, secret: h.adminSecret).status == 200, "the token endpoint does not count")
+        #expect(
+            try await h.token(key: h.adminKey, secret: h.adminSecret).status == 200, "the token endpoint does not count"
+        )
         h.clock.advance(by: 61)
         #expect(try await h.api(.GET, "/permission_groups", token: token).status == 200, "a new window")
         #expect(await h.simulator.statistics().rateLimited == 1)
@@ -172,7 +178,9 @@ struct FracttalSimulatorTests {
         faults = SimulatorFaults()
         faults.newCredentialActivationDelay = 30
         await h.simulator.setFaults(faults)
-        let delayed = try await h.api(.POST, "/oauth_consumers", token: token, body: #"{"authorization_type": "client_credentials", "name": "d", "permission_group_id": 3}"#)
+        let delayed = try await h.api(
+            .POST, "/oauth_consumers", token: token,
+            body: #"{"authorization_type": "client_credentials", "name": "d", "permission_group_id": 3}"#)
         let d = try #require(delayed.json["data"] as? [String: Any])
         #expect(try await h.token(key: d["key"] as! String, secret: d["secret"] as! String).status == 401)
         h.clock.advance(by: 31)
@@ -184,9 +192,12 @@ struct FracttalSimulatorTests {
         await h.simulator.setFaults(faults)
         let before = await h.simulator.statistics().created
         await #expect(throws: (any Error).self) {
-            _ = try await h.api(.POST, "/oauth_consumers", token: token, body: #"{"authorization_type": "client_credentials", "name": "lost", "permission_group_id": 3}"#)
+            _ = try await h.api(
+                .POST, "/oauth_consumers", token: token,
+                body: #"{"authorization_type": "client_credentials", "name": "lost", "permission_group_id": 3}"#)
         }
-        #expect(await h.simulator.statistics().created == before + 1, "the consumer exists although the answer was lost")
+        #expect(
+            await h.simulator.statistics().created == before + 1, "the consumer exists although the answer was lost")
         let lost = try #require(await h.simulator.consumers().first { $0.name == "lost" })
         #expect(await !h.simulator.isAccepted(key: lost.key!, secret: lost.secret!), "rejectNewCredentials")
     }

@@ -1,6 +1,6 @@
 import AsyncHTTPClient
-import FracttalSimulator
 import Foundation
+import FracttalSimulator
 import NIOCore
 import NIOHTTP1
 
@@ -18,12 +18,18 @@ struct SimulatorHarness {
         clock = ManualSimulatorClock(Date(timeIntervalSince1970: 1_780_000_000))
         var consumers: [SimulatorSeed.Consumer] = [
             .init(name: "rotord-admin", permissionGroupId: 1, key: adminKey, secret: adminSecret),
-            .init(name: "reports-etl", description: "nightly export", permissionGroupId: 3, key: userKey, secret: userSecret),
+            .init(
+                name: "reports-etl", description: "nightly export", permissionGroupId: 3, key: userKey,
+                secret: userSecret),
         ]
         for i in 0..<extra { consumers.append(.init(name: "bulk-\(i)", permissionGroupId: 3)) }
         simulator = FracttalSimulator(
-            configuration: SimulatorConfiguration(tokenLifetime: tokenLifetime, requestsPerMinute: requestsPerMinute, clock: clock),
-            seed: SimulatorSeed(permissionGroups: [.init(id: 1, name: "Super Administrador", superAdmin: true), .init(id: 3, name: "Reportes")], consumers: consumers))
+            configuration: SimulatorConfiguration(
+                tokenLifetime: tokenLifetime, requestsPerMinute: requestsPerMinute, clock: clock),
+            seed: SimulatorSeed(
+                permissionGroups: [
+                    .init(id: 1, name: "Super Administrador", superAdmin: true), .init(id: 3, name: "Reportes"),
+                ], consumers: consumers))
         port = try await simulator.start()
     }
 
@@ -34,7 +40,9 @@ struct SimulatorHarness {
         var raw: String
     }
 
-    func request(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: String? = nil) async throws -> Answer {
+    func request(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: String? = nil)
+        async throws -> Answer
+    {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         for (k, v) in headers { request.headers.add(name: k, value: v) }
@@ -52,7 +60,8 @@ struct SimulatorHarness {
         if style == "basic" {
             let basic = Data("\(key):\(secret)".utf8).base64EncodedString()
             return try await request(
-                .POST, "/oauth/token", headers: [("Authorization", "Basic \(basic)"), ("Content-Type", "application/x-www-form-urlencoded")],
+                .POST, "/oauth/token",
+                headers: [("Authorization", "Basic \(basic)"), ("Content-Type", "application/x-www-form-urlencoded")],
                 body: "grant_type=client_credentials")
         }
         return try await request(

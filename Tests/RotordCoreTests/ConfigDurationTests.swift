@@ -3,7 +3,8 @@ import Testing
 
 @Suite struct ConfigDurationTests {
     @Test(arguments: [
-        ("90d", Int64(90 * 86_400)), ("36h", Int64(36 * 3_600)), ("15m", Int64(900)), ("30s", Int64(30)), ("0s", Int64(0)), ("1h30m", Int64(5_400)),
+        ("90d", Int64(90 * 86_400)), ("36h", Int64(36 * 3_600)), ("15m", Int64(900)), ("30s", Int64(30)),
+        ("0s", Int64(0)), ("1h30m", Int64(5_400)),
         ("2w", Int64(14 * 86_400)),
     ])
     func parses(text: String, seconds: Int64) {

@@ -6,7 +6,9 @@ import Testing
 @Suite struct RotationMachineTests {
     let machine = RotationMachine()
     let t0 = Date(timeIntervalSince1970: 1_780_000_000)
-    let old = ConsumerRecord(id: 7, name: "reports-etl", description: "nightly", permissionGroupId: 3, key: "OLDKEYoldkey123456", createdAt: Date(timeIntervalSince1970: 1_770_000_000))
+    let old = ConsumerRecord(
+        id: 7, name: "reports-etl", description: "nightly", permissionGroupId: 3, key: "OLDKEYoldkey123456",
+        createdAt: Date(timeIntervalSince1970: 1_770_000_000))
 
     func planned(grace: ConfigDuration = .hours(24), revoke: Bool = false) -> RotationRecord {
         RotationRecord(
@@ -21,12 +23,15 @@ import Testing
         #expect(t.record.createAttempts == 1)
         #expect(
             t.action
-                == .create(name: "reports-etl", description: "nightly [rotord:r1-0000abcd]", authorizationType: "client_credentials", permissionGroupID: 3, fracttalHub: false))
+                == .create(
+                    name: "reports-etl", description: "nightly [rotord:r1-0000abcd]",
+                    authorizationType: "client_credentials", permissionGroupID: 3, fracttalHub: false))
     }
 
     @Test func happyPathToGraceThenDone() {
         var r = machine.advance(planned(), on: .resume, now: t0).record
-        var t = machine.advance(r, on: .created(id: 9, key: "NEWKEYnewkey123456", secret: "S3cr3t", createdAt: t0), now: t0)
+        var t = machine.advance(
+            r, on: .created(id: 9, key: "NEWKEYnewkey123456", secret: "S3cr3t", createdAt: t0), now: t0)
         #expect(t.record.step == .created)
         #expect(t.record.newSecret == "S3cr3t")
         #expect(t.action == .verify(key: "NEWKEYnewkey123456", secret: "S3cr3t"))
@@ -42,14 +47,19 @@ import Testing
         #expect(t.action == .waitUntil(t0.addingTimeInterval(86_400)))
         r = t.record
         // Before the deadline, nothing happens; after it, the old consumer is deleted.
-        #expect(machine.advance(r, on: .resume, now: t0.addingTimeInterval(3_600)).action == .waitUntil(t0.addingTimeInterval(86_400)))
+        #expect(
+            machine.advance(r, on: .resume, now: t0.addingTimeInterval(3_600)).action
+                == .waitUntil(t0.addingTimeInterval(86_400)))
         t = machine.advance(r, on: .resume, now: t0.addingTimeInterval(86_400))
         #expect(t.record.step == .retiring)
         #expect(t.action == .deleteOld(consumerIDs: [7]))
         t = machine.advance(t.record, on: .oldDeleted, now: t0.addingTimeInterval(86_401))
         #expect(t.record.step == .done)
         #expect(t.action == .finished(.done))
-        #expect(t.record.history.map(\.step) == [.planned, .creating, .created, .verified, .published, .grace, .retiring, .done])
+        #expect(
+            t.record.history.map(\.step) == [
+                .planned, .creating, .created, .verified, .published, .grace, .retiring, .done,
+            ])
     }
 
     @Test func revokeOldNowSkipsGrace() {
@@ -94,8 +104,12 @@ import Testing
         let creating = machine.advance(planned(), on: .resume, now: t0).record
         let t = machine.advance(creating, on: .createFailed(RotationFailure(.transient, "connection refused")), now: t0)
         #expect(t.action == .retryAt(t0.addingTimeInterval(30)))
-        #expect(machine.advance(t.record, on: .resume, now: t0.addingTimeInterval(10)).action == .retryAt(t0.addingTimeInterval(30)))
-        #expect(machine.advance(t.record, on: .resume, now: t0.addingTimeInterval(30)).action == .findMarked(marker: creating.marker))
+        #expect(
+            machine.advance(t.record, on: .resume, now: t0.addingTimeInterval(10)).action
+                == .retryAt(t0.addingTimeInterval(30)))
+        #expect(
+            machine.advance(t.record, on: .resume, now: t0.addingTimeInterval(30)).action
+                == .findMarked(marker: creating.marker))
         // Backoff doubles and is capped.
         #expect(RotationMachine.defaultBackoff(2) == .minutes(1))
         #expect(RotationMachine.defaultBackoff(50) == .hours(1))

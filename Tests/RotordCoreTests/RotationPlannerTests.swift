@@ -7,7 +7,9 @@ import Testing
     let planner = RotationPlanner()
 
     func consumer(_ id: Int, _ name: String, ageDays: Double, group: Int = 3) -> ConsumerRecord {
-        ConsumerRecord(id: id, name: name, permissionGroupId: group, key: "KEY\(id)xxxxxxxxxxxxxx", createdAt: now.addingTimeInterval(-ageDays * 86_400))
+        ConsumerRecord(
+            id: id, name: name, permissionGroupId: group, key: "KEY\(id)xxxxxxxxxxxxxx",
+            createdAt: now.addingTimeInterval(-ageDays * 86_400))
     }
 
     func config(_ names: [String], policy: RotationPolicy = .init()) -> RotordConfiguration {
@@ -19,7 +21,10 @@ import Testing
     @Test func dueFreshMissingAndMismatch() {
         let plan = planner.plan(
             configuration: config(["old", "fresh", "gone", "wrong-group"]),
-            consumers: [consumer(1, "old", ageDays: 100), consumer(2, "fresh", ageDays: 5), consumer(3, "wrong-group", ageDays: 100, group: 4), consumer(4, "unmanaged", ageDays: 400)],
+            consumers: [
+                consumer(1, "old", ageDays: 100), consumer(2, "fresh", ageDays: 5),
+                consumer(3, "wrong-group", ageDays: 100, group: 4), consumer(4, "unmanaged", ageDays: 400),
+            ],
             groupNames: [3: "Reportes", 4: "Integraciones"], active: [], history: [:], now: now)
         #expect(plan.entries.map(\.status) == [.due, .ok, .missing, .groupMismatch(actual: "Integraciones")])
         #expect(plan.due.map(\.managed.name) == ["old"])
@@ -38,7 +43,8 @@ import Testing
 
     @Test func inFlightRotationIsNotStartedAgain() {
         let record = RotationRecord(
-            id: "r1", consumerName: "old", trigger: "due", now: now, oldConsumers: [], authorizationType: "client_credentials",
+            id: "r1", consumerName: "old", trigger: "due", now: now, oldConsumers: [],
+            authorizationType: "client_credentials",
             permissionGroupID: 3, fracttalHub: false, originalDescription: nil, grace: .hours(1))
         let plan = planner.plan(
             configuration: config(["old"]), consumers: [consumer(1, "old", ageDays: 100)], groupNames: [3: "Reportes"],
@@ -48,7 +54,10 @@ import Testing
     }
 
     @Test func failuresBackOff() {
-        let history = ["old": ConsumerHistory(consecutiveFailures: 2, lastFailureAt: now.addingTimeInterval(-60), lastFailure: "HTTP 400")]
+        let history = [
+            "old": ConsumerHistory(
+                consecutiveFailures: 2, lastFailureAt: now.addingTimeInterval(-60), lastFailure: "HTTP 400")
+        ]
         let plan = planner.plan(
             configuration: config(["old"]), consumers: [consumer(1, "old", ageDays: 100)], groupNames: [3: "Reportes"],
             active: [], history: history, now: now)
@@ -60,9 +69,11 @@ import Testing
     }
 
     @Test func closedWindowDefersTheStart() {
-        let window = RotationWindow(days: [1, 2, 3, 4, 5], startMinute: 120, endMinute: 300, timeZone: TimeZone(identifier: "UTC")!)
+        let window = RotationWindow(
+            days: [1, 2, 3, 4, 5], startMinute: 120, endMinute: 300, timeZone: TimeZone(identifier: "UTC")!)
         let plan = planner.plan(
-            configuration: config(["old"], policy: RotationPolicy(window: window)), consumers: [consumer(1, "old", ageDays: 100)],
+            configuration: config(["old"], policy: RotationPolicy(window: window)),
+            consumers: [consumer(1, "old", ageDays: 100)],
             groupNames: [3: "Reportes"], active: [], history: [:], now: now)
         #expect(plan.entries[0].status == .waitingForWindow(opens: Date(timeIntervalSince1970: 1_780_020_000)))
     }
@@ -71,7 +82,9 @@ import Testing
         // Not a timing assertion (see Benchmarks); just that scale works.
         let names = (0..<100_000).map { "c\($0)" }
         let consumers = names.enumerated().map { consumer($0.offset, $0.element, ageDays: Double($0.offset % 120)) }
-        let plan = planner.plan(configuration: config(names), consumers: consumers, groupNames: [3: "Reportes"], active: [], history: [:], now: now)
+        let plan = planner.plan(
+            configuration: config(names), consumers: consumers, groupNames: [3: "Reportes"], active: [], history: [:],
+            now: now)
         #expect(plan.entries.count == 100_000)
         #expect(plan.due.count > 0)
     }

@@ -18,7 +18,8 @@ import Testing
 
     @Test func startDateIsTheWindowOpening() throws {
         // Window Mon–Fri 02:00–05:00 UTC. 2026-05-28 is a Thursday, 20:26Z: outside; next opening Fri 02:00Z.
-        let window = RotationWindow(days: [1, 2, 3, 4, 5], startMinute: 120, endMinute: 300, timeZone: TimeZone(identifier: "UTC")!)
+        let window = RotationWindow(
+            days: [1, 2, 3, 4, 5], startMinute: 120, endMinute: 300, timeZone: TimeZone(identifier: "UTC")!)
         let policy = RotationPolicy(maxAge: .days(90), rotateBefore: .days(7), window: window)
         let created = t0.addingTimeInterval(-100 * 86_400)
         let start = policy.startDate(createdAt: created, now: t0)
@@ -41,7 +42,8 @@ import Testing
 
     @Test func windowUsesItsTimeZone() {
         // 02:00–05:00 in Santiago (UTC-4 in May) is 06:00–09:00Z.
-        let santiago = RotationWindow(days: Set(1...7), startMinute: 120, endMinute: 300, timeZone: TimeZone(identifier: "America/Santiago")!)
+        let santiago = RotationWindow(
+            days: Set(1...7), startMinute: 120, endMinute: 300, timeZone: TimeZone(identifier: "America/Santiago")!)
         #expect(santiago.contains(Date(timeIntervalSince1970: 1_780_034_400 + 3_600)))  // 07:00Z
         #expect(!santiago.contains(Date(timeIntervalSince1970: 1_780_020_000)))  // 02:00Z
     }

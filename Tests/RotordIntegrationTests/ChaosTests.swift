@@ -1,5 +1,5 @@
-import FracttalSimulator
 import Foundation
+import FracttalSimulator
 import Glibc
 import Synchronization
 import Testing
@@ -79,7 +79,9 @@ struct ChaosTests {
         let orphans = live.filter { $0.name != "rotord-admin" }.count - names.count
         let c = counts.withLock { $0 }
         let stats = await s.simulator.statistics()
-        print("chaos: kills=\(kills) runs=\(runs) orphans=\(orphans) lost=\(c.lost) torn=\(c.torn) reads=\(c.reads) created=\(stats.created) deleted=\(stats.deleted)")
+        print(
+            "chaos: kills=\(kills) runs=\(runs) orphans=\(orphans) lost=\(c.lost) torn=\(c.torn) reads=\(c.reads) created=\(stats.created) deleted=\(stats.deleted)"
+        )
         #expect(final.status == 0, "\(final.output)")
         #expect(kills >= 50)
         #expect(orphans == 0)

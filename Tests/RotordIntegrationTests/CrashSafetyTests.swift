@@ -1,5 +1,5 @@
-import FracttalSimulator
 import Foundation
+import FracttalSimulator
 import Glibc
 import Testing
 
@@ -13,23 +13,36 @@ struct CrashSafetyTests {
     ]
 
     /// The invariants after a clean run.
-    static func checkInvariants(_ s: Scenario, names: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    static func checkInvariants(_ s: Scenario, names: [String], sourceLocation: SourceLocation = #_sourceLocation)
+        async throws
+    {
         for name in names {
             let live = await s.live(name)
-            #expect(live.count == 1, "exactly one consumer named \(name), got \(live.count)", sourceLocation: sourceLocation)
+            #expect(
+                live.count == 1, "exactly one consumer named \(name), got \(live.count)", sourceLocation: sourceLocation
+            )
             let pair = s.envPair(name)
-            #expect(pair?.key == live.first?.key, "\(name): the file holds the live consumer's key", sourceLocation: sourceLocation)
+            #expect(
+                pair?.key == live.first?.key, "\(name): the file holds the live consumer's key",
+                sourceLocation: sourceLocation)
             if let pair {
-                #expect(await s.simulator.isAccepted(key: pair.key, secret: pair.secret), "\(name): the file's pair works", sourceLocation: sourceLocation)
+                #expect(
+                    await s.simulator.isAccepted(key: pair.key, secret: pair.secret), "\(name): the file's pair works",
+                    sourceLocation: sourceLocation)
             }
         }
         let others = await s.simulator.consumers().filter { !names.contains($0.name) && $0.name != "rotord-admin" }
         #expect(others.isEmpty, "no stray consumers: \(others.map(\.name))", sourceLocation: sourceLocation)
-        let active = (try? FileManager.default.contentsOfDirectory(atPath: s.stateDir + "/rotations").filter { $0.hasSuffix(".json") }) ?? []
+        let active =
+            (try? FileManager.default.contentsOfDirectory(atPath: s.stateDir + "/rotations").filter {
+                $0.hasSuffix(".json")
+            }) ?? []
         #expect(active.isEmpty, "the journal has nothing in flight: \(active)", sourceLocation: sourceLocation)
         let history = (try? String(contentsOfFile: s.stateDir + "/history.jsonl", encoding: .utf8)) ?? ""
         for name in names {
-            #expect(history.contains("\"consumer\":\"\(name)\"") && history.contains("\"step\":\"done\""), sourceLocation: sourceLocation)
+            #expect(
+                history.contains("\"consumer\":\"\(name)\"") && history.contains("\"step\":\"done\""),
+                sourceLocation: sourceLocation)
         }
     }
 
@@ -40,7 +53,8 @@ struct CrashSafetyTests {
         // With no grace, `grace` is passed through in the same transition: give it a second.
         let grace = point == "step:grace" ? "1s" : "0s"
         try s.writeConfig(consumers: ["etl", "erp"], grace: grace)
-        let killed = try await s.run(["run", "--once"], environment: ["ROTORD_TEST_FAULTS": "1", "ROTORD_CRASH_AT": point])
+        let killed = try await s.run(
+            ["run", "--once"], environment: ["ROTORD_TEST_FAULTS": "1", "ROTORD_CRASH_AT": point])
         #expect(killed.status == 128 + SIGKILL, "rotord should have died at \(point): \(killed.output)")
         if grace != "0s" { try await Task.sleep(for: .milliseconds(1_200)) }  // the grace deadline survives the crash
         var restarted = try await s.run(["run", "--once"])
@@ -99,7 +113,8 @@ struct CrashSafetyTests {
     @Test func twoConcurrentRunsRotateOnce() async throws {
         var faults = SimulatorFaults()
         faults.latency = 0.02
-        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120), .init(name: "erp", ageDays: 120)], faults: faults)
+        let s = try await Scenario(
+            consumers: [.init(name: "etl", ageDays: 120), .init(name: "erp", ageDays: 120)], faults: faults)
         defer { Task { await s.cleanUp() } }
         try s.writeConfig(consumers: ["etl", "erp"])
         let a = try s.start(["run", "--once"])

@@ -1,5 +1,5 @@
-import FracttalSimulator
 import Foundation
+import FracttalSimulator
 import Glibc
 import Testing
 
@@ -18,7 +18,9 @@ struct DaemonTests {
             addr.sun_family = sa_family_t(AF_UNIX)
             withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
             _ = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
             }
             var t = timeval(tv_sec: 0, tv_usec: 200_000)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, socklen_t(MemoryLayout<timeval>.size))
@@ -75,7 +77,8 @@ struct DaemonTests {
         #expect(receiver.wait(for: "STATUS=2 consumers") != nil, "\(receiver.messages)")
         // An invalid configuration is refused and the daemon says so.
         try "fracttal: {".write(toFile: s.configPath, atomically: true, encoding: .utf8)
-        let refused = try await s.run(["reload", "--pid", "\(daemon.processIdentifier)", "--state-dir", s.stateDir], timeout: .seconds(20))
+        let refused = try await s.run(
+            ["reload", "--pid", "\(daemon.processIdentifier)", "--state-dir", s.stateDir], timeout: .seconds(20))
         #expect(refused.status == 78, "\(refused.output)")
         #expect(receiver.wait(for: "config reload failed") != nil)
         #expect(daemon.isRunning)

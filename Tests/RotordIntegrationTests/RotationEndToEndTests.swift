@@ -1,5 +1,5 @@
-import FracttalSimulator
 import Foundation
+import FracttalSimulator
 import Testing
 
 /// `rotord` as a real process against the simulator on 127.0.0.1, with real files.
@@ -12,7 +12,9 @@ struct RotationEndToEndTests {
     }
 
     @Test func runOnceRotatesDueConsumersAndLeavesTheFreshOne() async throws {
-        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120), .init(name: "erp", ageDays: 86), .init(name: "fresh", ageDays: 5)])
+        let s = try await Scenario(consumers: [
+            .init(name: "etl", ageDays: 120), .init(name: "erp", ageDays: 86), .init(name: "fresh", ageDays: 5),
+        ])
         defer { Task { await s.cleanUp() } }
         try s.writeConfig(consumers: ["etl", "erp", "fresh"])
         let before = await s.simulator.consumers()
@@ -36,9 +38,12 @@ struct RotationEndToEndTests {
             let pair = try #require(s.envPair(name))
             #expect(pair.key == current.key && pair.secret == current.secret)
             #expect(await s.simulator.isAccepted(key: pair.key, secret: pair.secret), "the new pair obtains a token")
-            #expect(await !s.simulator.isAccepted(key: oldKey, secret: oldSecret), "the old pair is refused after grace")
+            #expect(
+                await !s.simulator.isAccepted(key: oldKey, secret: oldSecret), "the old pair is refused after grace")
             // Every deliver file holds the new pair, with the configured mode.
-            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(s.deliverDir)/\(name).json"))) as? [String: String]
+            let json =
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: URL(fileURLWithPath: "\(s.deliverDir)/\(name).json"))) as? [String: String]
             #expect(json?["key"] == pair.key && json?["secret"] == pair.secret)
             #expect(try String(contentsOfFile: "\(s.deliverDir)/\(name).key", encoding: .utf8) == pair.key)
             #expect(try String(contentsOfFile: "\(s.deliverDir)/\(name).secret", encoding: .utf8) == pair.secret)

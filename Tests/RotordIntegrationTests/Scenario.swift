@@ -1,5 +1,5 @@
-import FracttalSimulator
 import Foundation
+import FracttalSimulator
 import Glibc
 
 /// One integration-test world: a simulator on 127.0.0.1, a temporary directory with the admin
@@ -40,7 +40,8 @@ final class Scenario: @unchecked Sendable {
         }
         let seed = SimulatorSeed(
             permissionGroups: [
-                .init(id: 1, name: "Super Administrador", superAdmin: true), .init(id: 3, name: "Reportes", superAdmin: false),
+                .init(id: 1, name: "Super Administrador", superAdmin: true),
+                .init(id: 3, name: "Reportes", superAdmin: false),
                 .init(id: 4, name: "Integraciones", superAdmin: false),
             ],
             consumers: seeded)
@@ -132,8 +133,10 @@ final class Scenario: @unchecked Sendable {
 
     static var rotordPath: String {
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rotord").path,
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rotord")
+                .path,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
                 .appendingPathComponent(".build/debug/rotord").path,
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
@@ -182,12 +185,15 @@ final class Scenario: @unchecked Sendable {
         let files = outputs[ObjectIdentifier(process)] ?? ("", "")
         let out = (try? String(contentsOfFile: files.0, encoding: .utf8)) ?? ""
         let err = (try? String(contentsOfFile: files.1, encoding: .utf8)) ?? ""
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        let status =
+            process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return Result(status: status, stdout: out, stderr: err)
     }
 
     /// Runs rotord to completion.
-    func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws -> Result {
+    func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws
+        -> Result
+    {
         let process = try start(arguments, environment: environment)
         return await wait(process, timeout: timeout)
     }

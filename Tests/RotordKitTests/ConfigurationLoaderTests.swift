@@ -24,12 +24,19 @@ import Testing
         #expect(etl.policy.maxAge == .days(30))
         #expect(etl.policy.grace == .hours(24), "unset keys come from defaults")
         #expect(etl.deliver[0].mode == 0o640)
-        #expect(etl.deliver[0].format == .env(keyVariable: "FRACTTAL_CLIENT_ID", secretVariable: "FRACTTAL_CLIENT_SECRET"))
+        #expect(
+            etl.deliver[0].format == .env(keyVariable: "FRACTTAL_CLIENT_ID", secretVariable: "FRACTTAL_CLIENT_SECRET"))
         #expect(etl.deliver[1].mode == 0o600, "0600 unless configured")
         #expect(etl.deliver[1].format == .json(keyField: "key", secretField: "secret"))
-        #expect(etl.afterPublish == [.reload(unit: "reports-etl.service", timeout: .seconds(30)), .exec(arguments: ["/usr/local/bin/reports-etl", "--check-credentials"], timeout: .seconds(30))])
+        #expect(
+            etl.afterPublish == [
+                .reload(unit: "reports-etl.service", timeout: .seconds(30)),
+                .exec(arguments: ["/usr/local/bin/reports-etl", "--check-credentials"], timeout: .seconds(30)),
+            ])
         let erp = try #require(c.consumer(named: "erp-sync"))
-        #expect(erp.deliver[0].format == .raw(keyPath: "/etc/erp-sync/fracttal.key", secretPath: "/etc/erp-sync/fracttal.secret"))
+        #expect(
+            erp.deliver[0].format
+                == .raw(keyPath: "/etc/erp-sync/fracttal.key", secretPath: "/etc/erp-sync/fracttal.secret"))
     }
 
     func errors(_ yaml: String) -> [ConfigurationError] {
@@ -55,15 +62,24 @@ import Testing
         ("fracttal:\n  token_url: ftp://x\n", "fracttal.token_url", "http(s) URL"),
         (base + "    max_age: 90 days\n", "consumers[0].max_age", "duration"),
         (base + "    deliver:\n      - path: relative/file\n", "consumers[0].deliver[0].path", "absolute"),
-        (base + "    deliver:\n      - path: /x\n        format: xml\n", "consumers[0].deliver[0].format", "env, json, raw or template"),
+        (
+            base + "    deliver:\n      - path: /x\n        format: xml\n", "consumers[0].deliver[0].format",
+            "env, json, raw or template"
+        ),
         (base + "    deliver:\n      - path: /x\n        mode: \"rw\"\n", "consumers[0].deliver[0].mode", "octal"),
-        (base + "    deliver:\n      - path: /x\n        owner: no-such-user-here\n", "consumers[0].deliver[0].owner", "no such user"),
+        (
+            base + "    deliver:\n      - path: /x\n        owner: no-such-user-here\n",
+            "consumers[0].deliver[0].owner", "no such user"
+        ),
         (base + "    permision_group: typo\n", "consumers[0].permision_group", "unknown key"),
         (base + "  - name: a\n    permission_group: G\n", "consumers[1].name", "already managed"),
         (base + "    after_publish:\n      - exec: [relative]\n", "consumers[0].after_publish[0].exec[0]", "absolute"),
         (base + "    rotate_before: 100d\n", "consumers[0].rotate_before", "shorter than max_age"),
         (base + "defaults:\n  window:\n    start: \"25:00\"\n    end: \"05:00\"\n", "defaults.window.start", "HH:MM"),
-        (base + "defaults:\n  window:\n    start: \"01:00\"\n    end: \"05:00\"\n    timezone: Mars/Olympus\n", "defaults.window.timezone", "unknown time zone"),
+        (
+            base + "defaults:\n  window:\n    start: \"01:00\"\n    end: \"05:00\"\n    timezone: Mars/Olympus\n",
+            "defaults.window.timezone", "unknown time zone"
+        ),
         ("consumers: []\n", "fracttal", "required"),
         ("fracttal: [1, 2\n", "", "not valid YAML"),
     ])

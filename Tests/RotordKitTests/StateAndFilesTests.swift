@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 import RotordCore
-@testable import RotordKit
 import Testing
+
+@testable import RotordKit
 
 @Suite struct AtomicFileTests {
     @Test func writesWithModeAndSkipsIdenticalContent() throws {
@@ -33,7 +34,8 @@ import Testing
 
     func record(_ id: String, step: RotationStep) -> RotationRecord {
         var r = RotationRecord(
-            id: id, consumerName: "etl", trigger: "due", now: now, oldConsumers: [], authorizationType: "client_credentials",
+            id: id, consumerName: "etl", trigger: "due", now: now, oldConsumers: [],
+            authorizationType: "client_credentials",
             permissionGroupID: 3, fracttalHub: false, originalDescription: nil, grace: .hours(1))
         r.step = step
         r.newKey = "NEWKEYnewkey123456"
@@ -96,18 +98,22 @@ import Testing
 
     @Test func rendersEveryFormat() {
         let env = SecretPublisher.render(
-            DeliverTarget(path: "/x.env", format: .env(keyVariable: "ID", secretVariable: "SECRET")), name: "n", key: key, secret: secret)
+            DeliverTarget(path: "/x.env", format: .env(keyVariable: "ID", secretVariable: "SECRET")), name: "n",
+            key: key, secret: secret)
         #expect(String(decoding: env[0].1, as: UTF8.self) == "ID=\(key)\nSECRET=\(secret)\n")
         let json = SecretPublisher.render(
-            DeliverTarget(path: "/x.json", format: .json(keyField: "client_id", secretField: "client_secret")), name: "n", key: key, secret: secret)
+            DeliverTarget(path: "/x.json", format: .json(keyField: "client_id", secretField: "client_secret")),
+            name: "n", key: key, secret: secret)
         let object = try? JSONSerialization.jsonObject(with: Data(json[0].1)) as? [String: String]
         #expect(object == ["client_id": key, "client_secret": secret])
         let raw = SecretPublisher.render(
-            DeliverTarget(path: "/x", format: .raw(keyPath: "/x.key", secretPath: "/x.secret")), name: "n", key: key, secret: secret)
+            DeliverTarget(path: "/x", format: .raw(keyPath: "/x.key", secretPath: "/x.secret")), name: "n", key: key,
+            secret: secret)
         #expect(raw.map(\.0) == ["/x.key", "/x.secret"])
         #expect(raw.map { String(decoding: $0.1, as: UTF8.self) } == [key, secret])
         let template = SecretPublisher.render(
-            DeliverTarget(path: "/x.conf", format: .template("id={{key}}\nsecret={{secret}}\nname={{name}}\n")), name: "etl", key: key, secret: secret)
+            DeliverTarget(path: "/x.conf", format: .template("id={{key}}\nsecret={{secret}}\nname={{name}}\n")),
+            name: "etl", key: key, secret: secret)
         #expect(String(decoding: template[0].1, as: UTF8.self) == "id=\(key)\nsecret=\(secret)\nname=etl\n")
     }
 
@@ -120,8 +126,10 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let targets = [
-            DeliverTarget(path: dir.path + "/a.env", format: .env(keyVariable: "ID", secretVariable: "SECRET"), mode: 0o640),
-            DeliverTarget(path: dir.path + "/b", format: .raw(keyPath: dir.path + "/b.key", secretPath: dir.path + "/b.secret")),
+            DeliverTarget(
+                path: dir.path + "/a.env", format: .env(keyVariable: "ID", secretVariable: "SECRET"), mode: 0o640),
+            DeliverTarget(
+                path: dir.path + "/b", format: .raw(keyPath: dir.path + "/b.key", secretPath: dir.path + "/b.secret")),
         ]
         let files = try await SecretPublisher().publish(targets, name: "n", key: key, secret: secret)
         #expect(files == [dir.path + "/a.env", dir.path + "/b.key", dir.path + "/b.secret"])
@@ -154,7 +162,8 @@ import Testing
         defer { dir.remove() }
         let out = dir.path + "/env.txt"
         let failures = await HookRunner().run(
-            [.exec(arguments: ["/bin/sh", "-c", "env > \(out)"], timeout: .seconds(5))], consumer: "etl", rotationID: "r9",
+            [.exec(arguments: ["/bin/sh", "-c", "env > \(out)"], timeout: .seconds(5))], consumer: "etl",
+            rotationID: "r9",
             files: ["/a", "/b"])
         #expect(failures.isEmpty)
         let env = try String(contentsOfFile: out, encoding: .utf8)

@@ -90,7 +90,10 @@ struct SystemdNotifierTests {
     @Test func buildsTheEntry() {
         let fields = JournalLogHandler.fields(
             message: "rotation started", level: .notice, identifier: "rotord",
-            metadata: ["message_id": "b547fb6966c14aefa6b4c2cc75d93871", "rotord_consumer": "etl", "rotord_key": "AbCd…", "priority": "x"],
+            metadata: [
+                "message_id": "b547fb6966c14aefa6b4c2cc75d93871", "rotord_consumer": "etl", "rotord_key": "AbCd…",
+                "priority": "x",
+            ],
             file: "RotordKit/Driver.swift", function: "drive()", line: 42)
         #expect(fields.contains("MESSAGE=rotation started"))
         #expect(fields.contains("PRIORITY=5"))
