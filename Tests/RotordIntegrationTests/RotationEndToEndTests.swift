@@ -136,4 +136,26 @@ struct RotationEndToEndTests {
         #expect(r.status == 0, "\(r.output)")
         #expect(await s.simulator.statistics().created == 1)
     }
+
+    @Test func demoRunsAndPrintsNoSecret() async throws {
+        let s = try await Scenario(consumers: [])
+        defer { Task { await s.cleanUp() } }
+        let out = s.dir + "/demo"
+        let result = try await s.run(["demo", "--output", out, "--grace", "1s"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stdout.contains("BEFORE") && result.stdout.contains("AFTER"))
+        #expect(result.stdout.contains("demo complete"))
+        var secrets: [String] = []
+        for file in ["etc/reports-etl/fracttal.env", "etc/bi-dashboard/fracttal.env"] {
+            let text = (try? String(contentsOfFile: "\(out)/\(file)", encoding: .utf8)) ?? ""
+            secrets += text.split(separator: "\n").compactMap { line in
+                line.hasPrefix("FRACTTAL_CLIENT_SECRET=") ? String(line.dropFirst(23)) : nil
+            }
+        }
+        secrets.append((try? String(contentsOfFile: "\(out)/etc/erp-sync/fracttal.secret", encoding: .utf8)) ?? "")
+        secrets.append((try? String(contentsOfFile: "\(out)/credentials/fracttal-admin-secret", encoding: .utf8)) ?? "")
+        #expect(secrets.filter { !$0.isEmpty }.count == 3)
+        for secret in secrets where !secret.isEmpty { #expect(!result.output.contains(secret)) }
+        #expect(Self.secretLike(result.output).isEmpty)
+    }
 }

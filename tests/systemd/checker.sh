@@ -97,3 +97,17 @@ if wait_for 60 once_ran && [ "$(systemctl show rotord-once -p ExecMainStatus --v
 else
     fail timer-runs-once "$(systemctl show rotord-once -p ExecMainStatus,Result | tr '\n' ' ')"
 fi
+
+# 7. A configuration error at start-up exits 78 and is not restarted in a loop.
+systemctl stop rotord.timer 2>/dev/null
+printf 'fracttal:\n  token_url: not-a-url\n' > /etc/rotord/rotord.yaml
+systemctl reset-failed rotord 2>/dev/null
+systemctl start rotord 2>/dev/null
+sleep 3
+status=$(show ExecMainStatus); state=$(show ActiveState); restarts=$(show NRestarts)
+sleep 2
+if [ "$status" = 78 ] && [ "$state" = failed ] && [ "$(show NRestarts)" = "$restarts" ]; then
+    pass "config-error-exits-78-no-restart"
+else
+    fail config-error-exits-78-no-restart "ExecMainStatus=$status ActiveState=$state NRestarts=$restarts→$(show NRestarts)"
+fi
