@@ -27,17 +27,18 @@ public struct ConsumerHistory: Sendable, Hashable, Codable {
 
     /// Folds a finished rotation into the history.
     public mutating func record(_ rotation: RotationRecord) {
-        switch rotation.step {
+        record(step: rotation.step, id: rotation.id, at: rotation.updatedAt, failure: rotation.failure)
+    }
+
+    /// Folds a finished rotation, given by its parts, into the history.
+    public mutating func record(step: RotationStep, id: String, at date: Date, failure: String?) {
+        switch step {
         case .done:
-            lastCompletedID = rotation.id
-            lastCompletedAt = rotation.updatedAt
-            consecutiveFailures = 0
-            lastFailure = nil
-            lastFailureAt = nil
+            self = ConsumerHistory(lastCompletedID: id, lastCompletedAt: date)
         case .failed, .abandoned:
             consecutiveFailures += 1
-            lastFailureAt = rotation.updatedAt
-            lastFailure = rotation.failure
+            lastFailureAt = date
+            lastFailure = failure
         default:
             break
         }

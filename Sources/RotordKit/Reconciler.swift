@@ -105,6 +105,7 @@ public struct Reconciler: Sendable {
         // Recover: every record on disk; finished ones not yet archived are archived now.
         var active: [RotationRecord] = []
         do {
+            try store.ensureSummary()
             for record in try store.rotations() {
                 if record.step.isTerminal { try store.save(record) } else { active.append(record) }
             }

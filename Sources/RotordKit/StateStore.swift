@@ -8,6 +8,8 @@ import RotordCore
 /// Layout (all 0600 in a 0700 directory):
 /// - `rotations/<id>.json`: an unfinished rotation, replaced atomically and fsync'd at every step;
 /// - `history.jsonl`: one line per finished rotation, appended and fsync'd, never holding a secret;
+/// - `summary.json`: per consumer, the last completed rotation and the failures since (derived
+///   from the history, rebuilt from it when missing);
 /// - `lock`: see ``StateLock``.
 public struct StateStore: Sendable {
     /// The state directory.
@@ -133,6 +135,7 @@ public struct StateStore: Sendable {
             throw AtomicFile.Failure(path: historyPath, operation: "appending to", code: errno)
         }
         guard fsync(fd) == 0 else { throw AtomicFile.Failure(path: historyPath, operation: "syncing", code: errno) }
+        try updateSummary(with: record)
     }
 
     /// Every finished rotation, oldest first, each id once (a crash may have appended one twice).
@@ -153,22 +156,59 @@ public struct StateStore: Sendable {
     }
 
     /// Per consumer, what the history says (last completed rotation, consecutive failures).
+    ///
+    /// Read from `summary.json`, kept up to date at each archive, so a pass never rereads the
+    /// whole history; rebuilt from `history.jsonl` when missing.
     public func consumerHistories() -> [String: ConsumerHistory] {
-        var out: [String: ConsumerHistory] = [:]
-        for e in historyEntries() {
-            var h = out[e.consumer] ?? ConsumerHistory()
-            switch e.step {
-            case .done:
-                h = ConsumerHistory(lastCompletedID: e.id, lastCompletedAt: e.finishedAt)
-            case .failed, .abandoned:
-                h.consecutiveFailures += 1
-                h.lastFailureAt = e.finishedAt
-                h.lastFailure = e.failure
-            default:
-                break
-            }
-            out[e.consumer] = h
+        (readSummary() ?? rebuildSummary()).consumers
+    }
+
+    /// `summary.json`: the fold of the history per consumer, and the last rotation archived for
+    /// each, so that re-archiving after a crash counts nothing twice.
+    struct Summary: Codable {
+        var consumers: [String: ConsumerHistory] = [:]
+        var archived: [String: String] = [:]
+
+        mutating func fold(consumer: String, id: String, step: RotationStep, at date: Date, failure: String?) {
+            guard archived[consumer] != id else { return }
+            consumers[consumer, default: ConsumerHistory()].record(step: step, id: id, at: date, failure: failure)
+            archived[consumer] = id
         }
-        return out
+    }
+
+    /// `directory/summary.json`.
+    public var summaryPath: String { directory + "/summary.json" }
+
+    func readSummary() -> Summary? {
+        guard let bytes = try? AtomicFile.read(summaryPath) else { return nil }
+        return try? Self.decoder.decode(Summary.self, from: Data(bytes))
+    }
+
+    func rebuildSummary() -> Summary {
+        var summary = Summary()
+        for e in historyEntries() {
+            summary.fold(consumer: e.consumer, id: e.id, step: e.step, at: e.finishedAt, failure: e.failure)
+        }
+        return summary
+    }
+
+    /// Writes `summary.json` from the history if it is missing (after an upgrade, or if deleted).
+    public func ensureSummary() throws(AtomicFile.Failure) {
+        guard readSummary() == nil else { return }
+        let summary = rebuildSummary()
+        guard let data = try? Self.encoder.encode(summary) else { return }
+        try AtomicFile.write(Array(data), to: summaryPath, mode: 0o600, skipIfUnchanged: false)
+    }
+
+    func updateSummary(with record: RotationRecord) throws(AtomicFile.Failure) {
+        // A missing summary is rebuilt from the history, which already holds this record.
+        var summary = readSummary() ?? rebuildSummary()
+        summary.fold(
+            consumer: record.consumerName, id: record.id, step: record.step, at: record.updatedAt,
+            failure: record.failure)
+        guard let data = try? Self.encoder.encode(summary) else {
+            throw AtomicFile.Failure(path: summaryPath, operation: "encoding", code: EINVAL)
+        }
+        try AtomicFile.write(Array(data), to: summaryPath, mode: 0o600, skipIfUnchanged: false)
     }
 }

@@ -78,6 +78,11 @@ import Testing
         #expect(store.consumerHistories()["etl"]?.consecutiveFailures == 2)
         try store.save(record("r3", step: .done))
         #expect(store.consumerHistories()["etl"]?.consecutiveFailures == 0)
+        // The summary is derived: without it, the history gives the same answer.
+        try FileManager.default.removeItem(atPath: store.summaryPath)
+        #expect(store.consumerHistories()["etl"]?.lastCompletedID == "r3")
+        try store.ensureSummary()
+        #expect(FileManager.default.fileExists(atPath: store.summaryPath))
     }
 
     @Test func lockIsExclusive() async throws {
