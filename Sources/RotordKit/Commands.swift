@@ -54,9 +54,18 @@ public enum Commands {
                 for failure in record.hookFailures { print("\(name): hook failed: \(failure)") }
             }
         }
+        for entry in report.plan?.entries ?? [] {
+            if case .backingOff(let until) = entry.status {
+                print(
+                    "\(entry.managed.name): waiting to retry at \(ConsumerReport.timestamp(until)) after failed rotations"
+                )
+            }
+        }
         for problem in report.problems { printError(problem) }
         if let unavailable = report.unavailable { printError("waiting to retry: \(unavailable)") }
-        if report.outcomes.isEmpty && report.problems.isEmpty && report.unavailable == nil {
+        if report.outcomes.isEmpty && report.problems.isEmpty && report.unavailable == nil
+            && report.backingOffCount == 0
+        {
             print("nothing due" + (report.nextDeadline.map { "; next: \(ConsumerReport.timestamp($0))" } ?? ""))
         }
     }

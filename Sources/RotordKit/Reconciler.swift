@@ -41,10 +41,15 @@ public struct Reconciler: Sendable {
             }
         }
 
+        /// Due consumers held back by the back-off after failed rotations.
+        public var backingOffCount: Int {
+            plan?.entries.filter { if case .backingOff = $0.status { true } else { false } }.count ?? 0
+        }
+
         /// The `run --once` exit status: 0 all done or nothing due, 75 something waits for a retry, 1 a rotation failed.
         public var exitCode: Int32 {
             if failedCount > 0 || !problems.isEmpty || hookFailureCount > 0 { return 1 }
-            if retryingCount > 0 || unavailable != nil { return 75 }
+            if retryingCount > 0 || backingOffCount > 0 || unavailable != nil { return 75 }
             return 0
         }
     }
