@@ -100,7 +100,7 @@ public struct ConsumerReport: Sendable, Codable, Hashable {
             detail = "within policy; due \(Self.human(entry.dueDate, now: now))"
         case .due:
             status = "due"
-            detail = "due since \(Self.human(entry.dueDate, now: now)); rotates now"
+            detail = "due \(Self.human(entry.dueDate, now: now)); rotates now"
         case .waitingForWindow(let opens):
             status = "waiting_for_window"
             detail = "due; the rotation window opens \(Self.human(opens, now: now))"
