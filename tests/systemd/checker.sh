@@ -72,6 +72,7 @@ done_both() { [ -s /etc/rotord/deliver/etl.env ] && [ -s /etc/rotord/deliver/erp
     [ "$(journalctl -u rotord MESSAGE_ID=8b7df3b0646248018bbf28f7082aa8e4 -o cat --no-pager | wc -l)" -ge 2 ]; }
 if wait_for 90 done_both; then pass resumed-and-rotated; else fail resumed-and-rotated "rotations not completed"; fi
 wait_for 30 systemctl is-active rotord && pass active-after-restart || fail active-after-restart "$(show ActiveState)"
+[ -s /run/hook-target-reloaded ] && pass reload-hook-through-systemd || fail reload-hook-through-systemd "hook-target.service was not reloaded"
 stat -c '%a' /etc/rotord/deliver/etl.env | grep -q '^640$' && pass deliver-mode || fail deliver-mode "$(stat -c '%a' /etc/rotord/deliver/etl.env)"
 
 # 5. Stop: clean and within TimeoutStopSec.

@@ -76,6 +76,9 @@ consumers:
 YAML
     for name in "$@"; do
         printf '  - name: %s\n    permission_group: Reportes\n    deliver:\n      - path: /etc/rotord/deliver/%s.env\n        format: env\n        mode: "0640"\n' "$name" "$name"
+        # etl's service is reloaded through systemd from inside rotord's sandbox.
+        if [ "$name" = etl ]; then printf '    after_publish:\n      - reload: hook-target.service\n'; fi
+
     done
 }
 config 1000d etl erp > "$root"/etc/rotord/config-idle.yaml
@@ -114,10 +117,17 @@ Type=oneshot
 ExecStart=/usr/local/lib/rotord-test/checker.sh
 StandardOutput=journal+console
 UNIT
+cat > "$root"/etc/systemd/system/hook-target.service <<'UNIT'
+[Unit]
+Description=A service whose credentials rotord rotates (test)
+[Service]
+ExecStart=/bin/sleep infinity
+ExecReload=/bin/sh -c 'date > /run/hook-target-reloaded'
+UNIT
 cat > "$root"/etc/systemd/system/harness.target <<'UNIT'
 [Unit]
 Description=rotord test harness
-Wants=fracttal-sim.service checker.service
+Wants=fracttal-sim.service hook-target.service checker.service
 UNIT
 
 echo "systemd: booting a container (systemd $(systemctl --version | head -1 | cut -d' ' -f2))"
