@@ -81,10 +81,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Test helpers shared by the test targets and the benchmarks.
+        .target(name: "RotordTestKit"),
         // Benchmarks (not part of the tests): scripts/bench.sh, docs/benchmarks.md.
         .executableTarget(
             name: "rotord-bench",
-            dependencies: ["RotordKit", "RotordCore", "FracttalClient", "FracttalSimulator"]
+            dependencies: ["RotordKit", "RotordCore", "FracttalClient", "FracttalSimulator", "RotordTestKit"]
         ),
         .executableTarget(
             name: "fracttal-sim",
@@ -94,7 +96,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RotordCoreTests", dependencies: ["RotordCore"]),
-        .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"]),
+        .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport", "RotordTestKit"]),
         .testTarget(
             name: "FracttalSimulatorTests",
             dependencies: [
@@ -107,7 +109,7 @@ let package = Package(
         .testTarget(name: "RotordKitTests", dependencies: ["RotordKit", "FracttalSimulator"]),
         .testTarget(
             name: "RotordIntegrationTests",
-            dependencies: ["RotordKit", "FracttalSimulator", "rotord", "fracttal-sim"]
+            dependencies: ["RotordKit", "FracttalSimulator", "RotordTestKit", "rotord", "fracttal-sim"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -78,54 +78,6 @@ final class BenchWorld: @unchecked Sendable {
     }
 }
 
-/// A fake systemd notification socket.
-final class NotifyListener {
-    let path: String
-    let fd: Int32
-
-    init() {
-        path = "/var/tmp/rotord-bench-notify-\(UUID().uuidString.prefix(6)).sock"
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        _ = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-    }
-
-    /// The next datagram within `timeout` seconds.
-    func receive(timeout: Double) -> String? {
-        var t = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, socklen_t(MemoryLayout<timeval>.size))
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
-    }
-
-    /// Waits for a datagram containing `text`; the seconds it took, or nil.
-    func wait(for text: String, timeout: Double) -> Double? {
-        let clock = ContinuousClock()
-        let start = clock.now
-        while true {
-            let elapsed = start.duration(to: clock.now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            if seconds >= timeout { return nil }
-            if let message = receive(timeout: max(0.01, timeout - seconds)), message.contains(text) {
-                let d = start.duration(to: clock.now)
-                return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-            }
-        }
-    }
-
-    func close() {
-        Glibc.close(fd)
-        unlink(path)
-    }
-}
-
 /// What /proc says of a process.
 enum ProcStats {
     static func rssKiB(_ pid: Int32) -> Int {

@@ -2,6 +2,7 @@ import Foundation
 import FracttalSimulator
 import Glibc
 import RotordKit
+import RotordTestKit
 
 extension Benchmark {
     /// exec → READY=1, with an empty state and with 10,000 past rotations.
@@ -21,9 +22,9 @@ extension Benchmark {
                     try StateStore(directory: state).ensureSummary()  // as a daemon leaves it
                 }
                 try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d", stateDir: state)
-                let listener = NotifyListener()
+                let listener = try FakeNotifySocket()
                 let p = try world.spawn(rotord, ["run"], environment: ["NOTIFY_SOCKET": listener.path])
-                if let t = listener.wait(for: "READY=1", timeout: 30) { samples.append(t) }
+                if let t = listener.wait(for: "READY=1", timeout: 30)?.seconds { samples.append(t) }
                 rss = ProcStats.rssKiB(p.processIdentifier)
                 world.stop(p)
                 listener.close()
@@ -52,7 +53,7 @@ extension Benchmark {
         let world = try await BenchWorld(consumers: 3, ageDays: 1)
         defer { Task { await world.cleanUp() } }
         try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d")
-        let listener = NotifyListener()
+        let listener = try FakeNotifySocket()
         defer { listener.close() }
         let p = try world.spawn(
             rotord, ["run"], environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "30000000"])

@@ -1,63 +1,25 @@
 import Foundation
 import FracttalSimulator
 import Glibc
+import RotordTestKit
 import Testing
 
 /// `rotord run` as a real process with a fake NOTIFY_SOCKET: readiness, status, the timer
 /// re-armed to the next deadline, reload with acknowledgement, and a clean stop.
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct DaemonTests {
-    /// An AF_UNIX datagram socket standing in for systemd's notification socket.
-    final class Receiver {
-        let path = "/var/tmp/rotord-notify-\(UUID().uuidString.prefix(8)).sock"
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var messages: [String] = []
-
-        init() {
-            var addr = sockaddr_un()
-            addr.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-            _ = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
-            var t = timeval(tv_sec: 0, tv_usec: 200_000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, socklen_t(MemoryLayout<timeval>.size))
-        }
-
-        /// Reads datagrams until one contains `text` (bounded by `seconds`).
-        func wait(for text: String, seconds: Double = 20) -> String? {
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                guard n > 0 else { continue }
-                let message = String(decoding: buffer[0..<n], as: UTF8.self)
-                messages.append(message)
-                if message.contains(text) { return message }
-            }
-            return nil
-        }
-
-        func close() {
-            Glibc.close(fd)
-            unlink(path)
-        }
-    }
-
     @Test func daemonRotatesReloadsAndStops() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120), .init(name: "fresh", ageDays: 1)])
         defer { Task { await s.cleanUp() } }
         try s.writeConfig(consumers: ["etl"], grace: "2s")
         let old = try #require(await s.live("etl").first)
-        let receiver = Receiver()
+        let receiver = try FakeNotifySocket()
         defer { receiver.close() }
         let daemon = try s.start(["run"], environment: ["NOTIFY_SOCKET": receiver.path])
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
 
         // READY=1 comes after the first pass, which started the due rotation.
-        let ready = try #require(receiver.wait(for: "READY=1"))
+        let ready = try #require(receiver.wait(for: "READY=1")?.message)
         #expect(ready.contains("STATUS=1 consumers, 1 due"), "\(ready)")
         #expect(s.envPair("etl") != nil, "published before READY")
         #expect(await s.live("etl").count == 2, "the old consumer lives through its grace period")

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import RotordTestKit
 import SystemdSupport
 import Testing
 
@@ -8,25 +9,29 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct SystemdNotifierTests {
     @Test func sendsEachNotificationToTheSocket() throws {
-        let socket = try NotifySocket()
-        defer { socket.close() }
+        let socket = try FakeNotifySocket()
+        setenv("NOTIFY_SOCKET", socket.path, 1)
+        defer {
+            unsetenv("NOTIFY_SOCKET")
+            socket.close()
+        }
         let notifier = SystemdNotifier()
         #expect(notifier.isActive)
         notifier.ready(status: "3 consumers, 0 due")
-        #expect(socket.receive() == "READY=1\nSTATUS=3 consumers, 0 due")
+        #expect(socket.receive(timeout: 2) == "READY=1\nSTATUS=3 consumers, 0 due")
         notifier.status("line one\nline two")
-        #expect(socket.receive() == "STATUS=line one line two")
+        #expect(socket.receive(timeout: 2) == "STATUS=line one line two")
         notifier.stopping()
-        #expect(socket.receive() == "STOPPING=1")
+        #expect(socket.receive(timeout: 2) == "STOPPING=1")
         notifier.reloading()
-        let reloading = try #require(socket.receive())
+        let reloading = try #require(socket.receive(timeout: 2))
         #expect(reloading.wholeMatch(of: /RELOADING=1\nMONOTONIC_USEC=[0-9]+/) != nil, "\(reloading)")
         notifier.extendTimeout(by: .seconds(30))
-        #expect(socket.receive() == "EXTEND_TIMEOUT_USEC=30000000")
+        #expect(socket.receive(timeout: 2) == "EXTEND_TIMEOUT_USEC=30000000")
         notifier.watchdogPing()
-        #expect(socket.receive() == "WATCHDOG=1")
+        #expect(socket.receive(timeout: 2) == "WATCHDOG=1")
         notifier.watchdogTrigger()
-        #expect(socket.receive() == "WATCHDOG=trigger")
+        #expect(socket.receive(timeout: 2) == "WATCHDOG=trigger")
         #expect(getenv("NOTIFY_SOCKET") != nil, "the environment is never unset")
     }
 
@@ -56,14 +61,18 @@ struct SystemdNotifierTests {
     }
 
     @Test func gatedPingsReachTheSocketOnlyWhileTheLoopIsAlive() throws {
-        let socket = try NotifySocket()
-        defer { socket.close() }
+        let socket = try FakeNotifySocket()
+        setenv("NOTIFY_SOCKET", socket.path, 1)
+        defer {
+            unsetenv("NOTIFY_SOCKET")
+            socket.close()
+        }
         let gate = WatchdogGate(maxStall: .seconds(30))
         let notifier = SystemdNotifier()
         let t0 = ContinuousClock.now
         // A fresh heartbeat: ping.
         if gate.decide(now: t0.advanced(by: .seconds(10)), lastHeartbeat: t0) == .ping { notifier.watchdogPing() }
-        #expect(socket.receive() == "WATCHDOG=1")
+        #expect(socket.receive(timeout: 2) == "WATCHDOG=1")
         // A stalled loop: no ping at all.
         let decision = gate.decide(now: t0.advanced(by: .seconds(45)), lastHeartbeat: t0)
         #expect(decision == .withhold(stalledFor: .seconds(45)))
