@@ -165,7 +165,10 @@ public struct RotationPlanner: Sendable {
             return entry
         }
         let groupName = current.permissionGroup ?? groupNames[current.permissionGroupId]
-        if let groupName, groupName != managed.permissionGroup {
+        // The group may be configured by name (as the UI shows it) or by id.
+        if let groupName, groupName != managed.permissionGroup,
+            String(current.permissionGroupId) != managed.permissionGroup
+        {
             entry.status = .groupMismatch(actual: groupName)
             return entry
         }

@@ -32,6 +32,15 @@ import Testing
         #expect(plan.nextDeadline == now)
     }
 
+    @Test func groupByIdIsAccepted() {
+        let config = RotordConfiguration(
+            fracttal: FracttalSettings(), consumers: [ManagedConsumer(name: "old", permissionGroup: "3")])
+        let plan = planner.plan(
+            configuration: config, consumers: [consumer(1, "old", ageDays: 100)], groupNames: [3: "Reportes"],
+            active: [], history: [:], now: now)
+        #expect(plan.entries[0].status == .due)
+    }
+
     @Test func newestConsumerOfANameIsCurrent() {
         let plan = planner.plan(
             configuration: config(["x"]), consumers: [consumer(1, "x", ageDays: 100), consumer(2, "x", ageDays: 1)],
