@@ -157,10 +157,12 @@ public actor FracttalClient {
         if counted {
             var wait = budget.delay(at: clock.now)
             var rounds = 0
-            while wait > .zero, rounds < 1000 {
+            while wait > .zero, rounds < 100_000 {
                 rounds += 1
-                logger.debug("waiting for the request budget", metadata: ["seconds": "\(wait)"])
-                do { try await Task.sleep(for: wait) } catch {
+                if rounds == 1 { logger.debug("waiting for the request budget", metadata: ["seconds": "\(wait)"]) }
+                // In slices, telling the caller it is alive (a rate-limit wait is progress, not a hang).
+                FracttalProgress.onWait?()
+                do { try await Task.sleep(for: min(wait, FracttalProgress.slice)) } catch {
                     throw .transport(
                         sent: false, detail: "cancelled while waiting for the rate limit", operation: operation)
                 }

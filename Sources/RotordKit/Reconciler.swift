@@ -1,4 +1,5 @@
 import Foundation
+import FracttalClient
 import Logging
 import RotordCore
 
@@ -92,6 +93,13 @@ public struct Reconciler: Sendable {
 
     /// Runs one pass. `force` names consumers to rotate now whatever their policy says.
     public func pass(force: [String: Bool] = [:], only: String? = nil) async -> Report {
+        // Waits for the API's rate limit count as progress for the watchdog.
+        await FracttalProgress.$onWait.withValue(onProgress) {
+            await passUnderProgress(force: force, only: only)
+        }
+    }
+
+    private func passUnderProgress(force: [String: Bool], only: String?) async -> Report {
         var report = Report(at: clock.now())
         let lock: StateLock?
         do { lock = try await StateLock.acquire(directory: store.directory, timeout: lockTimeout) } catch {

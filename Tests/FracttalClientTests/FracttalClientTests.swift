@@ -1,6 +1,7 @@
 import Foundation
 import FracttalClient
 import FracttalSimulator
+import Synchronization
 import Testing
 
 @Suite struct FracttalDateTests {
@@ -50,6 +51,13 @@ import Testing
         budget.observe(remaining: 5, reset: .seconds(20), at: t0)
         #expect(budget.delay(at: t0.advanced(by: .seconds(21))) == .zero)
     }
+}
+
+/// A thread-safe counter.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }
 
 /// The client against the simulator over real HTTP on 127.0.0.1.
@@ -176,6 +184,17 @@ struct FracttalClientTests {
                     group.cancelAll()
                 }
             }
+            // While it waits, the client reports that it is alive (for the daemon's watchdog).
+            let beats = Counter()
+            try? await FracttalProgress.$onWait.withValue({ beats.increment() }) {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { _ = try await client.permissionGroups() }
+                    group.addTask { try await Task.sleep(for: .milliseconds(1_200)) }
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+            #expect(beats.value >= 2, "\(beats.value) progress calls in 1.2 s of waiting")
             #expect(await simulator.statistics().rateLimited == 0)
             #expect(await simulator.statistics().apiRequests == 3)
         }
