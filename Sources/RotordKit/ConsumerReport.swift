@@ -2,7 +2,7 @@ import Foundation
 import RotordCore
 
 /// What `plan` and `status` show of one managed consumer. Holds no secret: keys are masked.
-public struct ConsumerReport: Sendable, Codable, Hashable {
+public struct ConsumerReport: Sendable, Encodable, Hashable {
     /// The consumer's name.
     public var name: String
     /// The configured permission group.
@@ -19,8 +19,14 @@ public struct ConsumerReport: Sendable, Codable, Hashable {
     public var createdAt: Date?
     /// Its age in seconds.
     public var ageSeconds: Int64?
+    /// Its age for people (`120d`).
+    public var age: String?
+    /// Whether a rotation starts now (due and inside its window).
+    public var due: Bool
     /// When its rotation is due.
     public var dueAt: Date?
+    /// The same as ``dueAt`` (`next_due` in JSON, as operator-interface.md names it).
+    public var nextDue: Date? { dueAt }
     /// When it leaves policy.
     public var expiresAt: Date?
     /// When rotord will act next.
@@ -75,8 +81,31 @@ public struct ConsumerReport: Sendable, Codable, Hashable {
     enum CodingKeys: String, CodingKey {
         case name, status, detail, key, wouldDo = "would_do"
         case permissionGroup = "permission_group", consumerID = "consumer_id", createdAt = "created_at"
-        case ageSeconds = "age_seconds", dueAt = "due_at", expiresAt = "expires_at", nextAt = "next_at"
+        case ageSeconds = "age_seconds", dueAt = "due_at", expiresAt = "expires_at", nextAt = "next_at", age, due
+        case nextDue = "next_due"
         case liveConsumers = "live_consumers", lastRotation = "last_rotation", inFlight = "in_flight"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(permissionGroup, forKey: .permissionGroup)
+        try c.encode(status, forKey: .status)
+        try c.encode(detail, forKey: .detail)
+        try c.encode(due, forKey: .due)
+        try c.encodeIfPresent(consumerID, forKey: .consumerID)
+        try c.encodeIfPresent(key, forKey: .key)
+        try c.encodeIfPresent(createdAt, forKey: .createdAt)
+        try c.encodeIfPresent(age, forKey: .age)
+        try c.encodeIfPresent(ageSeconds, forKey: .ageSeconds)
+        try c.encodeIfPresent(dueAt, forKey: .dueAt)
+        try c.encodeIfPresent(nextDue, forKey: .nextDue)
+        try c.encodeIfPresent(expiresAt, forKey: .expiresAt)
+        try c.encodeIfPresent(nextAt, forKey: .nextAt)
+        try c.encode(liveConsumers, forKey: .liveConsumers)
+        try c.encodeIfPresent(lastRotation, forKey: .lastRotation)
+        try c.encodeIfPresent(inFlight, forKey: .inFlight)
+        try c.encodeIfPresent(wouldDo, forKey: .wouldDo)
     }
 
     /// Builds the report of `entry`.
@@ -87,6 +116,8 @@ public struct ConsumerReport: Sendable, Codable, Hashable {
         key = entry.current.map { KeyMask.mask($0.key) }
         createdAt = entry.current?.createdAt
         ageSeconds = entry.current.map { Int64(now.timeIntervalSince($0.createdAt)) }
+        age = ageSeconds.map { ConfigDuration(seconds: max($0, 0)).humanReadable }
+        due = entry.startsNow
         dueAt = entry.dueDate
         expiresAt = entry.expiryDate
         nextAt = entry.nextDeadline

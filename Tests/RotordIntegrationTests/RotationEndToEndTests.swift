@@ -101,6 +101,8 @@ struct RotationEndToEndTests {
         let json = try await s.run(["plan", "--json"])
         let reports = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         #expect(reports.map { $0["status"] as? String } == ["due", "ok"])
+        #expect(reports.map { $0["due"] as? Bool } == [true, false])
+        #expect(reports.allSatisfy { $0["next_due"] is String && $0["age"] is String })
         #expect(await s.simulator.statistics().created == 0)
         #expect(Self.secretLike(result.output + json.output).isEmpty)
     }
