@@ -18,6 +18,11 @@ extension Commands {
             return exitConfig
         }
         for (i, consumer) in configuration.consumers.enumerated() {
+            if consumer.deliver.isEmpty {
+                printError(
+                    "warning: \(configPath): consumers[\(i)].deliver: none: a rotation of \(consumer.name) would create a "
+                        + "credential that no file receives")
+            }
             for (j, target) in consumer.deliver.enumerated() where target.mode & 0o007 != 0 {
                 printError(
                     "warning: \(configPath): consumers[\(i)].deliver[\(j)].mode: \(String(target.mode, radix: 8)) lets every "
