@@ -70,8 +70,8 @@ public actor FracttalClient {
         var form = "grant_type=client_credentials"
         switch configuration.clientAuthentication {
         case .basic:
-            let raw = Array("\(creds.key):\(creds.secret)".utf8)
-            request.headers.add(name: "Authorization", value: "Basic \(Base64.encode(raw))")
+            let basic = Data("\(creds.key):\(creds.secret)".utf8).base64EncodedString()
+            request.headers.add(name: "Authorization", value: "Basic \(basic)")
         case .form:
             form += "&client_id=\(Self.formEncode(creds.key))&client_secret=\(Self.formEncode(creds.secret))"
         }
@@ -260,29 +260,4 @@ extension String {
     }
 
     fileprivate var leftPad2: String { count == 1 ? "0" + self : self }
-}
-
-/// Minimal standard Base64 (RFC 4648) for the Basic header.
-enum Base64 {
-    private static let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 2 < bytes.count {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], table[Int(n >> 6 & 63)], table[Int(n & 63)]]
-            i += 3
-        }
-        let rest = bytes.count - i
-        if rest == 1 {
-            let n = UInt32(bytes[i]) << 16
-            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], 61, 61]
-        } else if rest == 2 {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], table[Int(n >> 6 & 63)], 61]
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }

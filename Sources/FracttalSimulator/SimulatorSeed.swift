@@ -120,6 +120,13 @@ public struct SimulatorSeed: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey { case permissionGroups = "permission_groups", consumers }
 
+    /// A random `[A-Za-z0-9]` string: Fracttal keys are 18 characters, secrets 32.
+    public static func randomCredential(length: Int) -> String {
+        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var rng = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in chars.randomElement(using: &rng)! })
+    }
+
     /// Reads a JSON seed file.
     public static func load(contentsOf path: String) throws -> SimulatorSeed {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))

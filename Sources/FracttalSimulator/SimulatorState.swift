@@ -63,11 +63,7 @@ final class SimulatorState: Sendable {
         data = Mutex(d)
     }
 
-    static func random(_ count: Int) -> String {
-        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        var rng = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in chars.randomElement(using: &rng)! })
-    }
+    static func random(_ count: Int) -> String { SimulatorSeed.randomCredential(length: count) }
 
     // MARK: - Token endpoint
 

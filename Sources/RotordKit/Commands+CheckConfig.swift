@@ -36,7 +36,7 @@ extension Commands {
         guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
         do {
             let listing = try await context.directory.consumers()
-            let groups = (try? await context.directory.permissionGroups()) ?? [:]
+            let groups = await context.directory.groupNames(for: listing)
             let plan = RotationPlanner().plan(
                 configuration: configuration, consumers: listing, groupNames: groups, active: [], history: [:],
                 now: Date())

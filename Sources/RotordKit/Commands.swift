@@ -78,7 +78,7 @@ public enum Commands {
         let groups: [Int: String]
         do {
             listing = try await context.directory.consumers()
-            groups = (try? await context.directory.permissionGroups()) ?? [:]
+            groups = await context.directory.groupNames(for: listing)
         } catch {
             printError("cannot list the Fracttal account: \(error.message)")
             guard !actions else { return 1 }

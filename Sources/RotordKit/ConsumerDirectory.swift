@@ -17,3 +17,13 @@ public protocol ConsumerDirectory: Sendable {
     /// Whether the pair obtains a token now; throws when that cannot be told.
     func verify(key: String, secret: String) async throws(RotationFailure) -> Bool
 }
+
+extension ConsumerDirectory {
+    /// Group names for `listing`, asked of the API only when some consumer lacks its group's name
+    /// (the listing usually carries it, and every request spends the shared rate budget).
+    /// Empty when the groups cannot be listed: a name check is then skipped, not failed.
+    public func groupNames(for listing: [ConsumerRecord]) async -> [Int: String] {
+        guard listing.contains(where: { $0.permissionGroup == nil }) else { return [:] }
+        return (try? await permissionGroups()) ?? [:]
+    }
+}

@@ -164,7 +164,7 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
                     + "\(current.authorizationType), Fracttal Hub \(current.fracttalHub ? "on" : "off")",
                 write: m.deliver.flatMap { t in
                     t.filePaths.map { path in
-                        "\(path) (\(t.formatName), mode \(String(t.mode, radix: 8).leftPadded(4))"
+                        "\(path) (\(t.formatName), mode \(String(format: "%04o", Int(t.mode)))"
                             + (t.owner.map { ", owner \($0)" } ?? "") + (t.group.map { ", group \($0)" } ?? "") + ")"
                     }
                 },
@@ -191,10 +191,6 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
 }
 
 extension String {
-    func leftPadded(_ width: Int, with pad: Character = "0") -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
-    }
-
     func rightPadded(_ width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
     }
@@ -211,22 +207,26 @@ public enum ReportRenderer {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Aligned columns, two spaces apart: the header line, then one line per row.
+    public static func columns(header: [String], rows: [[String]]) -> [String] {
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return ([header] + rows).map { cells in
+            cells.enumerated().map { $0.element.rightPadded(widths[$0.offset]) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }
+    }
+
     /// A text table with one row per consumer, then the detail lines.
     public static func table(_ reports: [ConsumerReport], actions: Bool) -> String {
         let header = ["CONSUMER", "KEY", "AGE", "DUE", "STATUS"]
         let rows = reports.map { r in
             [
-                r.name, r.key ?? "-", r.ageSeconds.map { ConfigDuration(seconds: max($0, 0)).humanReadable } ?? "-",
+                r.name, r.key ?? "-", r.age ?? "-",
                 r.dueAt.map(ConsumerReport.timestamp) ?? "-", r.status,
             ]
         }
-        var widths = header.map(\.count)
-        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { $0.element.rightPadded(widths[$0.offset]) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
-        }
-        var out = [line(header)] + rows.map(line)
+        var out = columns(header: header, rows: rows)
         out.append("")
         for r in reports {
             out.append("\(r.name): \(r.detail)")

@@ -31,8 +31,8 @@ public enum Demo {
         chmod(out + "/credentials", 0o700)
 
         let now = Date()
-        let adminKey = randomAlphanumeric(18)
-        let adminSecret = randomAlphanumeric(32)
+        let adminKey = SimulatorSeed.randomCredential(length: 18)
+        let adminSecret = SimulatorSeed.randomCredential(length: 32)
         let consumers = [
             Seeded(
                 name: "reports-etl", group: 3, ageDays: 120,
@@ -213,13 +213,7 @@ public enum Demo {
     }
 
     static func printTable(header: [String], rows: [[String]]) {
-        var widths = header.map(\.count)
-        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        for row in [header] + rows {
-            print(
-                row.enumerated().map { $0.element.rightPadded(widths[$0.offset]) }.joined(separator: "  ")
-                    .trimmingCharacters(in: .whitespaces))
-        }
+        for line in ReportRenderer.columns(header: header, rows: rows) { print(line) }
     }
 
     static func age(_ date: Date?) -> String {
@@ -237,8 +231,4 @@ public enum Demo {
         return URL(fileURLWithPath: full).standardizedFileURL.path
     }
 
-    static func randomAlphanumeric(_ count: Int) -> String {
-        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        return String((0..<count).map { _ in chars.randomElement()! })
-    }
 }

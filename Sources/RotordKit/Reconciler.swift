@@ -147,7 +147,7 @@ public struct Reconciler: Sendable {
         let groups: [Int: String]
         do {
             listing = try await directory.consumers()
-            groups = (try? await directory.permissionGroups()) ?? [:]
+            groups = await directory.groupNames(for: listing)
         } catch {
             report.unavailable = error.message
             report.nextDeadline = clock.now().addingTimeInterval(60)

@@ -27,7 +27,7 @@ public struct TestFaults: Sendable {
         }
         crashPoints = Set((environment["ROTORD_CRASH_AT"] ?? "").split(separator: ",").map(String.init))
         hangPoint = environment["ROTORD_HANG_AT"]
-        onceFile = environment["ROTORD_FAULT_ONCE_FILE"] ?? environment["ROTORD_CRASH_ONCE_FILE"]
+        onceFile = environment["ROTORD_FAULT_ONCE_FILE"]
     }
 
     /// No faults.

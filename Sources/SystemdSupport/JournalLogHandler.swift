@@ -27,9 +27,7 @@ public struct JournalLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let merged = mergedMetadata(event.metadata)
         let fields = Self.fields(
             message: "\(event.message)", level: event.level, identifier: identifier, metadata: merged, file: event.file,
             function: event.function, line: event.line)

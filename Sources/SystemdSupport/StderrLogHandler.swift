@@ -21,9 +21,7 @@ public struct StderrLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let merged = mergedMetadata(event.metadata)
         let line = Self.format(level: event.level, message: "\(event.message)", metadata: merged) + "\n"
         // One write(2) per line: unbuffered, and lines from several threads never interleave.
         var bytes = Array(line.utf8)

@@ -34,7 +34,7 @@ struct FracttalSimCommand: AsyncParsableCommand {
                 throw ExitCode(78)
             }
         } else {
-            let key = Self.random(18), secret = Self.random(32)
+            let key = SimulatorSeed.randomCredential(length: 18), secret = SimulatorSeed.randomCredential(length: 32)
             seedValue = SimulatorSeed(
                 permissionGroups: [
                     .init(id: 1, name: "Super Administrador", superAdmin: true), .init(id: 3, name: "Reportes"),
@@ -89,8 +89,4 @@ struct FracttalSimCommand: AsyncParsableCommand {
         _ = sources
     }
 
-    static func random(_ n: Int) -> String {
-        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        return String((0..<n).map { _ in chars.randomElement()! })
-    }
 }

@@ -7,8 +7,8 @@ final class BenchWorld: @unchecked Sendable {
     let dir: String
     let simulator: FracttalSimulator
     let port: Int
-    let adminKey = Benchmark.random(18)
-    let adminSecret = Benchmark.random(32)
+    let adminKey = SimulatorSeed.randomCredential(length: 18)
+    let adminSecret = SimulatorSeed.randomCredential(length: 32)
     var configPath: String { dir + "/rotord.yaml" }
     var stateDir: String { dir + "/state" }
 

@@ -43,7 +43,9 @@ extension Benchmark {
     static func publish() throws {
         let dir = tempDir("publish")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let content = Array("FRACTTAL_CLIENT_ID=\(random(18))\nFRACTTAL_CLIENT_SECRET=\(random(32))\n".utf8)
+        let content = Array(
+            "FRACTTAL_CLIENT_ID=\(SimulatorSeed.randomCredential(length: 18))\nFRACTTAL_CLIENT_SECRET=\(SimulatorSeed.randomCredential(length: 32))\n"
+                .utf8)
         let n = 500
         var rotord: [Double] = []
         var bare: [Double] = []

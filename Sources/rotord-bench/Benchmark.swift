@@ -60,8 +60,4 @@ struct Benchmark {
         return path
     }
 
-    static func random(_ n: Int) -> String {
-        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        return String((0..<n).map { _ in chars.randomElement()! })
-    }
 }

@@ -177,6 +177,20 @@ import Testing
         #expect(t.action == .waitUntil(t0.addingTimeInterval(100)))
     }
 
+    @Test func eventsAndActionsNeverShowTheSecret() {
+        let secret = "TopSecretValue1234567890abcdefgh"
+        let key = "NEWKEYnewkey123456"
+        let texts = [
+            "\(RotationEvent.created(id: 9, key: key, secret: secret, createdAt: t0))",
+            "\(RotationAction.verify(key: key, secret: secret))", "\(RotationAction.publish(key: key, secret: secret))",
+            String(reflecting: RotationAction.publish(key: key, secret: secret)),
+        ]
+        for text in texts {
+            #expect(!text.contains(secret))
+            #expect(!text.contains(key))
+        }
+    }
+
     @Test func descriptionNeverShowsTheSecret() {
         var r = planned()
         r.newKey = "NEWKEYnewkey123456"

@@ -15,8 +15,8 @@ final class Scenario: @unchecked Sendable {
     let dir: String
     let simulator: FracttalSimulator
     let port: Int
-    let adminKey = Scenario.random(18)
-    let adminSecret = Scenario.random(32)
+    let adminKey = SimulatorSeed.randomCredential(length: 18)
+    let adminSecret = SimulatorSeed.randomCredential(length: 32)
     var configPath: String { dir + "/rotord.yaml" }
     var stateDir: String { dir + "/state" }
     var deliverDir: String { dir + "/deliver" }
@@ -210,8 +210,4 @@ final class Scenario: @unchecked Sendable {
         issuedSecrets += (await simulator.consumers()).compactMap(\.secret)
     }
 
-    static func random(_ count: Int) -> String {
-        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        return String((0..<count).map { _ in chars.randomElement()! })
-    }
 }
