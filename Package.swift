@@ -62,25 +62,32 @@ let package = Package(
         ),
         // The effects around the core: configuration files, state directory, secret files,
         // hooks, the Fracttal adapter, the scheduler and the commands' implementations.
+        // No server code: the simulator is a separate program (fracttal-sim).
         .target(
             name: "RotordKit",
             dependencies: [
                 "RotordCore",
                 "FracttalClient",
-                "FracttalSimulator",
                 "SystemdSupport",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .executableTarget(
-            name: "rotord",
+        // The command line (swift-argument-parser) and the demo, shared by the two executables below.
+        .target(
+            name: "RotordCLI",
             dependencies: [
                 "RotordKit",
+                "RotordCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The shipped binary.
+        .executableTarget(name: "rotord", dependencies: ["RotordCLI"]),
+        // rotord with fault injection from its environment, for the crash and hang tests only:
+        // never installed, so the shipped rotord cannot react to a fault request (docs/testing.md).
+        .executableTarget(name: "rotord-faults", dependencies: ["RotordCLI", "RotordKit"]),
         // Test helpers shared by the test targets and the benchmarks.
         .target(name: "RotordTestKit"),
         // Benchmarks (not part of the tests): scripts/bench.sh, docs/benchmarks.md.
@@ -109,7 +116,9 @@ let package = Package(
         .testTarget(name: "RotordKitTests", dependencies: ["RotordKit", "FracttalSimulator"]),
         .testTarget(
             name: "RotordIntegrationTests",
-            dependencies: ["RotordKit", "FracttalSimulator", "RotordTestKit", "rotord", "fracttal-sim"]
+            dependencies: [
+                "RotordKit", "FracttalSimulator", "RotordTestKit", "rotord", "rotord-faults", "fracttal-sim",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The main job: build rotord and run its demo against the built-in Fracttal simulator.
+# The main job: build rotord and fracttal-sim (release, as shipped) and run the demo: rotord starts
+# fracttal-sim beside it as a child process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build --product rotord 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || true
-exec .build/debug/rotord demo "$@"
+for product in rotord fracttal-sim; do
+    swift build -c release --product "$product" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || true
+done
+bin=$(swift build -c release --show-bin-path)
+exec "$bin/rotord" demo "$@"

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Every test: unit and integration (swift test), then the tests under a real systemd.
+# The process-level tests (integration, crash safety, chaos, daemon, systemd) run the **release**
+# binaries, which are what operators run; the unit tests run the debug build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -9,7 +11,15 @@ swift format lint --strict -r Sources Tests Package.swift
 
 log=$(mktemp /var/tmp/rotord-build.XXXXXX)
 trap 'rm -f "$log"' EXIT
-swift build --build-tests 2>&1 | tee "$log" | grep -E "error|warning:|Compiling|Build" | grep -vE '^\[[0-9]+/[0-9]+\] Compiling' || true
+build() {  # build ARGS...: quiet unless something is wrong
+    swift build "$@" 2>&1 | tee -a "$log" | grep -E "error|warning:|Build" | grep -vE '^\[[0-9]+/[0-9]+\] Compiling' || true
+}
+SECONDS=0
+for product in rotord rotord-faults fracttal-sim; do build -c release --product "$product"; done
+echo "test: release build took ${SECONDS}s"
+SECONDS=0
+build --build-tests
+echo "test: debug build with tests took ${SECONDS}s"
 if grep -qE "error:" "$log"; then echo "test: the build failed" >&2; exit 1; fi
 # No warnings in the project's own code (dependencies are not ours to fix).
 if grep -E "^$PWD/(Sources|Tests)/.*warning:" "$log" | sort -u | grep .; then
@@ -17,12 +27,13 @@ if grep -E "^$PWD/(Sources|Tests)/.*warning:" "$log" | sort -u | grep .; then
     exit 1
 fi
 
+release=$(swift build -c release --show-bin-path)
+export ROTORD_TEST_BIN_DIR=$release
+echo "test: process-level tests run $release/rotord, $release/rotord-faults and $release/fracttal-sim"
 set +e
 swift test --skip-build 2>&1 | grep --line-buffered -vE ' started\.?$'
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "test: swift test failed" >&2; exit "$status"; }
 
-if [ -x tests/systemd/run.sh ]; then
-    tests/systemd/run.sh
-fi
+Tests/SystemdHarness/run.sh "$release"

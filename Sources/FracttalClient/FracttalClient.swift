@@ -24,16 +24,27 @@ public actor FracttalClient {
     private var budget: RequestBudget
     private var token: (value: String, renewAt: ContinuousClock.Instant)?
     private let clock = ContinuousClock()
+    private let onWait: @Sendable () -> Void
+
+    /// The longest single sleep while waiting for the request budget: `onWait` is called at least
+    /// this often during a wait.
+    public static let waitSlice: Duration = .milliseconds(500)
 
     /// Creates a client acting as `credentials`. `httpClient` defaults to the shared one.
+    ///
+    /// `onWait` is called at least every ``waitSlice`` while the client waits for its request
+    /// budget, so a caller's watchdog does not mistake a long, legitimate rate-limit wait for a
+    /// hang. It is the only way progress leaves the client (docs/architecture.md, "Progress").
     public init(
         configuration: FracttalClientConfiguration, credentials: FracttalCredentials,
-        httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "fracttal-client")
+        httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "fracttal-client"),
+        onWait: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
         self.credentials = credentials
         self.http = httpClient
         self.logger = logger
+        self.onWait = onWait
         self.budget = RequestBudget(limit: configuration.requestsPerMinute)
     }
 
@@ -161,8 +172,8 @@ public actor FracttalClient {
                 rounds += 1
                 if rounds == 1 { logger.debug("waiting for the request budget", metadata: ["seconds": "\(wait)"]) }
                 // In slices, telling the caller it is alive (a rate-limit wait is progress, not a hang).
-                FracttalProgress.onWait?()
-                do { try await Task.sleep(for: min(wait, FracttalProgress.slice)) } catch {
+                onWait()
+                do { try await Task.sleep(for: min(wait, Self.waitSlice)) } catch {
                     throw .transport(
                         sent: false, detail: "cancelled while waiting for the rate limit", operation: operation)
                 }

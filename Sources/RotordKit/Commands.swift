@@ -23,17 +23,19 @@ public enum Commands {
     }
 
     /// `rotord run --once`.
-    public static func runOnce(_ configPath: String, logLevel: String) async -> Int32 {
+    public static func runOnce(_ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults()) async
+        -> Int32
+    {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
-            faults: TestFaults(), logger: context.logger)
+            faults: faults, logger: context.logger)
         let report = await reconciler.pass()
         printSummary(report)
         return report.exitCode
     }
 
-    static func printSummary(_ report: Reconciler.Report) {
+    public static func printSummary(_ report: Reconciler.Report) {
         for (name, record, outcome) in report.outcomes {
             let key = record.newKey.map { ", new key \(KeyMask.mask($0))" } ?? ""
             switch outcome {
@@ -105,7 +107,9 @@ public enum Commands {
     }
 
     /// `rotord rotate NAME`.
-    public static func rotate(_ configPath: String, logLevel: String, name: String, revokeOldNow: Bool) async -> Int32 {
+    public static func rotate(
+        _ configPath: String, logLevel: String, name: String, revokeOldNow: Bool, faults: any FaultInjector = NoFaults()
+    ) async -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
         guard context.configuration.consumer(named: name) != nil else {
             printError("\(configPath): no consumer named \(name) under consumers:")
@@ -113,7 +117,7 @@ public enum Commands {
         }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
-            faults: TestFaults(), logger: context.logger)
+            faults: faults, logger: context.logger)
         let report = await reconciler.pass(force: [name: revokeOldNow], only: name)
         printSummary(report)
         guard report.problems.isEmpty, report.unavailable == nil,
@@ -146,7 +150,7 @@ public enum Commands {
         }
     }
 
-    static func printError(_ text: String) {
+    public static func printError(_ text: String) {
         FileHandle.standardError.write(Data("rotord: \(text)\n".utf8))
     }
 }

@@ -19,26 +19,48 @@ public final class Daemon: Sendable {
         var context: RotordContext
         var stopRequested = false
         var reloadProblem: String?
-        var ready = false
-        var lastExtend: ContinuousClock.Instant?
         var journalFailures = 0
     }
 
     private let configPath: String
     private let shared: Mutex<Shared>
-    private let notifier = SystemdNotifier()
-    private let monitor = LoopMonitor()
-    private let faults = TestFaults()
+    private let notifier: SystemdNotifier
+    private let monitor: LoopMonitor
+    private let startup: StartupTimeout
+    private let faults: any FaultInjector
     private let logger: Logger
     private let wakes: AsyncStream<Wake>
     private let wake: AsyncStream<Wake>.Continuation
 
-    /// Creates the daemon with a loaded context.
-    public init(configPath: String, context: RotordContext) {
+    /// Loads the configuration at `configPath` and prepares the daemon; throws the configuration's
+    /// errors (exit 78).
+    ///
+    /// Progress reaches the watchdog one way: every layer that can wait (the Fracttal client's
+    /// rate-limit waits, hooks, each journaled step) calls the same `progress` closure, which beats
+    /// the ``LoopMonitor`` and, before READY=1 and while stopping, extends systemd's timeout.
+    public init(configPath: String, logger: Logger, faults: any FaultInjector = NoFaults())
+        throws(ConfigurationErrors)
+    {
+        let notifier = SystemdNotifier()
+        let monitor = LoopMonitor()
+        let startup = StartupTimeout(notifier: notifier)
+        let context = try RotordContext.load(
+            configPath: configPath, logger: logger, progress: Self.progress(monitor: monitor, startup: startup))
         self.configPath = configPath
-        self.logger = context.logger
+        self.logger = logger
+        self.notifier = notifier
+        self.monitor = monitor
+        self.startup = startup
+        self.faults = faults
         self.shared = Mutex(Shared(context: context))
         (wakes, wake) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(16))
+    }
+
+    private static func progress(monitor: LoopMonitor, startup: StartupTimeout) -> @Sendable () -> Void {
+        {
+            monitor.beat()
+            startup.progressed()
+        }
     }
 
     var stopRequested: Bool { shared.withLock { $0.stopRequested } }
@@ -61,7 +83,7 @@ public final class Daemon: Sendable {
         defer { watchdog?.cancel() }
 
         var report = await reconcile()
-        shared.withLock { $0.ready = true }
+        startup.ready()
         let status = statusLine(report)
         notifier.ready(status: status)
         logger.notice("rotord ready: \(status)", metadata: LogEvent.daemonReady.metadata)
@@ -95,14 +117,10 @@ public final class Daemon: Sendable {
 
     private func reconcile() async -> Reconciler.Report {
         let context = shared.withLock { $0.context }
-        let monitor = self.monitor
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
             faults: faults, logger: logger, lockTimeout: .seconds(10),
-            onProgress: { [weak self] in
-                monitor.beat()
-                self?.extendStartupTimeout()
-            },
+            onProgress: Self.progress(monitor: monitor, startup: startup),
             stopRequested: { [weak self] in self?.stopRequested ?? true })
         let report = await reconciler.pass()
         let journalBroken = report.outcomes.contains { if case .journalFailed = $0.outcome { true } else { false } }
@@ -118,17 +136,6 @@ public final class Daemon: Sendable {
         return report
     }
 
-    private func extendStartupTimeout() {
-        let send = shared.withLock { s -> Bool in
-            guard !s.ready || s.stopRequested else { return false }
-            let now = ContinuousClock.now
-            if let last = s.lastExtend, last.duration(to: now) < .seconds(10) { return false }
-            s.lastExtend = now
-            return true
-        }
-        if send { notifier.extendTimeout(by: .seconds(30)) }
-    }
-
     // MARK: - Reload
 
     private func reload() {
@@ -137,7 +144,9 @@ public final class Daemon: Sendable {
         do {
             let configuration = try ConfigurationLoader().load(path: configPath)
             result = .success(
-                try RotordContext.make(configuration: configuration, configPath: configPath, logger: logger))
+                try RotordContext.make(
+                    configuration: configuration, configPath: configPath, logger: logger,
+                    progress: Self.progress(monitor: monitor, startup: startup)))
         } catch {
             result = .failure(error)
         }
@@ -216,6 +225,7 @@ public final class Daemon: Sendable {
                         return !s.stopRequested
                     }
                     if first {
+                        self.startup.stopping()
                         self.notifier.stopping(status: "stopping: finishing the current step")
                         self.notifier.extendTimeout(by: .seconds(20))
                         self.logger.notice("stop requested; finishing the current step")

@@ -6,14 +6,14 @@ import RotordCore
 /// Hooks get `ROTORD_CONSUMER`, `ROTORD_ROTATION_ID` and `ROTORD_FILES` (colon-separated) in their
 /// environment; never the secret. Their output is not logged (it could hold anything).
 public struct HookRunner: Sendable {
-    /// The systemctl to call for `reload:` (`ROTORD_SYSTEMCTL` overrides it, for tests).
+    /// The systemctl to call for `reload:`.
     public var systemctl: String
     /// Called while waiting, so the watchdog sees progress.
     public var onProgress: @Sendable () -> Void
 
     /// Creates a runner.
     public init(
-        systemctl: String = ProcessInfo.processInfo.environment["ROTORD_SYSTEMCTL"] ?? "/bin/systemctl",
+        systemctl: String = "/bin/systemctl",
         onProgress: @escaping @Sendable () -> Void = {}
     ) {
         self.systemctl = systemctl

@@ -60,7 +60,7 @@ public struct Reconciler: Sendable {
     let directory: any ConsumerDirectory
     let clock: any WallClock
     let planner: RotationPlanner
-    let faults: TestFaults
+    let faults: any FaultInjector
     let logger: Logger
     let onProgress: @Sendable () -> Void
     let stopRequested: @Sendable () -> Bool
@@ -69,7 +69,8 @@ public struct Reconciler: Sendable {
     /// Creates a reconciler.
     public init(
         configuration: RotordConfiguration, store: StateStore, directory: any ConsumerDirectory,
-        clock: any WallClock = SystemWallClock(), planner: RotationPlanner = .init(), faults: TestFaults = .none,
+        clock: any WallClock = SystemWallClock(), planner: RotationPlanner = .init(),
+        faults: any FaultInjector = NoFaults(),
         logger: Logger, lockTimeout: Duration = .seconds(300), onProgress: @escaping @Sendable () -> Void = {},
         stopRequested: @escaping @Sendable () -> Bool = { false }
     ) {
@@ -92,14 +93,12 @@ public struct Reconciler: Sendable {
     }
 
     /// Runs one pass. `force` names consumers to rotate now whatever their policy says.
+    ///
+    /// Waits for the API's rate limit reach the watchdog through the client's own `onWait`
+    /// (``RotordContext/make(configuration:configPath:logger:createState:progress:)``), not through
+    /// this pass. (An earlier version carried them in a `@TaskLocal` set here with `withValue`; the
+    /// release build crashed in `swift_task_localValuePush` on every pass. See docs/architecture.md.)
     public func pass(force: [String: Bool] = [:], only: String? = nil) async -> Report {
-        // Waits for the API's rate limit count as progress for the watchdog.
-        await FracttalProgress.$onWait.withValue(onProgress) {
-            await passUnderProgress(force: force, only: only)
-        }
-    }
-
-    private func passUnderProgress(force: [String: Bool], only: String?) async -> Report {
         var report = Report(at: clock.now())
         let lock: StateLock?
         do { lock = try await StateLock.acquire(directory: store.directory, timeout: lockTimeout) } catch {

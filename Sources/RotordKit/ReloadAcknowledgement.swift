@@ -82,8 +82,16 @@ extension Commands {
     }
 
     /// `rotord run`.
-    public static func runDaemon(_ configPath: String, logLevel: String) async -> Int32 {
-        guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
-        return await Daemon(configPath: configPath, context: context).run()
+    public static func runDaemon(_ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults())
+        async -> Int32
+    {
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(configPath: configPath, logger: LogSetup.make(level: logLevel), faults: faults)
+        } catch {
+            printError(error.description)
+            return exitConfig
+        }
+        return await daemon.run()
     }
 }

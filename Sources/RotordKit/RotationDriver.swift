@@ -28,7 +28,7 @@ public struct RotationDriver: Sendable {
     let directory: any ConsumerDirectory
     let clock: any WallClock
     let machine: RotationMachine
-    let faults: TestFaults
+    let faults: any FaultInjector
     let logger: Logger
     let verifyTimeout: ConfigDuration
     let onProgress: @Sendable () -> Void
@@ -38,7 +38,7 @@ public struct RotationDriver: Sendable {
     /// Creates a driver.
     public init(
         store: StateStore, directory: any ConsumerDirectory, clock: any WallClock = SystemWallClock(),
-        machine: RotationMachine = .init(), faults: TestFaults = .none, logger: Logger,
+        machine: RotationMachine = .init(), faults: any FaultInjector = NoFaults(), logger: Logger,
         verifyTimeout: ConfigDuration = .minutes(2), onProgress: @escaping @Sendable () -> Void = {},
         stopRequested: @escaping @Sendable () -> Bool = { false },
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }

@@ -16,16 +16,22 @@ public struct RotordContext: Sendable {
     public var logger: Logger
 
     /// Loads `configPath`, reads the admin credentials, opens the state directory.
-    public static func load(configPath: String, logger: Logger, createState: Bool = true) throws(ConfigurationErrors)
-        -> RotordContext
-    {
+    ///
+    /// `progress` is called while the Fracttal client waits for its request budget (see
+    /// ``Daemon``: a rate-limit wait is progress for the watchdog, not a hang).
+    public static func load(
+        configPath: String, logger: Logger, createState: Bool = true, progress: @escaping @Sendable () -> Void = {}
+    ) throws(ConfigurationErrors) -> RotordContext {
         let configuration = try ConfigurationLoader().load(path: configPath)
-        return try make(configuration: configuration, configPath: configPath, logger: logger, createState: createState)
+        return try make(
+            configuration: configuration, configPath: configPath, logger: logger, createState: createState,
+            progress: progress)
     }
 
     /// Builds a context from an already loaded configuration.
     public static func make(
-        configuration: RotordConfiguration, configPath: String, logger: Logger, createState: Bool = true
+        configuration: RotordConfiguration, configPath: String, logger: Logger, createState: Bool = true,
+        progress: @escaping @Sendable () -> Void = {}
     ) throws(ConfigurationErrors) -> RotordContext {
         let credentials: FracttalCredentials
         do { credentials = try AdminCredentials.load(configuration.fracttal, configPath: configPath) } catch {
@@ -44,7 +50,7 @@ public struct RotordContext: Sendable {
                 clientAuthentication: settings.clientAuth == .form ? .form : .basic,
                 requestsPerMinute: settings.requestsPerMinute, timeout: .seconds(settings.timeout.seconds),
                 consumersPath: settings.consumersPath, permissionGroupsPath: settings.permissionGroupsPath),
-            credentials: credentials, logger: logger)
+            credentials: credentials, logger: logger, onWait: progress)
         return RotordContext(
             configuration: configuration, store: store, directory: FracttalDirectory(client: client), logger: logger)
     }

@@ -25,6 +25,8 @@ struct Benchmark {
         if only == nil || only == "idle" { try await idle(rotord: rotord, seconds: idleSeconds) }
         if only == nil || only == "leak" { try await leak(rotord: rotord, rotations: rotations) }
         if only == nil || only == "budget" { try await budget(rotord: rotord) }
+        if only == nil || only == "certbot" { try await certbot(rotord: rotord) }
+        if only == nil || only == "memory" { try await memory(rotord: rotord) }
     }
 
     static func value(of flag: String, in args: [String]) -> String? {

@@ -54,7 +54,7 @@ struct CrashSafetyTests {
         let grace = point == "step:grace" ? "1s" : "0s"
         try s.writeConfig(consumers: ["etl", "erp"], grace: grace)
         let killed = try await s.run(
-            ["run", "--once"], environment: ["ROTORD_TEST_FAULTS": "1", "ROTORD_CRASH_AT": point])
+            ["run", "--once"], environment: ["ROTORD_CRASH_AT": point], faults: true)
         #expect(killed.status == 128 + SIGKILL, "rotord should have died at \(point): \(killed.output)")
         if grace != "0s" { try await Task.sleep(for: .milliseconds(1_200)) }  // the grace deadline survives the crash
         var restarted = try await s.run(["run", "--once"])

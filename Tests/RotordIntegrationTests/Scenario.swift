@@ -131,21 +131,31 @@ final class Scenario: @unchecked Sendable {
         var output: String { stdout + stderr }
     }
 
-    static var rotordPath: String {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rotord")
-                .path,
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent()
-                .appendingPathComponent(".build/debug/rotord").path,
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
-    }
+    /// Where the process-level tests find `rotord`, `rotord-faults` and `fracttal-sim`:
+    /// `ROTORD_TEST_BIN_DIR` (scripts/test.sh sets it to the **release** build), else the folder of
+    /// the test bundle (a plain `swift test` runs the debug build). Printed once per test run, so
+    /// the output names the binaries that were tested.
+    static let binDirectory: String = {
+        let fromEnvironment = ProcessInfo.processInfo.environment["ROTORD_TEST_BIN_DIR"]
+        let dir =
+            fromEnvironment
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        print(
+            "process-level tests run \(dir)/rotord (\(fromEnvironment == nil ? "the test bundle's build" : "ROTORD_TEST_BIN_DIR"))"
+        )
+        return dir
+    }()
+
+    /// The shipped binary.
+    static var rotordPath: String { binDirectory + "/rotord" }
+
+    /// The same commands with fault injection from the environment (test-only; docs/testing.md).
+    static var rotordFaultsPath: String { binDirectory + "/rotord-faults" }
 
     /// Starts rotord with `arguments` (and `--config`); returns the process.
-    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+    func start(_ arguments: [String], environment: [String: String] = [:], faults: Bool = false) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.rotordPath)
+        process.executableURL = URL(fileURLWithPath: faults ? Self.rotordFaultsPath : Self.rotordPath)
         process.arguments = arguments + ["--config", configPath]
         var env = ProcessInfo.processInfo.environment
         env["NOTIFY_SOCKET"] = nil
@@ -191,10 +201,11 @@ final class Scenario: @unchecked Sendable {
     }
 
     /// Runs rotord to completion.
-    func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws
-        -> Result
-    {
-        let process = try start(arguments, environment: environment)
+    func run(
+        _ arguments: [String], environment: [String: String] = [:], faults: Bool = false,
+        timeout: Duration = .seconds(60)
+    ) async throws -> Result {
+        let process = try start(arguments, environment: environment, faults: faults)
         return await wait(process, timeout: timeout)
     }
 

@@ -2,7 +2,6 @@ import ArgumentParser
 import RotordKit
 
 /// `rotord`: rotates Fracttal OAuth consumer credentials on a schedule.
-@main
 struct RotordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rotord",

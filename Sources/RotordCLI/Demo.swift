@@ -1,14 +1,16 @@
 import Foundation
 import FracttalClient
-import FracttalSimulator
 import Logging
 import RotordCore
+import RotordKit
 
-/// `rotord demo`: the whole idea in one command, against the built-in simulator on 127.0.0.1.
+/// `rotord demo`: the whole idea in one command, against the Fracttal simulator on 127.0.0.1.
 ///
-/// Seeds three consumers (two past policy, one fresh), rotates with a short grace period into
-/// `./demo-output`, and prints a before/after table. No secret is printed: keys are masked.
-public enum Demo {
+/// Starts `fracttal-sim` (installed beside `rotord`) as a child process, seeds three consumers
+/// (two past policy, one fresh), rotates with a short grace period into `./demo-output`, and
+/// prints a before/after table. No secret is printed: keys are masked. The simulator is a separate
+/// program so that the production binary carries no server code.
+enum Demo {
     struct Seeded {
         var name: String
         var group: Int
@@ -17,7 +19,7 @@ public enum Demo {
     }
 
     /// Runs the demo; 0 when every check passed.
-    public static func run(outputDirectory: String, grace: String) async -> Int32 {
+    static func run(outputDirectory: String, grace: String, simulator simulatorPath: String?) async -> Int32 {
         guard let graceDuration = ConfigDuration(parsing: grace) else {
             Commands.printError("--grace: not a duration: \(grace)")
             return 64
@@ -31,8 +33,8 @@ public enum Demo {
         chmod(out + "/credentials", 0o700)
 
         let now = Date()
-        let adminKey = SimulatorSeed.randomCredential(length: 18)
-        let adminSecret = SimulatorSeed.randomCredential(length: 32)
+        let adminKey = randomCredential(length: 18)
+        let adminSecret = randomCredential(length: 32)
         let consumers = [
             Seeded(
                 name: "reports-etl", group: 3, ageDays: 120,
@@ -63,34 +65,47 @@ public enum Demo {
                 ]),
         ]
         let groupNames = [1: "Super Administrador", 3: "Reportes", 4: "Integraciones"]
-        var seed = SimulatorSeed(
-            permissionGroups: [
-                .init(id: 1, name: "Super Administrador", superAdmin: true),
-                .init(id: 3, name: "Reportes", superAdmin: false),
-                .init(id: 4, name: "Integraciones", superAdmin: false),
-            ],
-            consumers: [])
-        var admin = SimulatorSeed.Consumer(name: "rotord-admin", permissionGroupId: 1)
-        admin.key = adminKey
-        admin.secret = adminSecret
-        admin.createdAt = now
-        admin.description = "rotord's Super Administrator consumer"
-        seed.consumers.append(admin)
+        // The seed: the admin consumer and the three integrations, with secrets the demo knows, so
+        // that it can check afterwards which pairs the token endpoint still accepts.
+        var secrets: [String: (key: String, secret: String)] = [:]
+        var seededConsumers: [[String: Any]] = [
+            [
+                "name": "rotord-admin", "permission_group_id": 1, "key": adminKey, "secret": adminSecret,
+                "description": "rotord's Super Administrator consumer", "created_at": Self.isoDate(now),
+            ]
+        ]
         for c in consumers {
-            var s = SimulatorSeed.Consumer(name: c.name, permissionGroupId: c.group)
-            s.description = "demo integration \(c.name)"
-            s.createdAt = now.addingTimeInterval(-c.ageDays * 86_400)
-            seed.consumers.append(s)
+            let pair = (key: randomCredential(length: 18), secret: randomCredential(length: 32))
+            secrets[c.name] = pair
+            seededConsumers.append([
+                "name": c.name, "permission_group_id": c.group, "key": pair.key, "secret": pair.secret,
+                "description": "demo integration \(c.name)",
+                "created_at": Self.isoDate(now.addingTimeInterval(-c.ageDays * 86_400)),
+            ])
         }
-        let simulator = FracttalSimulator(configuration: SimulatorConfiguration(), seed: seed)
-        let port: Int
-        do { port = try await simulator.start() } catch {
-            Commands.printError("cannot start the simulator: \(error)")
+        let seed: [String: Any] = [
+            "permission_groups": groupNames.sorted { $0.key < $1.key }.map { id, name in
+                ["id": id, "name": name, "super_admin": id == 1] as [String: Any]
+            },
+            "consumers": seededConsumers,
+        ]
+        let seedPath = out + "/credentials/simulator-seed.json"
+        do {
+            let data = try JSONSerialization.data(withJSONObject: seed, options: [.sortedKeys])
+            _ = try AtomicFile.write(Array(data), to: seedPath)
+            _ = try AtomicFile.write(Array(adminKey.utf8), to: out + "/credentials/fracttal-admin-key")
+            _ = try AtomicFile.write(Array(adminSecret.utf8), to: out + "/credentials/fracttal-admin-secret")
+        } catch {
+            Commands.printError("cannot write the demo's files under \(out): \(error)")
             return 1
         }
-        defer { Task { await simulator.stop() } }
-        _ = try? AtomicFile.write(Array(adminKey.utf8), to: out + "/credentials/fracttal-admin-key")
-        _ = try? AtomicFile.write(Array(adminSecret.utf8), to: out + "/credentials/fracttal-admin-secret")
+        let simulator: SimulatorProcess
+        do { simulator = try await SimulatorProcess.start(executable: simulatorPath, seed: seedPath) } catch {
+            Commands.printError("\(error)")
+            return 1
+        }
+        defer { simulator.stop() }
+        let port = simulator.port
 
         let policy = RotationPolicy(maxAge: .days(90), rotateBefore: .days(7), grace: graceDuration)
         let configuration = RotordConfiguration(
@@ -107,7 +122,7 @@ public enum Demo {
         do {
             context = try RotordContext.make(configuration: configuration, configPath: "(demo)", logger: logger)
         } catch {
-            Commands.printError(error.description)
+            Commands.printError("\(error)")
             return 1
         }
         print(
@@ -115,9 +130,6 @@ public enum Demo {
         )
         print("")
         let before = (try? await context.directory.consumers()) ?? []
-        let beforeSecrets = Dictionary(
-            (await simulator.consumers()).compactMap { c in c.key.flatMap { k in c.secret.map { (k, $0) } } },
-            uniquingKeysWith: { a, _ in a })
         let beforePlan = RotationPlanner().plan(
             configuration: configuration, consumers: before, groupNames: groupNames, active: [], history: [:],
             now: Date())
@@ -161,11 +173,11 @@ public enum Demo {
             var oldState = "kept (within policy)"
             if rotated, let old {
                 let live = after.contains { $0.id == old.id }
-                let refused = await simulator.isAccepted(key: old.key, secret: beforeSecrets[old.key] ?? "") == false
+                let refused = await accepts(context, secrets[c.name]) == false
                 oldState = live ? "alive (in grace)" : "deleted"
                 checks.append(("\(c.name): old consumer deleted", !live && refused))
                 if let pair = readPair(c.deliver.first!) {
-                    let accepted = await simulator.isAccepted(key: pair.key, secret: pair.secret)
+                    let accepted = await accepts(context, pair)
                     checks.append(
                         ("\(c.name): the pair in \(files[0]) obtains a token", accepted && pair.key == now?.key))
                 }
@@ -189,6 +201,26 @@ public enum Demo {
                 ? "demo complete: files are in \(out) (secrets are in the files only; nothing printed them)."
                 : "demo FAILED")
         return passed ? 0 : 1
+    }
+
+    /// Whether the token endpoint accepts `pair` now (`nil` pair: not accepted).
+    static func accepts(_ context: RotordContext, _ pair: (key: String, secret: String)?) async -> Bool {
+        guard let pair else { return false }
+        return (try? await context.directory.verify(key: pair.key, secret: pair.secret)) ?? false
+    }
+
+    /// A random `[A-Za-z0-9]` string: Fracttal keys are 18 characters, secrets 32.
+    static func randomCredential(length: Int) -> String {
+        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        var rng = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in chars.randomElement(using: &rng)! })
+    }
+
+    /// `2026-03-04T13:15:00.123Z`: an ISO 8601 date the simulator's seed reader accepts.
+    static func isoDate(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
     }
 
     static func readPair(_ target: DeliverTarget) -> (key: String, secret: String)? {

@@ -14,8 +14,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let code =
             await once
-            ? Commands.runOnce(options.config, logLevel: options.logLevel)
-            : Commands.runDaemon(options.config, logLevel: options.logLevel)
+            ? Commands.runOnce(options.config, logLevel: options.logLevel, faults: RotordCLI.faults)
+            : Commands.runDaemon(options.config, logLevel: options.logLevel, faults: RotordCLI.faults)
         throw ExitCode(code)
     }
 }
@@ -56,7 +56,9 @@ struct RotateCommand: AsyncParsableCommand {
 
     func run() async throws {
         throw ExitCode(
-            await Commands.rotate(options.config, logLevel: options.logLevel, name: name, revokeOldNow: revokeOldNow))
+            await Commands.rotate(
+                options.config, logLevel: options.logLevel, name: name, revokeOldNow: revokeOldNow,
+                faults: RotordCLI.faults))
     }
 }
 
@@ -92,13 +94,15 @@ struct ReloadCommand: AsyncParsableCommand {
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Start the built-in Fracttal simulator, seed aged consumers, rotate them, and show the result.")
+        abstract: "Start the Fracttal simulator (fracttal-sim), seed aged consumers, rotate them, and show the result.")
 
     @OptionGroup var options: ConfigOption
     @Option(name: .long, help: "Where the demo writes its files (emptied first).") var output: String = "./demo-output"
     @Option(name: .long, help: "Grace period of the demo's policy.") var grace: String = "3s"
+    @Option(name: .long, help: "The fracttal-sim executable (default: beside rotord, then on PATH).")
+    var simulator: String?
 
     func run() async throws {
-        throw ExitCode(await Demo.run(outputDirectory: output, grace: grace))
+        throw ExitCode(await Demo.run(outputDirectory: output, grace: grace, simulator: simulator))
     }
 }

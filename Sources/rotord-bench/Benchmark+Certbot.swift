@@ -1,0 +1,74 @@
+import Foundation
+import Glibc
+
+extension Benchmark {
+    /// `rotord run --once` with nothing due against `certbot renew` with nothing to renew, run
+    /// alternately: wall time and peak RSS of each process (wait4's `ru_maxrss`).
+    static func certbot(rotord: String, runs: Int = 10) async throws {
+        guard
+            let certbot = ["/usr/bin/certbot", "/usr/local/bin/certbot"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        else {
+            print("## rotord run --once vs certbot renew: skipped (apt-get install certbot)\n")
+            return
+        }
+        let world = try await BenchWorld(consumers: 3, ageDays: 1)
+        defer { Task { await world.cleanUp() } }
+        try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d")
+        let certbotDir = tempDir("certbot")
+        defer { try? FileManager.default.removeItem(atPath: certbotDir) }
+        let certbotArguments = [
+            "renew", "--non-interactive", "--config-dir", certbotDir + "/config", "--work-dir", certbotDir + "/work",
+            "--logs-dir", certbotDir + "/logs",
+        ]
+        var samples: [String: [(wall: Double, rssKiB: Int)]] = [:]
+        for round in 0..<(runs + 1) {
+            let a = try measure(rotord, ["run", "--once", "--config", world.configPath])
+            let b = try measure(certbot, certbotArguments)
+            guard a.status == 0, b.status == 0 else {
+                print("rotord exited \(a.status), certbot \(b.status): not comparable")
+                return
+            }
+            if round == 0 { continue }  // warm-up: page cache, Python bytecode
+            samples["rotord", default: []].append((a.wall, a.rssKiB))
+            samples["certbot", default: []].append((b.wall, b.rssKiB))
+        }
+        func median(_ name: String, _ key: (Double, Int) -> Double) -> Double {
+            percentile(samples[name, default: []].map { key($0.wall, $0.rssKiB) }, 0.5)
+        }
+        let rWall = median("rotord") { w, _ in w }, cWall = median("certbot") { w, _ in w }
+        let rRSS = median("rotord") { _, r in Double(r) }, cRSS = median("certbot") { _, r in Double(r) }
+        print("## Nothing to do: rotord run --once (3 consumers) vs certbot renew (\(runs) runs each, alternating)\n")
+        print("| figure | rotord | certbot | ratio (rotord ÷ certbot) | goal |\n| --- | --- | --- | --- | --- |")
+        print(
+            "| wall time, median | \(ms(rWall)) | \(ms(cWall)) | 1/\(String(format: "%.1f", cWall / rWall)) | ≤ 1/20 |")
+        print(
+            "| peak RSS, median | \(String(format: "%.1f MB", rRSS / 1024)) | \(String(format: "%.1f MB", cRSS / 1024)) | "
+                + "1/\(String(format: "%.2f", cRSS / rRSS)) | ≤ 1/2.5 |\n")
+    }
+
+    /// Runs `path` with `arguments` (output discarded) and returns its exit status, wall time and
+    /// peak RSS.
+    static func measure(_ path: String, _ arguments: [String]) throws -> (status: Int32, wall: Double, rssKiB: Int) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let clock = ContinuousClock()
+        let start = clock.now
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        let d = start.duration(to: clock.now)
+        let wall = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exit, wall, Int(usage.ru_maxrss))
+    }
+}
