@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// A simulator of Fracttal's token endpoint and API (see `fracttal-contract.md`), served on
+/// A simulator of Fracttal's token endpoint and API (see `docs/fracttal-api.md`), served on
 /// 127.0.0.1 by Hummingbird, for tests, the demo, benchmarks and operators.
 ///
 /// ```swift

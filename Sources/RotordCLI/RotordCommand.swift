@@ -14,7 +14,7 @@ struct RotordCommand: AsyncParsableCommand {
             RunCommand.self, PlanCommand.self, StatusCommand.self, RotateCommand.self, CheckConfigCommand.self,
             ReloadCommand.self, DemoCommand.self,
         ],
-        // The embedded default (operator-interface.md): `rotord` alone runs the demo.
+        // The embedded default (docs/cli.md): `rotord` alone runs the demo.
         defaultSubcommand: DemoCommand.self
     )
 }

@@ -15,7 +15,7 @@ public struct RotationPolicy: Sendable, Hashable {
     /// Optional: new rotations start only inside this window.
     public var window: RotationWindow?
 
-    /// The defaults of `operator-interface.md`: 90 days, 7 days early, 24 h grace, no window.
+    /// The defaults of `docs/configuration.md`: 90 days, 7 days early, 24 h grace, no window.
     public init(
         maxAge: ConfigDuration = .days(90),
         rotateBefore: ConfigDuration = .days(7),

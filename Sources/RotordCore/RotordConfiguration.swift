@@ -1,6 +1,6 @@
 import Foundation
 
-/// The whole, validated configuration of rotord (the YAML file of `operator-interface.md`).
+/// The whole, validated configuration of rotord (the YAML file of `docs/configuration.md`).
 ///
 /// This is a plain value: loading and validating the file is `ConfigurationLoader`'s job in
 /// RotordKit, so the core can be built from code in tests and in the demo.
@@ -68,7 +68,7 @@ public struct FracttalSettings: Sendable, Hashable {
     /// The permission-groups path under `apiURL` (assumed endpoint).
     public var permissionGroupsPath: String
 
-    /// Creates the settings; defaults follow `operator-interface.md`.
+    /// Creates the settings; defaults follow `docs/configuration.md`.
     public init(
         tokenURL: String = "https://one.fracttal.com/oauth/token",
         apiURL: String = "https://app.fracttal.com/api",

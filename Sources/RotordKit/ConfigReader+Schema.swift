@@ -2,7 +2,7 @@ import Foundation
 import RotordCore
 import Yams
 
-/// The schema of `operator-interface.md`, plus rotord's own extensions (documented in
+/// The configuration schema: the operator-facing keys plus rotord's own extensions (all documented in
 /// `docs/configuration.md`).
 extension ConfigReader {
     mutating func configuration(_ top: [String: Node]) -> RotordConfiguration {

@@ -2,7 +2,7 @@ import Foundation
 import RotordCore
 import Yams
 
-/// Reads and validates the YAML configuration of `operator-interface.md`.
+/// Reads and validates the YAML configuration described in `docs/configuration.md`.
 ///
 /// Unknown keys are errors (a typo must not silently fall back to a default), every path must be
 /// absolute, and all problems are reported together, each naming the file, the key and the line.

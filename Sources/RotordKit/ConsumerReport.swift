@@ -25,7 +25,7 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
     public var due: Bool
     /// When its rotation is due.
     public var dueAt: Date?
-    /// The same as ``dueAt`` (`next_due` in JSON, as operator-interface.md names it).
+    /// The same as ``dueAt`` (`next_due` in JSON, as docs/cli.md names it).
     public var nextDue: Date? { dueAt }
     /// When it leaves policy.
     public var expiresAt: Date?
