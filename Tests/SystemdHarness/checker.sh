@@ -39,7 +39,7 @@ else
 fi
 status_has "2 consumers" && pass status-counts-consumers || fail status-counts-consumers "$(show StatusText)"
 # A clean start is quiet: nothing at warning level or above (libdispatch's "Failed to set thread
-# priority" lines were, before LimitNICE= and the setpriority exception in the unit).
+# priority" lines were, before LIBDISPATCH_LOG=NO in the unit).
 noisy=$(journalctl -u rotord -p warning --no-pager -o cat 2>/dev/null)
 if [ -z "$noisy" ] && ! journalctl -u rotord --no-pager -o cat | grep -q "thread priority"; then
     pass quiet-start
