@@ -112,17 +112,15 @@ public struct RotationMachine: Sendable {
         // MARK: discarding a replacement that will not be used
         case (.discarding, .resume):
             return discard(r)
-        case (.discarding, .markerSearched(let ids)):
+        case (.discarding, .markerSearched(let ids)) where r.newConsumerID == nil:
             if ids.isEmpty { return endDiscarding(&r, now: now) }
             return Transition(record: r, action: .discard(consumerIDs: ids.sorted()))
         case (.discarding, .discarded):
             return endDiscarding(&r, now: now)
-        case (.discarding, .discardFailed(let failure)), (.discarding, .markerSearchFailed(let failure)):
-            // Never give up while a replacement may be left behind: retry, even a "permanent" error.
-            let reason = discardingReason(r)
-            var t = retry(&r, failure, now: now)
-            t.record.failure = reason.map { "\($0); deleting the replacement: \(failure.message)" } ?? failure.message
-            return t
+        case (.discarding, .discardFailed(let failure)):
+            return retryDiscarding(&r, failure, now: now)
+        case (.discarding, .markerSearchFailed(let failure)) where r.newConsumerID == nil:
+            return retryDiscarding(&r, failure, now: now)
 
         // MARK: publishing
         case (.verified, .resume):
@@ -209,6 +207,15 @@ public struct RotationMachine: Sendable {
     private func discard(_ r: RotationRecord) -> Transition {
         guard let id = r.newConsumerID else { return Transition(record: r, action: .findMarked(marker: r.marker)) }
         return Transition(record: r, action: .discard(consumerIDs: [id]))
+    }
+
+    /// Never give up while a replacement may be left behind: retry, even a "permanent" error, keeping
+    /// the reason for discarding in front of the error.
+    private func retryDiscarding(_ r: inout RotationRecord, _ failure: RotationFailure, now: Date) -> Transition {
+        let reason = discardingReason(r)
+        var t = retry(&r, failure, now: now)
+        t.record.failure = reason.map { "\($0); deleting the replacement: \(failure.message)" } ?? failure.message
+        return t
     }
 
     /// The replacement is gone: the rotation has failed, for the reason it entered `discarding`.
