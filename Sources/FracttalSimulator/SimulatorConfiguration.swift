@@ -41,6 +41,8 @@ public struct SimulatorFaults: Sendable {
     public var dropNextRequests: Int = 0
     /// The next N creates happen, but the connection is closed before the answer (an ambiguous create).
     public var loseNextCreateResponses: Int = 0
+    /// The next N consumer deletes answer 500 and delete nothing.
+    public var failDeletes: Int = 0
     /// New consumers' credentials are refused by the token endpoint for this many seconds after creation.
     public var newCredentialActivationDelay: Double = 0
     /// Consumers created while this is set are never accepted by the token endpoint.

@@ -108,6 +108,10 @@ extension SimulatorState {
     }
 
     func deleteConsumer(_ d: inout Account, id: Int) -> SimulatorAnswer {
+        if d.faults.failDeletes > 0 {
+            d.faults.failDeletes -= 1
+            return .envelope(500, success: false, message: "simulated delete failure")
+        }
         guard d.consumers.removeValue(forKey: id) != nil else {
             return .envelope(404, success: false, message: "consumer \(id) not found")
         }

@@ -19,6 +19,8 @@ extension RotationEvent: CustomStringConvertible {
         case .hooksRan(let failures): "hooksRan(failures: \(failures))"
         case .oldDeleted: "oldDeleted"
         case .oldDeleteFailed(let f): "oldDeleteFailed(\(f))"
+        case .unmanaged: "unmanaged"
+        case .forced: "forced"
         }
     }
 }

@@ -33,6 +33,41 @@ public enum RotationEvent: Sendable, Hashable {
     case oldDeleted
     /// Deleting an old consumer failed.
     case oldDeleteFailed(RotationFailure)
+    /// The consumer left the configuration: give the rotation up without publishing anything nor deleting the old
+    /// consumer, after deleting whatever replacement it may have made (in `creating`, found by the marker).
+    case unmanaged
+    /// An operator asked for a rotation now: a grace period ends now and a retry wait is skipped.
+    case forced
+
+    /// The case of an event, without its values.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case resume, created, createFailed, markerSearched, markerSearchFailed, discarded, discardFailed, verified
+        case verificationRefused, verificationUnavailable, published, publishFailed, hooksRan, oldDeleted
+        case oldDeleteFailed, unmanaged, forced
+    }
+
+    /// The case of this event, without its values.
+    public var kind: Kind {
+        switch self {
+        case .resume: .resume
+        case .created: .created
+        case .createFailed: .createFailed
+        case .markerSearched: .markerSearched
+        case .markerSearchFailed: .markerSearchFailed
+        case .discarded: .discarded
+        case .discardFailed: .discardFailed
+        case .verified: .verified
+        case .verificationRefused: .verificationRefused
+        case .verificationUnavailable: .verificationUnavailable
+        case .published: .published
+        case .publishFailed: .publishFailed
+        case .hooksRan: .hooksRan
+        case .oldDeleted: .oldDeleted
+        case .oldDeleteFailed: .oldDeleteFailed
+        case .unmanaged: .unmanaged
+        case .forced: .forced
+        }
+    }
 }
 
 /// A failure reported to the machine; `kind` decides between retrying and giving up.
@@ -83,6 +118,27 @@ public enum RotationAction: Sendable, Hashable {
     case retryAt(Date)
     /// The rotation is over.
     case finished(RotationStep)
+
+    /// The case of an action, without its values.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case create, findMarked, discard, verify, publish, runHooks, deleteOld, waitUntil, retryAt, finished
+    }
+
+    /// The case of this action, without its values.
+    public var kind: Kind {
+        switch self {
+        case .create: .create
+        case .findMarked: .findMarked
+        case .discard: .discard
+        case .verify: .verify
+        case .publish: .publish
+        case .runHooks: .runHooks
+        case .deleteOld: .deleteOld
+        case .waitUntil: .waitUntil
+        case .retryAt: .retryAt
+        case .finished: .finished
+        }
+    }
 
     /// Whether the caller should keep driving the machine now.
     public var continuesNow: Bool {

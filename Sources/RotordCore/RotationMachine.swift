@@ -31,16 +31,42 @@ public struct RotationMachine: Sendable {
     }
 
     /// Advances `record` on `event` at `now`.
+    ///
+    /// Every change of step happens here: the driver and the reconciler only feed events (outcomes,
+    /// ``RotationEvent/resume``, ``RotationEvent/unmanaged``, ``RotationEvent/forced``).
     public func advance(_ record: RotationRecord, on event: RotationEvent, now: Date) -> Transition {
         var r = record
         if r.step.isTerminal { return Transition(record: r, action: .finished(r.step)) }
+        // A record the machine never produces (see `RotationRecord.inconsistency`) has one way out.
+        if let problem = r.inconsistency { return discardUnusable(&r, because: problem, now: now) }
 
-        // A pending retry holds every step until its time, unless news arrives.
-        if case .resume = event, let retryAt = r.retryAt, retryAt > now {
-            return Transition(record: r, action: .retryAt(retryAt))
+        switch event {
+        case .forced:
+            // A manual rotation first ends the previous one's grace (its replacement is already in
+            // the files) and skips any retry wait.
+            r.retryAt = nil
+            if r.step == .grace { r.graceUntil = now }
+            return advance(r, on: .resume, now: now)
+        case .resume:
+            // A pending retry holds every step until its time, unless news arrives.
+            if let retryAt = r.retryAt, retryAt > now { return Transition(record: r, action: .retryAt(retryAt)) }
+        default:
+            break
         }
 
         switch (r.step, event) {
+        // MARK: leaving the configuration
+        case (.planned, .unmanaged):
+            r.failure = "\(r.consumerName) is no longer in the configuration"
+            r.enter(.abandoned, at: now, note: r.failure)
+            return Transition(record: r, action: .finished(.abandoned))
+        case (.creating, .unmanaged), (.created, .unmanaged), (.verified, .unmanaged):
+            // Never publish into files nobody configured, nor delete a consumer whose successor
+            // went nowhere: delete the replacement (in `creating`, whatever carries the marker) and give up.
+            r.failure = "\(r.consumerName) is no longer in the configuration"
+            r.enter(.discarding, at: now, note: r.failure)
+            return discard(r)
+
         // MARK: creating
         case (.planned, .resume):
             r.enter(.creating, at: now)
@@ -68,39 +94,37 @@ public struct RotationMachine: Sendable {
             r.newCreatedAt = createdAt
             r.failure = nil
             r.enter(.created, at: now, note: "consumer \(id), key \(KeyMask.mask(key))")
-            return verify(r)
+            return verify(&r, now: now)
 
         // MARK: verifying
         case (.created, .resume):
-            return verify(r)
+            return verify(&r, now: now)
         case (.created, .verified):
             r.enter(.verified, at: now)
-            return publish(r)
+            return publish(&r, now: now)
         case (.created, .verificationRefused(let reason)):
             r.failure = "verification failed: \(reason)"
             r.enter(.discarding, at: now, note: r.failure)
-            return Transition(record: r, action: .discard(consumerIDs: r.newConsumerID.map { [$0] } ?? []))
+            return discard(r)
         case (.created, .verificationUnavailable(let failure)):
             return retry(&r, failure, now: now)
 
-        // MARK: discarding an unverified replacement
+        // MARK: discarding a replacement that will not be used
         case (.discarding, .resume):
-            return Transition(record: r, action: .discard(consumerIDs: r.newConsumerID.map { [$0] } ?? []))
+            return discard(r)
+        case (.discarding, .markerSearched(let ids)) where r.newConsumerID == nil:
+            if ids.isEmpty { return endDiscarding(&r, now: now) }
+            return Transition(record: r, action: .discard(consumerIDs: ids.sorted()))
         case (.discarding, .discarded):
-            r.newSecret = nil
-            let reason = r.failure
-            r.enter(.failed, at: now, note: reason)
-            r.failure = reason
-            return Transition(record: r, action: .finished(.failed))
+            return endDiscarding(&r, now: now)
         case (.discarding, .discardFailed(let failure)):
-            let reason = r.failure
-            var t = retry(&r, failure, now: now)
-            t.record.failure = reason.map { "\($0); deleting the replacement: \(failure.message)" } ?? failure.message
-            return t
+            return retryDiscarding(&r, failure, now: now)
+        case (.discarding, .markerSearchFailed(let failure)) where r.newConsumerID == nil:
+            return retryDiscarding(&r, failure, now: now)
 
         // MARK: publishing
         case (.verified, .resume):
-            return publish(r)
+            return publish(&r, now: now)
         case (.verified, .published(let files)):
             r.publishedFiles = files
             r.failure = nil
@@ -134,8 +158,9 @@ public struct RotationMachine: Sendable {
             return retry(&r, failure, now: now)
 
         default:
-            // An outcome that does not belong to this step (a stale or duplicated event): ignore
-            // it and re-enter the step, which is always safe.
+            // An outcome that does not belong to this step (a stale or duplicated event), or
+            // `unmanaged` once the replacement is published (the rotation finishes, without hooks
+            // nor files): re-enter the step, which is always safe.
             return advance(r, on: .resume, now: now)
         }
     }
@@ -150,26 +175,61 @@ public struct RotationMachine: Sendable {
                 permissionGroupID: r.permissionGroupID, fracttalHub: r.fracttalHub))
     }
 
-    private func verify(_ r: RotationRecord) -> Transition {
-        withSecret(r, before: "verification") { .verify(key: $0, secret: $1) }
+    private func verify(_ r: inout RotationRecord, now: Date) -> Transition {
+        withSecret(&r, now: now) { .verify(key: $0, secret: $1) }
     }
 
-    private func publish(_ r: RotationRecord) -> Transition {
-        withSecret(r, before: "publishing") { .publish(key: $0, secret: $1) }
+    private func publish(_ r: inout RotationRecord, now: Date) -> Transition {
+        withSecret(&r, now: now) { .publish(key: $0, secret: $1) }
     }
 
     /// The action that needs the new pair, or, if the journal lost it (which a well-formed record
     /// cannot), discarding the replacement rather than publishing nothing.
     private func withSecret(
-        _ r: RotationRecord, before what: String, _ action: (String, String) -> RotationAction
+        _ r: inout RotationRecord, now: Date, _ action: (String, String) -> RotationAction
     ) -> Transition {
+        if let problem = r.inconsistency { return discardUnusable(&r, because: problem, now: now) }
         guard let key = r.newKey, let secret = r.newSecret else {
-            var broken = r
-            broken.failure = "the journal lost the new secret before \(what)"
-            broken.step = .discarding
-            return Transition(record: broken, action: .discard(consumerIDs: r.newConsumerID.map { [$0] } ?? []))
+            return discardUnusable(&r, because: "the journal lost the new secret", now: now)
         }
         return Transition(record: r, action: action(key, secret))
+    }
+
+    /// Enters `discarding` because the replacement cannot be used.
+    private func discardUnusable(_ r: inout RotationRecord, because problem: String, now: Date) -> Transition {
+        r.failure = problem
+        r.enter(.discarding, at: now, note: problem)
+        return discard(r)
+    }
+
+    /// The `discarding` action: delete the replacement by id when the journal has it, else search
+    /// for whatever carries this rotation's marker (a create that was lost or never answered).
+    private func discard(_ r: RotationRecord) -> Transition {
+        guard let id = r.newConsumerID else { return Transition(record: r, action: .findMarked(marker: r.marker)) }
+        return Transition(record: r, action: .discard(consumerIDs: [id]))
+    }
+
+    /// Never give up while a replacement may be left behind: retry, even a "permanent" error, keeping
+    /// the reason for discarding in front of the error.
+    private func retryDiscarding(_ r: inout RotationRecord, _ failure: RotationFailure, now: Date) -> Transition {
+        let reason = discardingReason(r)
+        var t = retry(&r, failure, now: now)
+        t.record.failure = reason.map { "\($0); deleting the replacement: \(failure.message)" } ?? failure.message
+        return t
+    }
+
+    /// The replacement is gone: the rotation has failed, for the reason it entered `discarding`.
+    private func endDiscarding(_ r: inout RotationRecord, now: Date) -> Transition {
+        let reason = discardingReason(r)
+        r.newSecret = nil
+        r.enter(.failed, at: now, note: reason)
+        r.failure = reason
+        return Transition(record: r, action: .finished(.failed))
+    }
+
+    /// Why the rotation entered `discarding` (the note of that step change), not the last error.
+    private func discardingReason(_ r: RotationRecord) -> String? {
+        r.history.last { $0.step == .discarding }?.note ?? r.failure
     }
 
     private func graceCheck(_ r: inout RotationRecord, now: Date) -> Transition {

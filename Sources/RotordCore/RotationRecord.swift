@@ -119,6 +119,18 @@ public struct RotationRecord: Sendable, Hashable, Codable, CustomStringConvertib
         history.append(StepChange(step: step, at: now, note: note))
     }
 
+    /// Why this record is one the machine never produces, or `nil` when it is well-formed.
+    ///
+    /// The JSON journal can hold any combination of fields (an old version, a hand edit, a damaged
+    /// disk); this is the one place that says which combinations the machine refuses. A `created` or
+    /// `verified` record must hold the new key and secret: without them the replacement is
+    /// unusable. ``RotationMachine/advance(_:on:now:)`` checks every record with it first and turns
+    /// an inconsistent one into `discarding` (the replacement is deleted, the old consumer kept).
+    public var inconsistency: String? {
+        guard step.holdsUnpublishedSecret, newKey == nil || newSecret == nil else { return nil }
+        return "the journal lost the new secret before " + (step == .created ? "verification" : "publishing")
+    }
+
     /// A summary without the secret.
     public var description: String {
         "rotation \(id) of \(consumerName) at \(step.rawValue)"

@@ -3,7 +3,8 @@
 ///
 /// ```
 /// planned → creating → created → verified → published → grace → retiring → done
-///                 ↘ (verification fails) discarding → failed
+///    │          └──────────┴─ (verification fails, secret lost, unmanaged) discarding → failed
+///    └─ (unmanaged) abandoned
 /// ```
 public enum RotationStep: String, Sendable, Hashable, Codable, CaseIterable {
     /// Decided, nothing done yet.
@@ -20,7 +21,8 @@ public enum RotationStep: String, Sendable, Hashable, Codable, CaseIterable {
     case grace
     /// Deleting the old consumer.
     case retiring
-    /// Deleting a replacement that did not verify.
+    /// Deleting a replacement that will not be used (did not verify, lost its secret, or its
+    /// consumer left the configuration); by id when known, else by the rotation's marker.
     case discarding
     /// Finished: the old consumer is gone.
     case done

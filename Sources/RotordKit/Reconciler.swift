@@ -128,17 +128,13 @@ public struct Reconciler: Sendable {
         }
 
         // Finish what is in flight first: it holds secrets and old consumers.
-        for var record in active {
+        for record in active {
             if stopRequested() { break }
             if let only, record.consumerName != only { continue }
             let managed = configuration.consumer(named: record.consumerName)
-            if force[record.consumerName] != nil {
-                // A manual rotation first ends the previous one's grace (its replacement is
-                // already in the files) and skips any retry wait.
-                if record.step == .grace { record.graceUntil = clock.now() }
-                record.retryAt = nil
-            }
-            let (final, outcome) = await driver.drive(record, managed: managed)
+            // A manual rotation first ends the previous one's grace and skips any retry wait.
+            let first: RotationEvent = force[record.consumerName] != nil ? .forced : .resume
+            let (final, outcome) = await driver.drive(record, managed: managed, on: first)
             report.outcomes.append((record.consumerName, final, outcome))
         }
 

@@ -56,16 +56,13 @@ public struct RotationDriver: Sendable {
     }
 
     /// Advances `start` as far as it can go now. `managed` is the consumer's current configuration
-    /// (`nil` when it is no longer configured).
-    public func drive(_ start: RotationRecord, managed: ManagedConsumer?) async -> (RotationRecord, Outcome) {
+    /// (`nil` when it is no longer configured: the machine is fed ``RotationEvent/unmanaged`` instead of
+    /// `first`); `first` is the first event, ``RotationEvent/forced`` for a manual rotation.
+    public func drive(_ start: RotationRecord, managed: ManagedConsumer?, on first: RotationEvent = .resume) async
+        -> (RotationRecord, Outcome)
+    {
         var record = start
-        var event = RotationEvent.resume
-        if managed == nil, [.planned, .creating, .created, .verified].contains(record.step) {
-            // Never publish into files nobody configured, nor delete a consumer whose successor
-            // went nowhere: discard the replacement and give up.
-            record.failure = "\(record.consumerName) is no longer in the configuration"
-            record.enter(record.step == .planned ? .abandoned : .discarding, at: clock.now(), note: record.failure)
-        }
+        var event = managed == nil ? RotationEvent.unmanaged : first
         for _ in 0..<256 {
             onProgress()
             let transition = machine.advance(record, on: event, now: clock.now())

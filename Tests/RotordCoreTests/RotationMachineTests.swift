@@ -161,6 +161,156 @@ import Testing
         }
     }
 
+    /// A `created` record as the machine makes it: replacement 9 with its key and secret.
+    func created() -> RotationRecord {
+        machine.advance(
+            machine.advance(planned(), on: .resume, now: t0).record,
+            on: .created(id: 9, key: "NEWKEYnewkey123456", secret: "S3cr3t", createdAt: t0), now: t0
+        ).record
+    }
+
+    @Test func markerSearchFailureRetriesTransientAndFailsPermanent() {
+        let creating = machine.advance(planned(), on: .resume, now: t0).record
+        var t = machine.advance(creating, on: .markerSearchFailed(RotationFailure(.transient, "HTTP 503")), now: t0)
+        #expect(t.record.step == .creating)
+        #expect(t.record.failure == "HTTP 503")
+        #expect(t.action == .retryAt(t0.addingTimeInterval(30)))
+        // Once the wait is over, the marker is searched again, never a blind create.
+        t = machine.advance(t.record, on: .resume, now: t0.addingTimeInterval(30))
+        #expect(t.action == .findMarked(marker: creating.marker))
+        t = machine.advance(creating, on: .markerSearchFailed(RotationFailure(.permanent, "HTTP 403")), now: t0)
+        #expect(t.record.step == .failed)
+        #expect(t.action == .finished(.failed))
+    }
+
+    @Test func discardFailureRetriesAndKeepsTheReason() {
+        // While creating: an orphan that cannot be deleted yet holds the rotation, it never creates a second one.
+        let creating = machine.advance(planned(), on: .resume, now: t0).record
+        var t = machine.advance(creating, on: .discardFailed(RotationFailure(.transient, "HTTP 500")), now: t0)
+        #expect(t.record.step == .creating)
+        #expect(t.action == .retryAt(t0.addingTimeInterval(30)))
+        #expect(
+            machine.advance(t.record, on: .resume, now: t0.addingTimeInterval(30)).action
+                == .findMarked(marker: creating.marker))
+        // While discarding: always retried, and the reason for discarding is kept, not nested.
+        t = machine.advance(created(), on: .verificationRefused(reason: "refused"), now: t0)
+        for attempt in 1...3 {
+            t = machine.advance(
+                t.record, on: .discardFailed(RotationFailure(.permanent, "HTTP 500 #\(attempt)")), now: t0)
+            #expect(t.record.step == .discarding)
+            #expect(t.record.failure == "verification failed: refused; deleting the replacement: HTTP 500 #\(attempt)")
+        }
+        #expect(t.action == .retryAt(t0.addingTimeInterval(120)))
+        t = machine.advance(t.record, on: .discarded, now: t0.addingTimeInterval(120))
+        #expect(t.record.step == .failed)
+        #expect(t.record.failure == "verification failed: refused")
+    }
+
+    @Test func verificationUnavailableRetriesHoldingTheSecret() {
+        let t = machine.advance(
+            created(), on: .verificationUnavailable(RotationFailure(.transient, "connection refused")), now: t0)
+        #expect(t.record.step == .created)
+        #expect(t.record.newSecret == "S3cr3t")
+        #expect(t.record.failure == "connection refused")
+        #expect(t.action == .retryAt(t0.addingTimeInterval(30)))
+        #expect(
+            machine.advance(t.record, on: .resume, now: t0.addingTimeInterval(30)).action
+                == .verify(key: "NEWKEYnewkey123456", secret: "S3cr3t"))
+    }
+
+    @Test func oldDeleteFailureRetriesTheDelete() {
+        var r = planned()
+        r.step = .retiring
+        r.newConsumerID = 9
+        let t = machine.advance(r, on: .oldDeleteFailed(RotationFailure(.transient, "HTTP 502")), now: t0)
+        #expect(t.record.step == .retiring)
+        #expect(t.record.transientErrors == 1)
+        #expect(t.action == .retryAt(t0.addingTimeInterval(30)))
+        #expect(machine.advance(t.record, on: .resume, now: t0.addingTimeInterval(29)).action == t.action)
+        #expect(
+            machine.advance(t.record, on: .resume, now: t0.addingTimeInterval(30)).action
+                == .deleteOld(consumerIDs: [7]))
+    }
+
+    @Test(arguments: [RotationStep.created, .verified])
+    func lostSecretDiscardsTheReplacement(step: RotationStep) {
+        var r = created()
+        r.step = step
+        r.newSecret = nil
+        #expect(r.inconsistency != nil)
+        #expect(created().inconsistency == nil)
+        var t = machine.advance(r, on: .resume, now: t0)
+        #expect(t.record.step == .discarding)
+        #expect(t.record.history.last?.step == .discarding, "entered through the history like every step")
+        #expect(t.record.failure?.contains("lost the new secret") == true)
+        #expect(t.action == .discard(consumerIDs: [9]))
+        // Any event, not only resume, meets the same check.
+        #expect(machine.advance(r, on: .verified, now: t0).action == .discard(consumerIDs: [9]))
+        t = machine.advance(t.record, on: .discarded, now: t0)
+        #expect(t.record.step == .failed)
+        #expect(t.record.failure?.contains("lost the new secret") == true)
+        // Without the replacement's id either, the marker finds it.
+        r.newConsumerID = nil
+        #expect(machine.advance(r, on: .resume, now: t0).action == .findMarked(marker: r.marker))
+    }
+
+    @Test func unmanagedWhileCreatingDeletesTheMarkedReplacementFirst() {
+        // A lost create, then a delete that keeps failing: `creating`, waiting to retry.
+        let creating = machine.advance(planned(), on: .resume, now: t0).record
+        var t = machine.advance(creating, on: .createFailed(RotationFailure(.ambiguous, "connection closed")), now: t0)
+        t = machine.advance(t.record, on: .markerSearched(consumerIDs: [12]), now: t0)
+        t = machine.advance(t.record, on: .discardFailed(RotationFailure(.transient, "HTTP 500")), now: t0)
+        #expect(t.record.step == .creating)
+        // The consumer leaves the configuration: the retry wait does not hold, the marker is searched.
+        t = machine.advance(t.record, on: .unmanaged, now: t0.addingTimeInterval(1))
+        #expect(t.record.step == .discarding)
+        #expect(t.record.retryAt == nil)
+        #expect(t.action == .findMarked(marker: creating.marker))
+        // A restart here searches again.
+        #expect(machine.advance(t.record, on: .resume, now: t0).action == .findMarked(marker: creating.marker))
+        var found = machine.advance(t.record, on: .markerSearched(consumerIDs: [12]), now: t0)
+        #expect(found.record.step == .discarding)
+        #expect(found.action == .discard(consumerIDs: [12]))
+        found = machine.advance(found.record, on: .discarded, now: t0)
+        #expect(found.record.step == .failed)
+        #expect(found.record.failure == "reports-etl is no longer in the configuration")
+        // Nothing carries the marker: nothing to delete.
+        let none = machine.advance(t.record, on: .markerSearched(consumerIDs: []), now: t0)
+        #expect(none.record.step == .failed)
+        #expect(none.action == .finished(.failed))
+    }
+
+    @Test func unmanagedElsewhere() {
+        // Planned: nothing was done, nothing to undo.
+        let abandoned = machine.advance(planned(), on: .unmanaged, now: t0)
+        #expect(abandoned.record.step == .abandoned)
+        #expect(abandoned.action == .finished(.abandoned))
+        // Created: the replacement is known by id.
+        let discarding = machine.advance(created(), on: .unmanaged, now: t0)
+        #expect(discarding.record.step == .discarding)
+        #expect(discarding.action == .discard(consumerIDs: [9]))
+        // In grace the files already hold the new pair: the rotation finishes as usual.
+        var r = planned()
+        r.step = .grace
+        r.graceUntil = t0.addingTimeInterval(100)
+        #expect(machine.advance(r, on: .unmanaged, now: t0) == machine.advance(r, on: .resume, now: t0))
+    }
+
+    @Test func forcedEndsGraceAndSkipsTheRetryWait() {
+        var r = planned()
+        r.step = .grace
+        r.graceUntil = t0.addingTimeInterval(86_400)
+        var t = machine.advance(r, on: .forced, now: t0)
+        #expect(t.record.step == .retiring)
+        #expect(t.record.graceUntil == t0)
+        #expect(t.action == .deleteOld(consumerIDs: [7]))
+        let creating = machine.advance(planned(), on: .resume, now: t0).record
+        let waiting = machine.advance(creating, on: .createFailed(RotationFailure(.transient, "HTTP 503")), now: t0)
+        t = machine.advance(waiting.record, on: .forced, now: t0)
+        #expect(t.record.retryAt == nil)
+        #expect(t.action == .findMarked(marker: creating.marker))
+    }
+
     @Test func terminalRecordsStayTerminal() {
         var r = planned()
         r.step = .done
