@@ -1,27 +1,36 @@
 import Foundation
+import Logging
 import RotordCore
 
 /// Runs `after_publish` hooks: `systemctl reload UNIT`, or a program with arguments (no shell).
 ///
 /// Hooks get `ROTORD_CONSUMER`, `ROTORD_ROTATION_ID` and `ROTORD_FILES` (colon-separated) in their
-/// environment; never the secret. Their output is not logged (it could hold anything).
+/// environment; never the secret. Each runs as a ``ChildProcess``: none of rotord's descriptors,
+/// finished when it exits. Its output (at most 4 KiB) goes to the log with the consumer and rotation
+/// fields, with the new secret masked should a hook print it.
 public struct HookRunner: Sendable {
     /// The systemctl to call for `reload:`.
     public var systemctl: String
     /// Called while waiting, so the watchdog sees progress.
     public var onProgress: @Sendable () -> Void
+    /// Where hook output and failures are logged.
+    public var logger: Logger
 
     /// Creates a runner.
     public init(
-        systemctl: String = "/bin/systemctl",
+        systemctl: String = "/bin/systemctl", logger: Logger = Logger(label: "rotord"),
         onProgress: @escaping @Sendable () -> Void = {}
     ) {
         self.systemctl = systemctl
+        self.logger = logger
         self.onProgress = onProgress
     }
 
-    /// Runs every hook in order, returning descriptions of those that failed.
-    public func run(_ hooks: [PublishHook], consumer: String, rotationID: String, files: [String]) async -> [String] {
+    /// Runs every hook in order, returning descriptions of those that failed. `secret`, when given,
+    /// is masked in the hooks' output before it is logged.
+    public func run(
+        _ hooks: [PublishHook], consumer: String, rotationID: String, files: [String], secret: String? = nil
+    ) async -> [String] {
         var failures: [String] = []
         for hook in hooks {
             let (arguments, timeout): ([String], ConfigDuration) =
@@ -37,45 +46,40 @@ public struct HookRunner: Sendable {
             environment["ROTORD_CONSUMER"] = consumer
             environment["ROTORD_ROTATION_ID"] = rotationID
             environment["ROTORD_FILES"] = files.joined(separator: ":")
-            if let problem = await runProcess(arguments, environment: environment, timeout: timeout) {
-                failures.append("\(hook): \(problem)")
+            let result = await ChildProcess.run(
+                arguments, environment: environment, timeout: .seconds(max(timeout.seconds, 1)),
+                progress: onProgress)
+            let problem = Self.problem(result.ending, timeout: timeout, program: arguments[0])
+            if !result.output.isEmpty {
+                var output = result.output
+                if let secret, !secret.isEmpty {
+                    output = output.replacingOccurrences(of: secret, with: KeyMask.mask(secret))
+                }
+                let text = output.trimmingCharacters(in: .whitespacesAndNewlines)
+                let metadata: Logger.Metadata = [
+                    "rotord_consumer": "\(consumer)", "rotord_rotation_id": "\(rotationID)", "rotord_hook": "\(hook)",
+                ]
+                let message: Logger.Message =
+                    "after_publish hook output (\(hook))\(result.outputTruncated ? ", first 4 KiB" : ""): \(text)"
+                if problem == nil {
+                    logger.info(message, metadata: metadata)
+                } else {
+                    logger.warning(message, metadata: metadata)
+                }
             }
+            if let problem { failures.append("\(hook): \(problem)") }
         }
         return failures
     }
 
-    /// Runs a program; `nil` on exit 0, else what went wrong.
-    func runProcess(_ arguments: [String], environment: [String: String], timeout: ConfigDuration) async -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return "could not start \(arguments[0]): \(error.localizedDescription)" }
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(max(timeout.seconds, 1)))
-        var delay = Duration.milliseconds(5)
-        while process.isRunning && clock.now < deadline {
-            onProgress()
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .milliseconds(100))
-        }
-        if process.isRunning {
-            process.terminate()
-            let grace = clock.now.advanced(by: .seconds(2))
-            while process.isRunning && clock.now < grace { try? await Task.sleep(for: .milliseconds(20)) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            return "timed out after \(timeout)"
-        }
-        process.waitUntilExit()
-        switch process.terminationReason {
-        case .exit where process.terminationStatus == 0: return nil
-        case .exit: return "exited with status \(process.terminationStatus)"
-        case .uncaughtSignal: return "killed by signal \(process.terminationStatus)"
-        @unknown default: return "ended abnormally"
+    /// `nil` on exit 0, else what went wrong.
+    static func problem(_ ending: ChildProcess.Ending, timeout: ConfigDuration, program: String) -> String? {
+        switch ending {
+        case .exited(0): nil
+        case .exited(let status): "exited with status \(status)"
+        case .signalled(let signal): "killed by signal \(signal)"
+        case .timedOut: "timed out after \(timeout)"
+        case .couldNotStart(let reason): "could not start \(program): \(reason)"
         }
     }
 }

@@ -41,12 +41,25 @@ extension Commands {
             ?? (try? ConfigurationLoader().load(path: configPath))?.stateDirectory
             ?? lenientStateDirectory(configPath) ?? "/var/lib/rotord"
         var target = pid
-        if target == nil, let main = ProcessInfo.processInfo.environment["MAINPID"], let n = Int32(main) { target = n }
+        var source = "--pid"
+        if target == nil, let main = ProcessInfo.processInfo.environment["MAINPID"], let n = Int32(main) {
+            target = n
+            source = "$MAINPID"
+        }
         if target == nil, let bytes = try? AtomicFile.read(stateDirectory + "/rotord.pid") {
             target = Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            source = stateDirectory + "/rotord.pid"
         }
         guard let target, target > 0 else {
             printError("no running daemon found (no --pid, no $MAINPID, no \(stateDirectory)/rotord.pid)")
+            return 1
+        }
+        // A pid file left behind by a kill -9 may name an unrelated process by now: signal only a
+        // `rotord run` (systemd's $MAINPID is trusted as it is).
+        if source != "$MAINPID", !isRotordDaemon(target) {
+            printError(
+                "pid \(target) (from \(source)) is not a running `rotord run`; not signalling it "
+                    + "(a stale pid file? start the daemon, or pass --pid)")
             return 1
         }
         let before = ReloadAcknowledgement.read(stateDirectory)?.generation ?? 0
@@ -69,6 +82,16 @@ extension Commands {
         }
         printError("the daemon (pid \(target)) did not acknowledge the reload within \(timeout)s")
         return 1
+    }
+
+    /// Whether `pid` is a `rotord run` (or the test build's `rotord-faults run`), from its command line.
+    static func isRotordDaemon(_ pid: Int32) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/cmdline"),
+            let data = try? handle.readToEnd()
+        else { return false }
+        let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        guard let program = arguments.first?.split(separator: "/").last else { return false }
+        return (program == "rotord" || program == "rotord-faults") && arguments.dropFirst().contains("run")
     }
 
     static func lenientStateDirectory(_ configPath: String) -> String? {

@@ -92,14 +92,21 @@ public struct RotationDriver: Sendable {
                         .merging(["error": "\(record.failure ?? "")", "retry_at": "\(date)"]) { a, _ in a })
                 return (record, .retrying(at: date, reason: record.failure ?? "transient error"))
             default:
-                event = await perform(transition.action, record: record, managed: managed)
+                // `nil`: a stop was requested while the action waited; the record stays where it
+                // is (journaled), so the next start resumes exactly there. A stop is not a failure.
+                guard let next = await perform(transition.action, record: record, managed: managed) else {
+                    return (record, .interrupted)
+                }
+                event = next
             }
         }
         return (record, .retrying(at: clock.now().addingTimeInterval(60), reason: "too many transitions in one pass"))
     }
 
+    /// Performs `action` and returns its outcome as the machine's next event, or `nil` when a stop
+    /// was requested before the outcome was known (only verification waits long enough for that).
     private func perform(_ action: RotationAction, record: RotationRecord, managed: ManagedConsumer?) async
-        -> RotationEvent
+        -> RotationEvent?
     {
         switch action {
         case .create(let name, let description, let type, let group, let hub):
@@ -149,8 +156,9 @@ public struct RotationDriver: Sendable {
             }
         case .runHooks:
             let hooks = managed?.afterPublish ?? []
-            let failures = await HookRunner(onProgress: onProgress).run(
-                hooks, consumer: record.consumerName, rotationID: record.id, files: record.publishedFiles)
+            let failures = await HookRunner(logger: logger, onProgress: onProgress).run(
+                hooks, consumer: record.consumerName, rotationID: record.id, files: record.publishedFiles,
+                secret: record.newSecret)
             for failure in failures {
                 logger.error(
                     "after_publish hook failed: \(failure)",
@@ -171,7 +179,10 @@ public struct RotationDriver: Sendable {
         }
     }
 
-    private func verify(key: String, secret: String, record: RotationRecord) async -> RotationEvent {
+    /// Tries the new pair at the token endpoint until it is accepted or `verifyTimeout` has passed
+    /// (a new credential may take a while to propagate). `nil` when a stop is requested first: the
+    /// refusals so far say nothing yet, and the rotation must resume at `created`, not be discarded.
+    private func verify(key: String, secret: String, record: RotationRecord) async -> RotationEvent? {
         let wallStart = clock.now()
         let budget = max(verifyTimeout.timeInterval, 0)
         var delay = Duration.milliseconds(250)
@@ -189,7 +200,8 @@ public struct RotationDriver: Sendable {
             } catch {
                 lastError = error
             }
-            if clock.now().timeIntervalSince(wallStart) >= budget || stopRequested() { break }
+            if stopRequested() { return nil }
+            if clock.now().timeIntervalSince(wallStart) >= budget { break }
             await sleep(delay)
             delay = min(delay * 2, .seconds(5))
         }

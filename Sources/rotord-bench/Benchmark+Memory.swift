@@ -44,7 +44,11 @@ enum SmapsBreakdown {
     }
 
     static func read(pid: Int32) -> [Row] {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8) else { return [] }
+        // procfs files report size 0: read to the end rather than by size.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/smaps"),
+            let data = try? handle.readToEnd()
+        else { return [] }
+        let text = String(decoding: data, as: UTF8.self)
         var rows: [String: Row] = [:]
         var current = "[anonymous]"
         for line in text.split(separator: "\n") {
