@@ -3,8 +3,9 @@ import FracttalClient
 import FracttalSimulator
 import Glibc
 import RotordCore
-@testable import RotordKit
 import Testing
+
+@testable import RotordKit
 
 /// Issue 14: hostile inputs across configuration, files and API answers, each checked for its
 /// expected outcome (a clear error naming the file, key or operation; nothing handed to a third
@@ -186,7 +187,10 @@ struct AdversarialInputTests {
             ("key is a directory", { mkdir(path, 0o700) }),
             ("key is empty", { _ = FileManager.default.createFile(atPath: path, contents: Data()) }),
             ("key is blank lines", { _ = FileManager.default.createFile(atPath: path, contents: Data("\n \n".utf8)) }),
-            ("key has two lines", { _ = FileManager.default.createFile(atPath: path, contents: Data("AAAA\nBBBB".utf8)) }),
+            (
+                "key has two lines",
+                { _ = FileManager.default.createFile(atPath: path, contents: Data("AAAA\nBBBB".utf8)) }
+            ),
             ("key is not UTF-8", { _ = FileManager.default.createFile(atPath: path, contents: Data([0xC0, 0xAF])) }),
             ("key is /dev/urandom", { symlink("/dev/urandom", path) }),
             (
@@ -345,7 +349,8 @@ struct AdversarialInputTests {
         tally.check("the second listener received nothing", requests == 0, "\(requests) requests")
         let created = await origin.statistics().created
         let remaining = await origin.consumers().count
-        tally.check("nothing created or deleted", created == 0 && remaining == 2, "\(created) created, \(remaining) left")
+        tally.check(
+            "nothing created or deleted", created == 0 && remaining == 2, "\(created) created, \(remaining) left")
     }
 
     // MARK: - Identity
