@@ -30,14 +30,26 @@ public actor FracttalClient {
     /// this often during a wait.
     public static let waitSlice: Duration = .milliseconds(500)
 
-    /// Creates a client acting as `credentials`. `httpClient` defaults to the shared one.
+    /// The HTTP client every ``FracttalClient`` uses unless given another: created once per
+    /// process, never shut down, and configured to **never follow a redirect**. Every request the
+    /// client sends carries a credential (the admin key and secret, a new consumer's pair, or the
+    /// bearer token), and following a redirect would hand it to wherever the `Location` points;
+    /// a 3xx answer becomes ``FracttalError/redirected(status:location:operation:)`` instead.
+    public static let sharedHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    /// Creates a client acting as `credentials`. `httpClient` defaults to ``sharedHTTPClient``,
+    /// which never follows redirects; a client given here should not either.
     ///
     /// `onWait` is called at least every ``waitSlice`` while the client waits for its request
     /// budget, so a caller's watchdog does not mistake a long, legitimate rate-limit wait for a
     /// hang. It is the only way progress leaves the client (docs/architecture.md, "Progress").
     public init(
         configuration: FracttalClientConfiguration, credentials: FracttalCredentials,
-        httpClient: HTTPClient = .shared, logger: Logger = Logger(label: "fracttal-client"),
+        httpClient: HTTPClient = FracttalClient.sharedHTTPClient, logger: Logger = Logger(label: "fracttal-client"),
         onWait: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
@@ -190,6 +202,11 @@ public actor FracttalClient {
             throw .transport(sent: !Self.neverSent(error), detail: Self.describe(error), operation: operation)
         }
         let status = Int(response.status.code)
+        if (300..<400).contains(status) {
+            // Never followed (the request carries a credential); the host alone is named, never the URL's query.
+            throw .redirected(
+                status: status, location: response.headers.first(name: "Location"), operation: operation)
+        }
         if counted {
             let remaining = Self.header(response.headers, "ratelimit-remaining", "Request-Call-Limit-Remaining")
             let reset = Self.header(response.headers, "ratelimit-reset", "Request-Call-Limit-Reset")

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// An error from the Fracttal client, naming the operation, with what to do about it.
 ///
 /// Modelled as a struct wrapping a private code, so new cases never break callers; ask the
@@ -12,6 +18,7 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
         case transport(sent: Bool, detail: String)
         case malformedResponse(detail: String)
         case invalidConfiguration(detail: String)
+        case redirected(status: Int, host: String)
     }
 
     private let code: Code
@@ -47,10 +54,31 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
         .init(.invalidConfiguration(detail: detail), operation: operation)
     }
 
+    /// The server answered with a redirect (3xx), which is never followed: the request carried a
+    /// credential. Only the host of `location` is kept (a URL's path or query may hold anything).
+    public static func redirected(status: Int, location: String?, operation: String) -> FracttalError {
+        let host: String
+        if let location, let url = URL(string: location), let name = url.host, !name.isEmpty {
+            host = url.port.map { "\(name):\($0)" } ?? name
+        } else if let location, !location.isEmpty {
+            host = "the same host (a relative Location)"
+        } else {
+            host = "nowhere (no Location header)"
+        }
+        return .init(.redirected(status: status, host: host), operation: operation)
+    }
+
+    /// The server redirected the request (which was not followed).
+    public var isRedirect: Bool {
+        if case .redirected = code { return true }
+        return false
+    }
+
     /// The HTTP status, when the server answered.
     public var status: Int? {
         switch code {
         case .http(let status, _): status
+        case .redirected(let status, _): status
         case .invalidClient: 401
         case .unauthorizedEndpoint: 401
         case .rateLimited: 406
@@ -111,6 +139,9 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
             return "\(operation): unreadable answer: \(detail)"
         case .invalidConfiguration(let detail):
             return "\(operation): \(detail)"
+        case .redirected(let status, let host):
+            return "\(operation): HTTP \(status) redirect to \(host) refused: rotord never follows a redirect "
+                + "with a credential; set fracttal.token_url and fracttal.api_url to the final address"
         }
     }
 }

@@ -84,6 +84,24 @@ public actor FracttalSimulator {
     public func consumers() -> [SimulatorSeed.Consumer] {
         state.data.withLock { d in d.consumers.keys.sorted().map { d.consumers[$0]!.consumer } }
     }
+    /// Adds a consumer to the running account (as if made in the web UI), filling in what the
+    /// seed leaves out; returns it with its id, key, secret and creation date.
+    @discardableResult
+    public func add(_ consumer: SimulatorSeed.Consumer) -> SimulatorSeed.Consumer {
+        let now = state.configuration.clock.now()
+        return state.data.withLock { d in
+            var c = consumer
+            let id = c.id ?? d.nextID
+            c.id = id
+            c.key = c.key ?? SimulatorState.random(18)
+            c.secret = c.secret ?? SimulatorState.random(32)
+            c.createdAt = c.createdAt ?? now
+            d.consumers[id] = SimulatorState.StoredConsumer(consumer: c)
+            d.nextID = max(d.nextID, id + 1)
+            return c
+        }
+    }
+
     /// Whether the token endpoint would accept this pair now.
     public func isAccepted(key: String, secret: String) -> Bool { state.isAccepted(key: key, secret: secret) }
     /// The counters.

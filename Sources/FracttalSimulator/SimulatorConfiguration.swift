@@ -53,6 +53,13 @@ public struct SimulatorFaults: Sendable {
     public var datesWithoutOffset: Bool = false
     /// Send `Request-Call-Limit*` instead of `ratelimit-*`.
     public var alternateRateLimitHeaders: Bool = false
+    /// The token endpoint answers every request with ``redirectStatus`` and this `Location` (a hostile
+    /// or misconfigured server sending the client's credentials elsewhere).
+    public var redirectTokenTo: String?
+    /// Every API request is answered with ``redirectStatus`` and this `Location`.
+    public var redirectAPITo: String?
+    /// The status of those redirects (307 keeps the method and the body).
+    public var redirectStatus: Int = 307
 
     /// No faults.
     public init() {}
@@ -60,6 +67,8 @@ public struct SimulatorFaults: Sendable {
 
 /// Counters for assertions and benchmarks.
 public struct SimulatorStatistics: Sendable, Equatable {
+    /// Every HTTP request received, on any path (redirected ones included).
+    public var requests = 0
     /// API requests received (including rate-limited ones).
     public var apiRequests = 0
     /// Token requests received.

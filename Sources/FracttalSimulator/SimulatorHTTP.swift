@@ -19,8 +19,19 @@ enum SimulatorHTTP {
         var request = request
         let body = Array(buffer: try await request.collectBody(upTo: 1 << 20))
 
-        let answer: SimulatorAnswer
         let parts = path.split(separator: "/").map(String.init)
+        let redirect = state.data.withLock { d -> String? in
+            d.statistics.requests += 1
+            if parts == ["oauth", "token"] { return d.faults.redirectTokenTo }
+            return parts.first == "api" ? d.faults.redirectAPITo : nil
+        }
+        if let redirect {
+            let status = state.data.withLock { $0.faults.redirectStatus }
+            var headers = HTTPFields()
+            headers[.location] = redirect
+            return Response(status: HTTPResponse.Status(code: status), headers: headers)
+        }
+        let answer: SimulatorAnswer
         switch (parts.first, parts.dropFirst().first, parts.count) {
         case ("oauth", "token", 2):
             guard method == .post else { return respond(.envelope(405, success: false, message: "method not allowed")) }

@@ -63,13 +63,20 @@ public struct PlanEntry: Sendable, Hashable {
         case missing
         /// The consumer exists in another permission group than configured.
         case groupMismatch(actual: String)
+        /// Several `client_credentials` consumers of this name exist in the group (their ids), and
+        /// the configuration does not pin one with `consumer_id`.
+        case ambiguous(ids: [Int])
+        /// The configuration pins `consumer_id`, and no such consumer of this name exists.
+        case pinnedMissing(id: Int)
     }
 
     /// The managed consumer.
     public var managed: ManagedConsumer
-    /// The newest live consumer of that name.
+    /// The consumer a rotation replaces: the only candidate, or the pinned one (while a rotation
+    /// is in flight, the newest candidate).
     public var current: ConsumerRecord?
-    /// Every live consumer of that name (more than one during a grace period).
+    /// Every candidate: the live `client_credentials` consumers of that name in the configured
+    /// group (more than one during a grace period). Others of the same name are never touched.
     public var liveConsumers: [ConsumerRecord]
     /// Where it stands.
     public var status: Status
@@ -86,7 +93,7 @@ public struct PlanEntry: Sendable, Hashable {
     /// Whether this entry is a configuration problem (missing consumer, wrong group).
     public var isProblem: Bool {
         switch status {
-        case .missing, .groupMismatch: true
+        case .missing, .groupMismatch, .ambiguous, .pinnedMissing: true
         default: false
         }
     }
@@ -148,30 +155,61 @@ public struct RotationPlanner: Sendable {
         managed: ManagedConsumer, live: [ConsumerRecord], groupNames: [Int: String], inFlight: RotationRecord?,
         history: ConsumerHistory?, now: Date
     ) -> PlanEntry {
-        let sorted = live.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
-        let current = sorted.last
-        var entry = PlanEntry(managed: managed, current: current, liveConsumers: sorted, status: .ok)
-        if let current {
-            entry.dueDate = managed.policy.dueDate(createdAt: current.createdAt)
-            entry.expiryDate = managed.policy.expiryDate(createdAt: current.createdAt)
+        // Only client_credentials consumers are candidates: rotord never delivered an authorization_code
+        // consumer's pair, so it neither rotates nor deletes one, whatever its name.
+        let usable = live.filter { $0.authorizationType == "client_credentials" }
+        func group(_ c: ConsumerRecord) -> String? { c.permissionGroup ?? groupNames[c.permissionGroupId] }
+        // The group may be configured by name (as the UI shows it) or by id; an unknown name matches.
+        func inGroup(_ c: ConsumerRecord) -> Bool {
+            guard let name = group(c) else { return true }
+            return name == managed.permissionGroup || String(c.permissionGroupId) == managed.permissionGroup
         }
+        let sorted = usable.filter(inGroup).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        var entry = PlanEntry(managed: managed, current: sorted.last, liveConsumers: sorted, status: .ok)
         if let inFlight {
+            if let current = entry.current {
+                entry.dueDate = managed.policy.dueDate(createdAt: current.createdAt)
+                entry.expiryDate = managed.policy.expiryDate(createdAt: current.createdAt)
+            }
             entry.status = .inFlight(inFlight)
             entry.nextDeadline = inFlight.retryAt ?? (inFlight.step == .grace ? inFlight.graceUntil : nil)
             return entry
         }
-        guard let current else {
+        let current: ConsumerRecord
+        if let pin = managed.consumerID {
+            let successors = history?.lastCompletedID.map { last in sorted.filter { $0.rotationMarker == last } } ?? []
+            if let pinned = sorted.first(where: { $0.id == pin }) {
+                current = pinned
+            } else if successors.count == 1 {
+                // The pinned consumer was replaced by rotord: its replacement carries the marker of the
+                // last completed rotation of this consumer.
+                current = successors[0]
+            } else if let elsewhere = usable.first(where: { $0.id == pin }) {
+                entry.current = elsewhere
+                entry.status = .groupMismatch(actual: group(elsewhere) ?? String(elsewhere.permissionGroupId))
+                return entry
+            } else {
+                entry.current = nil
+                entry.status = .pinnedMissing(id: pin)
+                return entry
+            }
+        } else if sorted.count > 1 {
+            entry.current = nil
+            entry.status = .ambiguous(ids: sorted.map(\.id).sorted())
+            return entry
+        } else if let only = sorted.first {
+            current = only
+        } else if let elsewhere = usable.first {
+            entry.current = elsewhere
+            entry.status = .groupMismatch(actual: group(elsewhere) ?? String(elsewhere.permissionGroupId))
+            return entry
+        } else {
             entry.status = .missing
             return entry
         }
-        let groupName = current.permissionGroup ?? groupNames[current.permissionGroupId]
-        // The group may be configured by name (as the UI shows it) or by id.
-        if let groupName, groupName != managed.permissionGroup,
-            String(current.permissionGroupId) != managed.permissionGroup
-        {
-            entry.status = .groupMismatch(actual: groupName)
-            return entry
-        }
+        entry.current = current
+        entry.dueDate = managed.policy.dueDate(createdAt: current.createdAt)
+        entry.expiryDate = managed.policy.expiryDate(createdAt: current.createdAt)
         let start = managed.policy.startDate(createdAt: current.createdAt, now: now)
         if let history, history.consecutiveFailures > 0, let failedAt = history.lastFailureAt {
             let until = failedAt.addingTimeInterval(failureBackoff(history.consecutiveFailures).timeInterval)

@@ -100,6 +100,9 @@ public struct ManagedConsumer: Sendable, Hashable {
     public var name: String
     /// The permission group's name; must match the existing consumer's group.
     public var permissionGroup: String
+    /// The Fracttal id of the consumer to rotate (`consumer_id:`), required when several
+    /// `client_credentials` consumers of this name exist in the group; `nil` when not pinned.
+    public var consumerID: Int?
     /// The effective policy (defaults merged with this entry's overrides).
     public var policy: RotationPolicy
     /// Where the credential is written.
@@ -111,12 +114,14 @@ public struct ManagedConsumer: Sendable, Hashable {
     public init(
         name: String,
         permissionGroup: String,
+        consumerID: Int? = nil,
         policy: RotationPolicy = .init(),
         deliver: [DeliverTarget] = [],
         afterPublish: [PublishHook] = []
     ) {
         self.name = name
         self.permissionGroup = permissionGroup
+        self.consumerID = consumerID
         self.policy = policy
         self.deliver = deliver
         self.afterPublish = afterPublish

@@ -34,19 +34,30 @@ public enum AdminCredentials {
         throws(ConfigurationError) -> String
     {
         let path = resolve(configured, environment: environment)
-        let bytes: [UInt8]?
-        do { bytes = try AtomicFile.read(path) } catch {
-            throw ConfigurationError(file: configPath, key: key, message: "cannot read \(path): \(error)")
+        let bytes: [UInt8]
+        do { bytes = try InputFile.read(path, limit: 65_536) } catch {
+            if case .missing = error {
+                throw ConfigurationError(
+                    file: configPath, key: key,
+                    message: "\(path) does not exist (under systemd, check LoadCredential= in rotord.service)")
+            }
+            throw ConfigurationError(file: configPath, key: key, message: "\(path) \(error)")
         }
-        guard let bytes else {
+        // The content is a credential: no message below ever quotes it.
+        guard let decoded = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigurationError(file: configPath, key: key, message: "\(path) is not UTF-8 text")
+        }
+        let lines = decoded.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard let text = lines.first else {
+            throw ConfigurationError(
+                file: configPath, key: key, message: "\(path) is empty; it must hold the credential on one line")
+        }
+        guard lines.count == 1 else {
             throw ConfigurationError(
                 file: configPath, key: key,
-                message: "\(path) does not exist (under systemd, check LoadCredential= in rotord.service)")
-        }
-        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw ConfigurationError(file: configPath, key: key, message: "\(path) is empty") }
-        guard !text.contains(where: \.isNewline) else {
-            throw ConfigurationError(file: configPath, key: key, message: "\(path) must hold one line")
+                message: "\(path) holds \(lines.count) non-empty lines; it must hold exactly one (the credential alone)"
+            )
         }
         return text
     }

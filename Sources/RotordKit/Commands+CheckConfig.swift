@@ -17,6 +17,15 @@ extension Commands {
             for p in problems { printError(p.description) }
             return exitConfig
         }
+        for warning in configuration.fracttal.plaintextWarnings {
+            printError("warning: \(configPath): \(warning)")
+        }
+        var st = stat()
+        if stat(configuration.stateDirectory, &st) == 0, st.st_uid != getuid() {
+            printError(
+                "warning: \(configPath): state_dir: \(configuration.stateDirectory) is owned by uid \(st.st_uid); "
+                    + "rotord refuses it when run as another user (this is uid \(getuid()))")
+        }
         for (i, consumer) in configuration.consumers.enumerated() {
             if consumer.deliver.isEmpty {
                 printError(
@@ -62,12 +71,12 @@ extension Commands {
             ("fracttal.admin.key_file", configuration.fracttal.adminKeyFile),
             ("fracttal.admin.secret_file", configuration.fracttal.adminSecretFile),
         ] {
-            let resolved = AdminCredentials.resolve(path, environment: ProcessInfo.processInfo.environment)
-            if access(resolved, R_OK) != 0 {
-                problems.append(
-                    .init(
-                        file: configPath, key: key,
-                        message: "\(resolved) is not readable: \(String(cString: strerror(errno)))"))
+            // The same reading as every command (regular file, UTF-8, one line); the value is dropped.
+            do {
+                _ = try AdminCredentials.read(
+                    path, key: key, configPath: configPath, environment: ProcessInfo.processInfo.environment)
+            } catch {
+                problems.append(error)
             }
         }
         let state = configuration.stateDirectory

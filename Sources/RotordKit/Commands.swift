@@ -83,7 +83,7 @@ public enum Commands {
             groups = await context.directory.groupNames(for: listing)
         } catch {
             printError("cannot list the Fracttal account: \(error.message)")
-            guard !actions else { return 1 }
+            guard !actions else { return exitTempFail }
             // status still shows what the state directory knows.
             printOffline(context)
             return 0

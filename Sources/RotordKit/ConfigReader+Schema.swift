@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import RotordCore
 import Yams
 
@@ -18,6 +19,7 @@ extension ConfigReader {
         }
         var stateDirectory = "/var/lib/rotord"
         if let node = top["state_dir"], let path = absolutePath(node, at: "state_dir") { stateDirectory = path }
+        checkStateDirectory(stateDirectory, node: top["state_dir"])
         var defaults = RotationPolicy()
         if let node = top["defaults"], let map = mapping(node, at: "defaults", allowed: Self.policyKeys) {
             defaults = policy(map, base: defaults, at: "defaults")
@@ -35,7 +37,7 @@ extension ConfigReader {
             seen[consumer.name] = i
             consumers.append(consumer)
         }
-        checkDeliverPathsAreUnique(consumers)
+        checkDeliverPaths(fracttal: fracttal, stateDirectory: stateDirectory)
         return RotordConfiguration(
             sourcePath: file, fracttal: fracttal, stateDirectory: stateDirectory, defaults: defaults,
             consumers: consumers)
@@ -45,7 +47,7 @@ extension ConfigReader {
         "token_url", "api_url", "client_auth", "admin", "requests_per_minute", "timeout", "verify_timeout", "paths",
     ]
     static let policyKeys: Set<String> = ["max_age", "rotate_before", "grace", "window"]
-    static let consumerKeys: Set<String> = ["name", "permission_group", "deliver", "after_publish"]
+    static let consumerKeys: Set<String> = ["name", "permission_group", "consumer_id", "deliver", "after_publish"]
 
     mutating func fracttalSettings(_ map: [String: Node]) -> FracttalSettings {
         var s = FracttalSettings()
@@ -107,6 +109,12 @@ extension ConfigReader {
                 p.window = window(w, at: "\(key).window")
             }
         }
+        if p.grace > p.maxAge && (map["grace"] != nil || map["max_age"] != nil) {
+            error(
+                "\(key).grace", map["grace"] ?? map["max_age"],
+                "(\(p.grace)) is longer than max_age (\(p.maxAge)): the old consumer would outlive the policy; "
+                    + "shorten grace")
+        }
         if p.rotateBefore >= p.maxAge && (map["rotate_before"] != nil || map["max_age"] != nil) {
             error(
                 "\(key).rotate_before", map["rotate_before"] ?? map["max_age"],
@@ -161,6 +169,7 @@ extension ConfigReader {
     mutating func consumer(_ map: [String: Node], defaults: RotationPolicy, at key: String) -> ManagedConsumer? {
         let name = requiredString(map, "name", at: key)
         let group = requiredString(map, "permission_group", at: key)
+        let pinned = int(map["consumer_id"], at: "\(key).consumer_id", range: 1...Int.max)
         let policy = policy(map, base: defaults, at: key)
         var deliver: [DeliverTarget] = []
         for (i, node) in sequence(map["deliver"], at: "\(key).deliver").enumerated() {
@@ -178,7 +187,8 @@ extension ConfigReader {
         }
         guard let name, let group else { return nil }
         return ManagedConsumer(
-            name: name, permissionGroup: group, policy: policy, deliver: deliver, afterPublish: hooks)
+            name: name, permissionGroup: group, consumerID: pinned, policy: policy, deliver: deliver,
+            afterPublish: hooks)
     }
 
     static let deliverKeys: Set<String> = [
@@ -251,12 +261,24 @@ extension ConfigReader {
         let owner = string(map["owner"], at: "\(key).owner")
         let group = string(map["group"], at: "\(key).group")
         if let owner, UserDatabase.uid(for: owner) == nil {
-            error("\(key).owner", map["owner"], "no such user \"\(owner)\" on this machine")
+            error(
+                "\(key).owner", map["owner"],
+                UInt32(owner) != nil
+                    ? "no user has the uid \(owner) on this machine" : "no such user \"\(owner)\" on this machine")
         }
         if let group, UserDatabase.gid(for: group) == nil {
-            error("\(key).group", map["group"], "no such group \"\(group)\" on this machine")
+            error(
+                "\(key).group", map["group"],
+                UInt32(group) != nil
+                    ? "no group has the gid \(group) on this machine" : "no such group \"\(group)\" on this machine")
         }
         guard let path else { return nil }
+        if case .raw(let keyPath, let secretPath) = format {
+            deliverFiles.append(("\(key).key_path", map["key_path"] ?? map["path"], keyPath))
+            deliverFiles.append(("\(key).secret_path", map["secret_path"] ?? map["path"], secretPath))
+        } else {
+            deliverFiles.append(("\(key).path", map["path"], path))
+        }
         return DeliverTarget(path: path, format: format, owner: owner, group: group, mode: mode)
     }
 
@@ -273,7 +295,11 @@ extension ConfigReader {
         if let t = duration(map["timeout"], at: "\(key).timeout") { timeout = t }
         switch (map["reload"], map["exec"]) {
         case (let unit?, nil):
-            guard let name = string(unit, at: "\(key).reload"), !name.isEmpty else { return nil }
+            guard let name = string(unit, at: "\(key).reload") else { return nil }
+            guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+                error("\(key).reload", unit, "must name a systemd unit, e.g. reports-etl.service")
+                return nil
+            }
             return .reload(unit: name, timeout: timeout)
         case (nil, let exec?):
             var args: [String] = []
@@ -295,17 +321,58 @@ extension ConfigReader {
         }
     }
 
-    mutating func checkDeliverPathsAreUnique(_ consumers: [ManagedConsumer]) {
-        var owners: [String: String] = [:]
-        for consumer in consumers {
-            for target in consumer.deliver {
-                for path in target.filePaths {
-                    if let other = owners[path], other != consumer.name {
-                        error("consumers", nil, "\(path) is a deliver path of both \(other) and \(consumer.name)")
-                    }
-                    owners[path] = consumer.name
-                }
+    /// A deliver path may not be rotord's own file (the configuration, an admin credential file,
+    /// anything under `state_dir`) nor another deliver path, compared by ``CanonicalPath``.
+    mutating func checkDeliverPaths(fracttal: FracttalSettings, stateDirectory: String) {
+        let own: [(path: String, what: String)] = [
+            (CanonicalPath.of(file), "the configuration file"),
+            (CanonicalPath.of(fracttal.adminKeyFile), "the admin key file (fracttal.admin.key_file)"),
+            (CanonicalPath.of(fracttal.adminSecretFile), "the admin secret file (fracttal.admin.secret_file)"),
+        ]
+        let state = Self.realDirectory(stateDirectory)
+        var seen: [String: String] = [:]
+        for target in deliverFiles {
+            let canonical = CanonicalPath.of(target.path)
+            let shown = canonical == target.path ? target.path : "\(target.path) (\(canonical))"
+            if let mine = own.first(where: { $0.path == canonical }) {
+                error(
+                    target.key, target.node,
+                    "\(shown) is \(mine.what); rotord never writes over its own files: choose another path")
+            } else if CanonicalPath.isInside(canonical, state) {
+                error(
+                    target.key, target.node,
+                    "\(shown) is inside state_dir (\(stateDirectory)), which belongs to rotord: choose another path")
             }
+            if let other = seen[canonical] {
+                error(
+                    target.key, target.node,
+                    "\(shown) is the same file as \(other): every deliver file must be written by one target only")
+            } else {
+                seen[canonical] = target.key
+            }
+        }
+    }
+
+    /// `path`'s real path when it exists, else its canonical form.
+    static func realDirectory(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return CanonicalPath.of(path) }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// An existing `state_dir` must be a directory that others cannot write to.
+    mutating func checkStateDirectory(_ path: String, node: Node?) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            error("state_dir", node, "\(path) exists and is not a directory; remove it or choose another state_dir")
+            return
+        }
+        if st.st_mode & 0o002 != 0 {
+            error(
+                "state_dir", node,
+                "\(path) is writable by every user (mode \(String(st.st_mode & 0o7777, radix: 8))); rotord keeps "
+                    + "credentials there: use a directory of its own (it creates a missing one with mode 0700)")
         }
     }
 }

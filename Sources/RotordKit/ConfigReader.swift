@@ -6,6 +6,8 @@ import Yams
 struct ConfigReader {
     let file: String
     var errors: [ConfigurationError] = []
+    /// Every file a deliver target writes, with its key and node, for the collision checks.
+    var deliverFiles: [(key: String, node: Node?, path: String)] = []
 
     init(file: String) { self.file = file }
 

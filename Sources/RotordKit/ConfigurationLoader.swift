@@ -15,16 +15,33 @@ public struct ConfigurationLoader: Sendable {
 
     /// Loads the file at `path`.
     public func load(path: String) throws(ConfigurationErrors) -> RotordConfiguration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            let reason =
-                FileManager.default.fileExists(atPath: path)
-                ? "cannot be read (check its permissions)" : "does not exist"
-            throw ConfigurationErrors(errors: [.init(file: path, key: "", message: "the configuration file \(reason)")])
+        let bytes: [UInt8]
+        do { bytes = try InputFile.read(path, limit: 4 << 20) } catch {
+            throw ConfigurationErrors(errors: [
+                .init(file: path, key: "", message: "the configuration file \(error)")
+            ])
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let line = Self.firstInvalidUTF8Line(bytes)
+            throw ConfigurationErrors(errors: [
+                .init(
+                    file: path, key: "", line: line,
+                    message: "the configuration file is not UTF-8 text; save it as UTF-8")
+            ])
         }
         return try parse(text, path: path)
+    }
+
+    /// The 1-based line holding the first byte sequence that is not UTF-8.
+    static func firstInvalidUTF8Line(_ bytes: [UInt8]) -> Int? {
+        var line = 1
+        var start = 0
+        for (i, byte) in bytes.enumerated() where byte == 0x0A {
+            if String(validating: bytes[start..<i], as: UTF8.self) == nil { return line }
+            line += 1
+            start = i + 1
+        }
+        return String(validating: bytes[start...], as: UTF8.self) == nil ? line : nil
     }
 
     /// Parses `text` as if read from `path`.

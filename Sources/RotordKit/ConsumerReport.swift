@@ -7,7 +7,7 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
     public var name: String
     /// The configured permission group.
     public var permissionGroup: String
-    /// `ok`, `due`, `waiting_for_window`, `backing_off`, `in_flight`, `missing`, `group_mismatch`.
+    /// `ok`, `due`, `waiting_for_window`, `backing_off`, `in_flight`, `missing`, `group_mismatch`, `ambiguous`, `pinned_missing`.
     public var status: String
     /// A sentence for people.
     public var detail: String
@@ -155,6 +155,12 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
         case .groupMismatch:
             status = "group_mismatch"
             detail = Reconciler.describe(entry)
+        case .ambiguous:
+            status = "ambiguous"
+            detail = Reconciler.describe(entry)
+        case .pinnedMissing:
+            status = "pinned_missing"
+            detail = Reconciler.describe(entry)
         }
         if includeActions, let current = entry.current {
             let m = entry.managed
@@ -169,7 +175,7 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
                     }
                 },
                 run: m.afterPublish.map(\.description),
-                delete: "consumer(s) \(entry.liveConsumers.map { String($0.id) }.joined(separator: ", ")) "
+                delete: "consumer \(current.id) "
                     + (m.policy.grace.seconds == 0 ? "right after publishing" : "\(m.policy.grace) after publishing"))
         }
     }

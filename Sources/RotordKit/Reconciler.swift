@@ -127,6 +127,17 @@ public struct Reconciler: Sendable {
             return report
         }
 
+        // Records written before rotord retired one consumer per rotation may list several old ids.
+        if active.contains(where: { $0.oldConsumerIDs.count > 1 }) {
+            do {
+                active = try narrowLegacyRecords(active, listing: try await directory.consumers())
+            } catch {
+                report.unavailable = "narrowing old journal records: \(error)"
+                report.nextDeadline = clock.now().addingTimeInterval(60)
+                return report
+            }
+        }
+
         // Finish what is in flight first: it holds secrets and old consumers.
         for record in active {
             if stopRequested() { break }
@@ -169,7 +180,7 @@ public struct Reconciler: Sendable {
             let record = RotationRecord(
                 id: RotationRecord.makeID(now: now, random: UInt32.random(in: 0...UInt32.max)),
                 consumerName: entry.managed.name, trigger: forced ? "manual" : "due", now: now,
-                oldConsumers: entry.liveConsumers, authorizationType: current.authorizationType,
+                oldConsumers: [current], authorizationType: current.authorizationType,
                 permissionGroupID: current.permissionGroupId, fracttalHub: current.fracttalHub,
                 originalDescription: current.description, grace: entry.managed.policy.grace,
                 revokeOldNow: force[entry.managed.name] ?? false)
@@ -201,6 +212,41 @@ public struct Reconciler: Sendable {
         return report
     }
 
+    /// Narrows each record listing several old consumers (written by an earlier rotord, which
+    /// retired every consumer of the name) to the one the rotation replaced, and saves it.
+    ///
+    /// The replaced consumer is the one whose masked key the record kept (`oldKeyMasked`), still
+    /// live, with the consumer's name and type `client_credentials`. The safe choice: when that
+    /// cannot be told (none or several match, for example after a partial delete), **none** is
+    /// retired; the others were never rotord's (another group, an `authorization_code` consumer)
+    /// and are left alone. A warning names the ids left for a person to check.
+    func narrowLegacyRecords(_ records: [RotationRecord], listing: [ConsumerRecord]) throws(AtomicFile.Failure)
+        -> [RotationRecord]
+    {
+        var out: [RotationRecord] = []
+        for var record in records {
+            if record.oldConsumerIDs.count > 1 {
+                let replaced = listing.filter {
+                    record.oldConsumerIDs.contains($0.id) && $0.id != record.newConsumerID
+                        && $0.name == record.consumerName && $0.authorizationType == "client_credentials"
+                        && KeyMask.mask($0.key) == record.oldKeyMasked
+                }
+                let kept = replaced.count == 1 ? [replaced[0].id] : []
+                let left = record.oldConsumerIDs.filter { !kept.contains($0) }
+                let retired = kept.isEmpty ? "none" : String(kept[0])
+                let message =
+                    "rotation \(record.id) of \(record.consumerName) was journaled with several old consumers; "
+                    + "retiring only \(retired), leaving \(left.map(String.init).joined(separator: ", ")): "
+                    + "delete those by hand if they are unused"
+                logger.warning("\(message)", metadata: .rotation(record.consumerName, id: record.id))
+                record.oldConsumerIDs = kept
+                try store.save(record)
+            }
+            out.append(record)
+        }
+        return out
+    }
+
     static func describe(_ entry: PlanEntry) -> String {
         switch entry.status {
         case .missing:
@@ -208,6 +254,13 @@ public struct Reconciler: Sendable {
         case .groupMismatch(let actual):
             "consumer \(entry.managed.name) is in permission group \"\(actual)\", but the configuration says "
                 + "\"\(entry.managed.permissionGroup)\"; fix permission_group"
+        case .ambiguous(let ids):
+            "consumer \(entry.managed.name): \(ids.count) client_credentials consumers of that name exist in "
+                + "permission group \"\(entry.managed.permissionGroup)\" (ids \(ids.map(String.init).joined(separator: ", "))); "
+                + "not rotating any: pin the one rotord manages with consumer_id"
+        case .pinnedMissing(let id):
+            "consumer \(entry.managed.name): consumer_id \(id) is not a client_credentials consumer named "
+                + "\(entry.managed.name) in Fracttal; fix consumer_id (or remove it)"
         default: "\(entry.managed.name): \(entry.status)"
         }
     }

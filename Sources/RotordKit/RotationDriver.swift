@@ -121,7 +121,9 @@ public struct RotationDriver: Sendable {
             }
         case .findMarked(let marker):
             do {
-                let ids = try await directory.consumers().filter { $0.description?.contains(marker) ?? false }.map(\.id)
+                let ids = try await directory.consumers().filter {
+                    $0.name == record.consumerName && ($0.description?.contains(marker) ?? false)
+                }.map(\.id)
                 if !ids.isEmpty {
                     logger.warning(
                         "found \(ids.count) consumer(s) from an interrupted create; deleting them (their secret was never saved)",

@@ -44,6 +44,7 @@ public struct RotordContext: Sendable {
             ])
         }
         let settings = configuration.fracttal
+        for warning in settings.plaintextWarnings { logger.warning("\(configPath): \(warning)") }
         let client = FracttalClient(
             configuration: FracttalClientConfiguration(
                 tokenURL: settings.tokenURL, apiURL: settings.apiURL,

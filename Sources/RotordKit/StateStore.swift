@@ -35,7 +35,21 @@ public struct StateStore: Sendable {
                 throw AtomicFile.Failure(
                     path: path, operation: "using as the state directory (not a directory)", code: ENOTDIR)
             }
-            if st.st_mode & 0o077 != 0 { chmod(path, 0o700) }
+            // Never chmod a directory rotord did not create (it may be shared, e.g. 1777): refuse
+            // one that others can write to or that belongs to someone else, use any other as it is.
+            if st.st_mode & 0o002 != 0 {
+                throw AtomicFile.Failure(
+                    path: path,
+                    operation: "refusing the state directory (writable by every user; use a directory of rotord's own)",
+                    code: EPERM)
+            }
+            if st.st_uid != getuid() {
+                throw AtomicFile.Failure(
+                    path: path,
+                    operation:
+                        "refusing the state directory (owned by uid \(st.st_uid), not by this user, uid \(getuid()))",
+                    code: EPERM)
+            }
             return
         }
         let parent = AtomicFile.parent(of: path)
