@@ -118,6 +118,7 @@ let package = Package(
             name: "RotordIntegrationTests",
             dependencies: [
                 "RotordKit", "FracttalSimulator", "RotordTestKit", "rotord", "rotord-faults", "fracttal-sim",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
     ],

@@ -12,6 +12,23 @@ import NIOCore
 /// // … http://127.0.0.1:\(port)/oauth/token and /api …
 /// await simulator.stop()
 /// ```
+///
+/// ## The control API
+///
+/// With ``SimulatorConfiguration/control`` set (`fracttal-sim --control`), the same server also
+/// answers a small test-control API, so a test can drive a simulator running as a separate process
+/// the way it drives an in-process one:
+///
+/// - `GET /_sim/consumers`: every live consumer, **secrets included**, in id order (a JSON array in
+///   the seed format, ``SimulatorSeed/Consumer``);
+/// - `GET /_sim/statistics`: ``SimulatorStatistics``;
+/// - `GET /_sim/faults` and `PUT /_sim/faults`: ``SimulatorFaults`` (every field);
+/// - `POST /_sim/accepts` with `{"key": …, "secret": …}`: `{"accepted": true|false}`, what
+///   ``isAccepted(key:secret:)`` answers.
+///
+/// Its requests are not subject to faults (latency, drops) or the rate limit and do not count in the
+/// statistics. It is a development and test tool that hands out every secret: it is off by default,
+/// and ``start()`` refuses it on an address other than loopback.
 public actor FracttalSimulator {
     let state: SimulatorState
     private let configuration: SimulatorConfiguration
@@ -31,6 +48,10 @@ public actor FracttalSimulator {
     /// Binds and serves in the background; returns the bound port.
     public func start() async throws -> Int {
         if let boundPort { return boundPort }
+        if configuration.control && !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
+            throw SimulatorError(
+                message: "the control API exposes secrets: it binds loopback only, not \(configuration.host)")
+        }
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let state = self.state
         let app = Application(
@@ -87,20 +108,7 @@ public actor FracttalSimulator {
     /// Adds a consumer to the running account (as if made in the web UI), filling in what the
     /// seed leaves out; returns it with its id, key, secret and creation date.
     @discardableResult
-    public func add(_ consumer: SimulatorSeed.Consumer) -> SimulatorSeed.Consumer {
-        let now = state.configuration.clock.now()
-        return state.data.withLock { d in
-            var c = consumer
-            let id = c.id ?? d.nextID
-            c.id = id
-            c.key = c.key ?? SimulatorState.random(18)
-            c.secret = c.secret ?? SimulatorState.random(32)
-            c.createdAt = c.createdAt ?? now
-            d.consumers[id] = SimulatorState.StoredConsumer(consumer: c)
-            d.nextID = max(d.nextID, id + 1)
-            return c
-        }
-    }
+    public func add(_ consumer: SimulatorSeed.Consumer) -> SimulatorSeed.Consumer { state.add(consumer) }
 
     /// Whether the token endpoint would accept this pair now.
     public func isAccepted(key: String, secret: String) -> Bool { state.isAccepted(key: key, secret: secret) }

@@ -12,11 +12,14 @@ public struct SimulatorConfiguration: Sendable {
     public var rateLimitWindow: Double
     /// The time source.
     public var clock: any SimulatorClock
+    /// Serve the test-control API under `/_sim/` (see ``FracttalSimulator``). It exposes every
+    /// secret, so it is off by default and only allowed on a loopback address.
+    public var control: Bool
 
     /// Creates a configuration; defaults follow the contract.
     public init(
         host: String = "127.0.0.1", port: Int = 0, tokenLifetime: Int = 7200, requestsPerMinute: Int = 200,
-        rateLimitWindow: Double = 60, clock: any SimulatorClock = SystemSimulatorClock()
+        rateLimitWindow: Double = 60, clock: any SimulatorClock = SystemSimulatorClock(), control: Bool = false
     ) {
         self.host = host
         self.port = port
@@ -24,12 +27,14 @@ public struct SimulatorConfiguration: Sendable {
         self.requestsPerMinute = requestsPerMinute
         self.rateLimitWindow = rateLimitWindow
         self.clock = clock
+        self.control = control
     }
 }
 
-/// Faults for testing; all settable at run time with ``FracttalSimulator/setFaults(_:)``.
-public struct SimulatorFaults: Sendable {
-    /// Seconds added before answering every request (token endpoint and API).
+/// Faults for testing; all settable at run time with ``FracttalSimulator/setFaults(_:)`` (or
+/// `PUT /_sim/faults` of the control API, whose JSON has these property names as keys).
+public struct SimulatorFaults: Sendable, Equatable, Codable {
+    /// Seconds added before answering every request (token endpoint and API; not the control API).
     public var latency: Double = 0
     /// The next N API requests answer ``failureStatus`` with a failure envelope.
     public var failNextRequests: Int = 0
@@ -65,8 +70,8 @@ public struct SimulatorFaults: Sendable {
     public init() {}
 }
 
-/// Counters for assertions and benchmarks.
-public struct SimulatorStatistics: Sendable, Equatable {
+/// Counters for assertions and benchmarks (the control API's requests do not count).
+public struct SimulatorStatistics: Sendable, Equatable, Codable {
     /// Every HTTP request received, on any path (redirected ones included).
     public var requests = 0
     /// API requests received (including rate-limited ones).
@@ -79,4 +84,7 @@ public struct SimulatorStatistics: Sendable, Equatable {
     public var created = 0
     /// Consumers deleted.
     public var deleted = 0
+
+    /// All zero.
+    public init() {}
 }

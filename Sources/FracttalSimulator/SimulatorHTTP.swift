@@ -8,6 +8,10 @@ enum SimulatorHTTP {
     static func respond(to request: Request, context: SimulatorRequestContext, state: SimulatorState) async throws
         -> Response
     {
+        // The control API (when enabled) is not the contract: no latency, drops, rate limit or counters.
+        if state.configuration.control && SimulatorControl.handles(request.uri.path) {
+            return try await SimulatorControl.respond(to: request, state: state)
+        }
         let latency = state.data.withLock { $0.faults.latency }
         if latency > 0 { try await Task.sleep(for: .milliseconds(Int(latency * 1000))) }
         var path = request.uri.path

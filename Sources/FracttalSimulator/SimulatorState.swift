@@ -109,6 +109,22 @@ final class SimulatorState: Sendable {
         return stored
     }
 
+    /// Adds a consumer to the account (as if made in the web UI), filling in what is left out.
+    func add(_ consumer: SimulatorSeed.Consumer) -> SimulatorSeed.Consumer {
+        let now = configuration.clock.now()
+        return data.withLock { d in
+            var c = consumer
+            let id = c.id ?? d.nextID
+            c.id = id
+            c.key = c.key ?? SimulatorState.random(18)
+            c.secret = c.secret ?? SimulatorState.random(32)
+            c.createdAt = c.createdAt ?? now
+            d.consumers[id] = SimulatorState.StoredConsumer(consumer: c)
+            d.nextID = max(d.nextID, id + 1)
+            return c
+        }
+    }
+
     func isAccepted(key: String, secret: String) -> Bool {
         data.withLock { Self.accepted($0, key: key, secret: secret, now: configuration.clock.now()) != nil }
     }

@@ -22,6 +22,17 @@ struct FracttalSimCommand: AsyncParsableCommand {
     @Option(help: "API requests per minute for the whole account (0 = unlimited).") var requestsPerMinute = 200
     @Option(help: "Seconds of latency added to every answer.") var latency: Double = 0
     @Option(help: "Seconds before a new consumer's credentials work.") var activationDelay: Double = 0
+    @Option(help: "The rate-limit window in seconds (60 at Fracttal).") var rateLimitWindow: Double = 60
+    @Flag(
+        help: """
+            Also serve the test-control API under /_sim/ (consumers with their secrets, statistics, faults): \
+            for tests only; loopback only.
+            """)
+    var control = false
+    @Flag(
+        name: .customLong("stop-on-stdin-eof"),
+        help: "Stop when standard input ends (a parent's pipe: the simulator does not outlive its parent).")
+    var stopOnStdinEOF = false
     @Option(help: "Where to write the demo admin's key and secret (default ./fracttal-sim-credentials).")
     var adminCredentialsDir: String?
 
@@ -60,9 +71,14 @@ struct FracttalSimCommand: AsyncParsableCommand {
         }
         let simulator = FracttalSimulator(
             configuration: SimulatorConfiguration(
-                host: host, port: port, tokenLifetime: tokenLifetime, requestsPerMinute: requestsPerMinute),
+                host: host, port: port, tokenLifetime: tokenLifetime, requestsPerMinute: requestsPerMinute,
+                rateLimitWindow: rateLimitWindow, control: control),
             seed: seedValue)
-        let bound = try await simulator.start()
+        let bound: Int
+        do { bound = try await simulator.start() } catch {
+            FileHandle.standardError.write(Data("fracttal-sim: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
         var faults = SimulatorFaults()
         faults.latency = latency
         faults.newCredentialActivationDelay = activationDelay
@@ -83,6 +99,12 @@ struct FracttalSimCommand: AsyncParsableCommand {
             source.setEventHandler { continuation.yield(sig) }
             source.resume()
             sources.append(source)
+        }
+        if stopOnStdinEOF {
+            Thread.detachNewThread {
+                _ = FileHandle.standardInput.readDataToEndOfFile()
+                continuation.yield(0)
+            }
         }
         for await _ in stream { break }
         await simulator.stop()

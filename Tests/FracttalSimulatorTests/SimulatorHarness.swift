@@ -14,7 +14,9 @@ struct SimulatorHarness {
     let userKey = "UserKeyUserKeyUs12"
     let userSecret = "UserSecretUserSecretUserSecret12"
 
-    init(consumers extra: Int = 0, requestsPerMinute: Int = 0, tokenLifetime: Int = 7200) async throws {
+    init(consumers extra: Int = 0, requestsPerMinute: Int = 0, tokenLifetime: Int = 7200, control: Bool = false)
+        async throws
+    {
         clock = ManualSimulatorClock(Date(timeIntervalSince1970: 1_780_000_000))
         var consumers: [SimulatorSeed.Consumer] = [
             .init(name: "rotord-admin", permissionGroupId: 1, key: adminKey, secret: adminSecret),
@@ -25,7 +27,7 @@ struct SimulatorHarness {
         for i in 0..<extra { consumers.append(.init(name: "bulk-\(i)", permissionGroupId: 3)) }
         simulator = FracttalSimulator(
             configuration: SimulatorConfiguration(
-                tokenLifetime: tokenLifetime, requestsPerMinute: requestsPerMinute, clock: clock),
+                tokenLifetime: tokenLifetime, requestsPerMinute: requestsPerMinute, clock: clock, control: control),
             seed: SimulatorSeed(
                 permissionGroups: [
                     .init(id: 1, name: "Super Administrador", superAdmin: true), .init(id: 3, name: "Reportes"),

@@ -24,7 +24,7 @@ struct ChaosTests {
         faults.latency = 0.01
         let names = ["c1", "c2", "c3", "c4"]
         let s = try await Scenario(consumers: names.map { .init(name: $0, ageDays: 120) }, faults: faults)
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         // Every consumer is due again one second after its rotation: rotations never stop.
         try s.writeConfig(consumers: names, maxAge: "1s", rotateBefore: "0s", grace: "0s")
 
@@ -34,7 +34,7 @@ struct ChaosTests {
         let deliverDir = s.deliverDir
         let poller = Task {
             for _ in 0..<1_000_000 {
-                if stop.withLock({ $0 }) { break }
+                if stop.withLock({ $0 }) || Task.isCancelled { break }
                 for name in names {
                     let path = "\(deliverDir)/\(name).env"
                     guard let first = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
@@ -56,6 +56,7 @@ struct ChaosTests {
                 try? await Task.sleep(for: .milliseconds(3))
             }
         }
+        defer { poller.cancel() }  // also when the test throws: the poller ends before the simulator
 
         var kills = 0
         var runs = 0

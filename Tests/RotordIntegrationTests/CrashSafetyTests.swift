@@ -49,7 +49,7 @@ struct CrashSafetyTests {
     @Test(arguments: points)
     func killAfterEveryStepThenRestart(point: String) async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120), .init(name: "erp", ageDays: 100)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         // With no grace, `grace` is passed through in the same transition: give it a second.
         let grace = point == "step:grace" ? "1s" : "0s"
         try s.writeConfig(consumers: ["etl", "erp"], grace: grace)
@@ -73,7 +73,7 @@ struct CrashSafetyTests {
         var faults = SimulatorFaults()
         faults.rejectNewCredentials = true
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)], faults: faults)
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"], verifyTimeout: "2s")
         let old = try #require(await s.live("etl").first)
         let oldContent = "FRACTTAL_CLIENT_ID=\(old.key!)\nFRACTTAL_CLIENT_SECRET=\(old.secret!)\n"
@@ -103,7 +103,7 @@ struct CrashSafetyTests {
         var faults = SimulatorFaults()
         faults.loseNextCreateResponses = 1
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)], faults: faults)
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"])
         let result = try await s.run(["run", "--once"])
         #expect(result.status == 0, "\(result.output)")
@@ -116,7 +116,7 @@ struct CrashSafetyTests {
         faults.latency = 0.02
         let s = try await Scenario(
             consumers: [.init(name: "etl", ageDays: 120), .init(name: "erp", ageDays: 120)], faults: faults)
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl", "erp"])
         let a = try s.start(["run", "--once"])
         let b = try s.start(["run", "--once"])

@@ -10,7 +10,7 @@ import Testing
 struct DaemonTests {
     @Test func daemonRotatesReloadsAndStops() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120), .init(name: "fresh", ageDays: 1)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"], grace: "2s")
         let old = try #require(await s.live("etl").first)
         let receiver = try FakeNotifySocket()

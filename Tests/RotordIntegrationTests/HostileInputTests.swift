@@ -10,7 +10,7 @@ import Testing
 struct HostileInputTests {
     @Test func adminKeyFIFODoesNotHangAnyCommand() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"])
         let key = s.dir + "/credentials/admin-key"
         unlink(key)
@@ -27,7 +27,7 @@ struct HostileInputTests {
 
     @Test func deliverOverRotordsOwnFilesIsRefused() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(
             consumers: ["etl"],
             extra: "      - path: \(s.dir)/./rotord.yaml\n      - path: \(s.dir)/credentials/../credentials/admin-key\n"
@@ -52,7 +52,7 @@ struct HostileInputTests {
 
     @Test func sharedStateDirectoryIsRefusedAndLeftAlone() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"])
         mkdir(s.stateDir, 0o777)
         chmod(s.stateDir, 0o1777)
@@ -74,7 +74,7 @@ struct HostileInputTests {
 
     @Test func unusableConfigurationsAreNamed() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         // Not UTF-8.
         try s.writeConfig(consumers: ["etl"])
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: s.configPath)))
@@ -99,9 +99,9 @@ struct HostileInputTests {
 
     @Test func planExits75WhenFracttalCannotBeReached() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"])
-        await s.simulator.stop()
+        s.simulator.stop()
         let plan = try await s.run(["plan"])
         #expect(plan.status == 75, "\(plan.output)")
         #expect(plan.stderr.contains("cannot list the Fracttal account"))

@@ -26,7 +26,7 @@ struct IdentityTests {
 
     @Test func retiresOnlyTheRotatedConsumer() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         let original = try #require(await s.live("etl").first)
         let otherGroup = await Self.add(s, "etl", group: 4)
         let authCode = await Self.add(s, "etl", type: "authorization_code")
@@ -46,7 +46,7 @@ struct IdentityTests {
 
     @Test func severalCandidatesAreRefusedUntilOneIsPinned() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         let first = try #require(await s.live("etl").first)
         let twin = await Self.add(s, "etl", ageDays: 100)
         try s.writeConfig(consumers: ["etl"])
@@ -81,7 +81,7 @@ struct IdentityTests {
 
     @Test func aPinnedIdThatDoesNotExistIsAProblem() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"], extra: "    consumer_id: 987654\n")
         let plan = try await s.run(["plan"])
         #expect(plan.status == 78, "\(plan.output)")
@@ -93,7 +93,7 @@ struct IdentityTests {
 
     @Test func anAuthorizationCodeConsumerAloneIsNeverRotated() async throws {
         let s = try await Scenario(consumers: [])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         let authCode = await Self.add(s, "portal", type: "authorization_code")
         try s.writeConfig(consumers: ["portal"])
         let once = try await s.run(["run", "--once"])
@@ -107,7 +107,7 @@ struct IdentityTests {
     /// the one it replaced (identified by its masked key) is retired.
     @Test func anOldRecordWithSeveralOldIdsRetiresOnlyTheReplacedOne() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         let original = try #require(await s.live("etl").first)
         let otherGroup = await Self.add(s, "etl", group: 4)
         let authCode = await Self.add(s, "etl", type: "authorization_code")

@@ -32,10 +32,10 @@ struct OrphanTests {
         do {
             try await removedWhileCreating(s)
         } catch {
-            await s.cleanUp()
+            s.cleanUp()
             throw error
         }
-        await s.cleanUp()
+        s.cleanUp()
     }
 
     func removedWhileCreating(_ s: Scenario) async throws {
@@ -53,7 +53,7 @@ struct OrphanTests {
 
         // etl leaves the configuration; deletes work again.
         try s.writeConfig(consumers: ["erp"])
-        await s.simulator.setFaults(SimulatorFaults())
+        try await s.simulator.setFaults(SimulatorFaults())
         let second = try await s.run(["run", "--once"], timeout: .seconds(90))
         let third = try await s.run(["run", "--once"], timeout: .seconds(90))
         #expect(third.status == 0, "nothing left to do: \(third.output)")

@@ -18,15 +18,13 @@ struct RedirectTests {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
         let (trap, trapPort) = try await Self.trap()
         defer {
-            Task {
-                await trap.stop()
-                await s.cleanUp()
-            }
+            s.cleanUp()
+            Task { await trap.stop() }
         }
         try s.writeConfig(consumers: ["etl"], clientAuth: clientAuth)
         var faults = SimulatorFaults()
         faults.redirectTokenTo = "http://127.0.0.1:\(trapPort)/oauth/token"
-        await s.simulator.setFaults(faults)
+        try await s.simulator.setFaults(faults)
 
         let plan = try await s.run(["plan"])
         #expect(plan.status == 75, "Fracttal cannot be used: \(plan.output)")
@@ -46,16 +44,14 @@ struct RedirectTests {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
         let (trap, trapPort) = try await Self.trap()
         defer {
-            Task {
-                await trap.stop()
-                await s.cleanUp()
-            }
+            s.cleanUp()
+            Task { await trap.stop() }
         }
         try s.writeConfig(consumers: ["etl"], clientAuth: "form")
         var faults = SimulatorFaults()
         faults.redirectAPITo = "http://127.0.0.1:\(trapPort)/api/oauth_consumers"
         faults.redirectStatus = 308
-        await s.simulator.setFaults(faults)
+        try await s.simulator.setFaults(faults)
 
         let once = try await s.run(["run", "--once"])
         #expect(once.status == 75, "\(once.output)")

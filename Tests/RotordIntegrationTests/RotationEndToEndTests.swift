@@ -15,7 +15,7 @@ struct RotationEndToEndTests {
         let s = try await Scenario(consumers: [
             .init(name: "etl", ageDays: 120), .init(name: "erp", ageDays: 86), .init(name: "fresh", ageDays: 5),
         ])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl", "erp", "fresh"])
         let before = await s.simulator.consumers()
         let oldPairs = before.filter { $0.name != "rotord-admin" }.map { ($0.name, $0.id!, $0.key!, $0.secret!) }
@@ -63,7 +63,7 @@ struct RotationEndToEndTests {
 
     @Test func graceKeepsTheOldConsumerUntilItEnds() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"], grace: "1h")
         let old = try #require(await s.live("etl").first)
 
@@ -92,7 +92,7 @@ struct RotationEndToEndTests {
 
     @Test func planShowsWhatWouldHappenAndChangesNothing() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120), .init(name: "fresh", ageDays: 1)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl", "fresh"])
         let result = try await s.run(["plan"])
         #expect(result.status == 0, "\(result.output)")
@@ -109,7 +109,7 @@ struct RotationEndToEndTests {
 
     @Test func missingConsumerIsAConfigError() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 1)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl", "ghost"])
         let check = try await s.run(["check-config"])
         #expect(check.status == 78, "\(check.output)")
@@ -121,7 +121,7 @@ struct RotationEndToEndTests {
 
     @Test func invalidConfigExits78NamingFileAndKey() async throws {
         let s = try await Scenario(consumers: [])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try "fracttal:\n  token_url: nope\n".write(toFile: s.configPath, atomically: true, encoding: .utf8)
         for command in [["check-config"], ["run", "--once"], ["plan"], ["status"], ["rotate", "x"]] {
             let r = try await s.run(command)
@@ -132,7 +132,7 @@ struct RotationEndToEndTests {
 
     @Test func formClientAuthenticationWorks() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"], clientAuth: "form")
         let r = try await s.run(["run", "--once"])
         #expect(r.status == 0, "\(r.output)")
@@ -141,7 +141,7 @@ struct RotationEndToEndTests {
 
     @Test func demoRunsAndPrintsNoSecret() async throws {
         let s = try await Scenario(consumers: [])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         let out = s.dir + "/demo"
         let result = try await s.run(["demo", "--output", out, "--grace", "1s"])
         #expect(result.status == 0, "\(result.output)")

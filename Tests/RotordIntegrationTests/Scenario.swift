@@ -1,10 +1,12 @@
 import Foundation
 import FracttalSimulator
 import Glibc
+import Synchronization
 
-/// One integration-test world: a simulator on 127.0.0.1, a temporary directory with the admin
-/// credential files, a configuration file, a state directory and deliver files, and the real
-/// `rotord` executable to run against them.
+/// One integration-test world: the `fracttal-sim` executable on 127.0.0.1 (``RemoteSimulator``), a
+/// temporary directory with the admin credential files, a configuration file, a state directory and
+/// deliver files, and the real `rotord` executable to run against them. ``cleanUp()`` (also run when
+/// the scenario is released) stops every process it started, by pid, and removes the directory.
 final class Scenario: @unchecked Sendable {
     struct Seeded {
         var name: String
@@ -13,7 +15,7 @@ final class Scenario: @unchecked Sendable {
     }
 
     let dir: String
-    let simulator: FracttalSimulator
+    let simulator: RemoteSimulator
     let port: Int
     let adminKey = SimulatorSeed.randomCredential(length: 18)
     let adminSecret = SimulatorSeed.randomCredential(length: 32)
@@ -21,6 +23,8 @@ final class Scenario: @unchecked Sendable {
     var stateDir: String { dir + "/state" }
     var deliverDir: String { dir + "/deliver" }
 
+    /// Seeds and starts a simulator process; `configuration`'s host, port, token lifetime and rate
+    /// limit become its command-line options (it runs on the system clock).
     init(
         consumers: [Seeded], configuration: SimulatorConfiguration = .init(), faults: SimulatorFaults = .init()
     ) async throws {
@@ -45,12 +49,26 @@ final class Scenario: @unchecked Sendable {
                 .init(id: 4, name: "Integraciones", superAdmin: false),
             ],
             consumers: seeded)
-        simulator = FracttalSimulator(configuration: configuration, seed: seed)
-        port = try await simulator.start()
-        await simulator.setFaults(faults)
-        try adminKey.write(toFile: dir + "/credentials/admin-key", atomically: true, encoding: .utf8)
-        try adminSecret.write(toFile: dir + "/credentials/admin-secret", atomically: true, encoding: .utf8)
+        let simulator: RemoteSimulator
+        do {
+            simulator = try await RemoteSimulator.start(seed: seed, configuration: configuration, directory: dir)
+        } catch {
+            try? FileManager.default.removeItem(atPath: dir)
+            throw error
+        }
+        self.simulator = simulator
+        port = simulator.port
+        do {
+            try await simulator.setFaults(faults)
+            try adminKey.write(toFile: dir + "/credentials/admin-key", atomically: true, encoding: .utf8)
+            try adminSecret.write(toFile: dir + "/credentials/admin-secret", atomically: true, encoding: .utf8)
+        } catch {
+            cleanUp()
+            throw error
+        }
     }
+
+    deinit { cleanUp() }
 
     /// Writes the configuration: every consumer gets an env file (0640), a json file and raw files.
     func writeConfig(
@@ -94,10 +112,27 @@ final class Scenario: @unchecked Sendable {
         try (yaml + extra).write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    func cleanUp() async {
-        await simulator.stop()
+    /// Kills (SIGKILL, by pid) every rotord this scenario started that still runs, stops the
+    /// simulator (SIGTERM, then SIGKILL), reaps them all within bounded waits and removes the
+    /// temporary directory. Idempotent and synchronous, so a `defer` runs it on every path.
+    func cleanUp() {
+        let clock = ContinuousClock()
+        let running = processes.withLock { list in
+            defer { list = [] }
+            return list.filter(\.isRunning)
+        }
+        for process in running { kill(process.processIdentifier, SIGKILL) }
+        let deadline = clock.now.advanced(by: .seconds(10))
+        for process in running {
+            while process.isRunning && clock.now < deadline { usleep(10_000) }
+            if !process.isRunning { process.waitUntilExit() }
+        }
+        simulator.stop()
         try? FileManager.default.removeItem(atPath: dir)
     }
+
+    /// Every rotord process started, for ``cleanUp()``.
+    private let processes = Mutex<[Process]>([])
 
     // MARK: - Reading the world
 
@@ -134,20 +169,23 @@ final class Scenario: @unchecked Sendable {
     /// Where the process-level tests find `rotord`, `rotord-faults` and `fracttal-sim`:
     /// `ROTORD_TEST_BIN_DIR` (scripts/test.sh sets it to the **release** build), else the folder of
     /// the test bundle (a plain `swift test` runs the debug build). Printed once per test run, so
-    /// the output names the binaries that were tested.
+    /// the output names the binaries that were tested (rotord and the simulator).
     static let binDirectory: String = {
         let fromEnvironment = ProcessInfo.processInfo.environment["ROTORD_TEST_BIN_DIR"]
         let dir =
             fromEnvironment
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         print(
-            "process-level tests run \(dir)/rotord (\(fromEnvironment == nil ? "the test bundle's build" : "ROTORD_TEST_BIN_DIR"))"
+            "process-level tests run \(dir)/rotord and \(dir)/fracttal-sim (\(fromEnvironment == nil ? "the test bundle's build" : "ROTORD_TEST_BIN_DIR"))"
         )
         return dir
     }()
 
     /// The shipped binary.
     static var rotordPath: String { binDirectory + "/rotord" }
+
+    /// The simulator, run as a child process (``RemoteSimulator``).
+    static var simulatorPath: String { binDirectory + "/fracttal-sim" }
 
     /// The same commands with fault injection from the environment (test-only; docs/testing.md).
     static var rotordFaultsPath: String { binDirectory + "/rotord-faults" }
@@ -166,6 +204,7 @@ final class Scenario: @unchecked Sendable {
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outFile(process, "out")))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: outFile(process, "err")))
         try process.run()
+        processes.withLock { $0.append(process) }
         return process
     }
 

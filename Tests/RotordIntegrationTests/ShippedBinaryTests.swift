@@ -6,7 +6,7 @@ import Testing
 struct ShippedBinaryTests {
     @Test func ignoresFaultRequestsInItsEnvironment() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"])
         // What rotord-faults obeys (and older rotord builds obeyed): crash at the first step, or hang.
         let result = try await s.run(

@@ -22,7 +22,7 @@ struct StopTests {
         var faults = SimulatorFaults()
         faults.newCredentialActivationDelay = 4
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)], faults: faults)
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"], verifyTimeout: "60s")
         let daemon = try s.start(["run"])
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
@@ -56,7 +56,7 @@ struct StopTests {
 
     @Test func reloadNeverSignalsAProcessThatIsNotRotord() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 1)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"])
         try FileManager.default.createDirectory(atPath: s.stateDir, withIntermediateDirectories: true)
         // A pid file left by a daemon killed with -9, naming a process that is not rotord now.
@@ -76,7 +76,7 @@ struct StopTests {
 
     @Test func aHookThatLeavesABackgroundProcessDoesNotBlockTheRotation() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         let pidFile = s.dir + "/background.pid"
         try s.writeConfig(
             consumers: ["etl"],
