@@ -89,10 +89,19 @@ public enum Commands {
             return 0
         }
         let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
-        let histories = context.store.consumerHistories()
+        let histories = context.store.consumerHistories().mapValues { $0.clamped(now: now).history }
         let plan = RotationPlanner().plan(
             configuration: context.configuration, consumers: listing, groupNames: groups, active: active,
             history: histories, now: now)
+        // A creation date more than a day ahead means a wrong clock (here or at Fracttal): its age,
+        // and so its due date, cannot be trusted.
+        for entry in plan.entries {
+            if let created = entry.current?.createdAt, created > now.addingTimeInterval(86_400) {
+                printError(
+                    "consumer \(entry.managed.name): created_at \(ConsumerReport.timestamp(created)) is more than a day "
+                        + "in the future; check this host's clock and Fracttal's (its age and due date are unreliable)")
+            }
+        }
         let reports = plan.entries.map {
             ConsumerReport(entry: $0, history: histories[$0.managed.name], now: now, includeActions: actions)
         }

@@ -119,7 +119,19 @@ public struct Reconciler: Sendable {
         do {
             try store.ensureSummary()
             for record in try store.rotations() {
-                if record.step.isTerminal { try store.save(record) } else { active.append(record) }
+                if record.step.isTerminal {
+                    try store.save(record)
+                    continue
+                }
+                // Dates written under a wrong clock are bounded by the policy that wrote them.
+                let (clamped, notes) = record.clamped(now: clock.now())
+                for note in notes {
+                    logger.warning(
+                        "journal record \(record.id) of \(record.consumerName): \(note)",
+                        metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue))
+                }
+                if !notes.isEmpty { try store.save(clamped) }
+                active.append(clamped)
             }
         } catch {
             report.unavailable = "reading the rotation journal: \(error)"
@@ -163,7 +175,7 @@ public struct Reconciler: Sendable {
         let stillActive = report.outcomes.map(\.record).filter { !$0.step.isTerminal }
         var plan = planner.plan(
             configuration: configuration, consumers: listing, groupNames: groups, active: stillActive,
-            history: store.consumerHistories(), now: clock.now())
+            history: histories(), now: clock.now())
         var startedAny = false
         for entry in plan.entries {
             if stopRequested() { break }
@@ -195,7 +207,7 @@ public struct Reconciler: Sendable {
                 plan = planner.plan(
                     configuration: configuration, consumers: fresh, groupNames: groups,
                     active: (try? store.rotations().filter { !$0.step.isTerminal }) ?? [],
-                    history: store.consumerHistories(), now: clock.now())
+                    history: histories(), now: clock.now())
             }
         }
         report.plan = plan
@@ -220,6 +232,15 @@ public struct Reconciler: Sendable {
     /// cannot be told (none or several match, for example after a partial delete), **none** is
     /// retired; the others were never rotord's (another group, an `authorization_code` consumer)
     /// and are left alone. A warning names the ids left for a person to check.
+    /// Each consumer's rotation history, with dates from a wrong clock bounded (logged).
+    func histories() -> [String: ConsumerHistory] {
+        store.consumerHistories().reduce(into: [:]) { out, entry in
+            let (history, note) = entry.value.clamped(now: clock.now())
+            if let note { logger.warning("rotation history of \(entry.key): \(note)", metadata: .rotation(entry.key)) }
+            out[entry.key] = history
+        }
+    }
+
     func narrowLegacyRecords(_ records: [RotationRecord], listing: [ConsumerRecord]) throws(AtomicFile.Failure)
         -> [RotationRecord]
     {
