@@ -106,3 +106,22 @@ struct DemoCommand: AsyncParsableCommand {
         throw ExitCode(await Demo.run(outputDirectory: output, grace: grace, simulator: simulator))
     }
 }
+
+struct RepairCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repair",
+        abstract: "Resolve an unreadable journal record: keep its replacement if published, else delete it.",
+        discussion: """
+            A journal record that cannot be read blocks rotations of its consumer (of every consumer when \
+            its name is lost). The replacement it may have created carries the marker [rotord:ID]: kept when \
+            its key is in a deliver file, deleted otherwise. Exit 0 repaired; 1 failed; 75 Fracttal or the \
+            state lock unavailable; 78 configuration error. See docs/operations.md.
+            """)
+
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "The rotation id of the unreadable record (as `rotord status` names it).") var id: String
+
+    func run() async throws {
+        throw ExitCode(await Commands.repair(options.config, logLevel: options.logLevel, id: id))
+    }
+}

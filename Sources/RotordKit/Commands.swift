@@ -102,6 +102,7 @@ public enum Commands {
                         + "in the future; check this host's clock and Fracttal's (its age and due date are unreliable)")
             }
         }
+        for record in context.store.unreadableRecords() { printError(record.problem) }
         let reports = plan.entries.map {
             ConsumerReport(entry: $0, history: histories[$0.managed.name], now: now, includeActions: actions)
         }

@@ -139,6 +139,15 @@ public struct Reconciler: Sendable {
             return report
         }
 
+        // A record that cannot be read may hold a live replacement: never forget it, never guess.
+        let unreadable = store.unreadableRecords()
+        for record in unreadable {
+            report.problems.append(record.problem)
+            logger.error("\(record.problem)", metadata: record.consumerName.map { .rotation($0, id: record.id) } ?? [:])
+        }
+        let blockedNames = Set(unreadable.compactMap(\.consumerName))
+        let blockEverything = unreadable.contains { $0.consumerName == nil }
+
         // Records written before rotord retired one consumer per rotation may list several old ids.
         if active.contains(where: { $0.oldConsumerIDs.count > 1 }) {
             do {
@@ -181,6 +190,8 @@ public struct Reconciler: Sendable {
             if stopRequested() { break }
             if case .inFlight = entry.status { continue }
             if let only, entry.managed.name != only { continue }
+            // Blocked by an unreadable journal record (reported above).
+            if blockEverything || blockedNames.contains(entry.managed.name) { continue }
             let forced = force[entry.managed.name] != nil
             if entry.isProblem {
                 report.problems.append(Self.describe(entry))
