@@ -140,9 +140,28 @@ public final class Daemon: Sendable {
 
     private func reload() {
         notifier.reloading()
+        let oldStore = shared.withLock { $0.context.store }
+        // `rotord reload` looks for the answer in the new file's state_dir: answer in both.
+        var answerIn = [oldStore.directory]
         let result: Result<RotordContext, ConfigurationErrors>
-        do {
+        do throws(ConfigurationErrors) {
             let configuration = try ConfigurationLoader().load(path: configPath)
+            if configuration.stateDirectory != oldStore.directory {
+                answerIn.append(configuration.stateDirectory)
+                // Rotations in flight live in the old directory (their secrets, their old consumers):
+                // moving away from it would abandon them.
+                let inFlight = ((try? oldStore.rotations()) ?? []).filter { !$0.step.isTerminal }
+                if !inFlight.isEmpty {
+                    throw ConfigurationErrors(errors: [
+                        .init(
+                            file: configPath, key: "state_dir",
+                            message:
+                                "cannot move from \(oldStore.directory) to \(configuration.stateDirectory) while "
+                                + "rotations are in flight there (\(inFlight.map(\.consumerName).joined(separator: ", ")));"
+                                + " reload again once they are done, or restart rotord")
+                    ])
+                }
+            }
             result = .success(
                 try RotordContext.make(
                     configuration: configuration, configPath: configPath, logger: logger,
@@ -157,17 +176,18 @@ public final class Daemon: Sendable {
                 $0.reloadProblem = nil
             }
             logger.notice("configuration reloaded from \(configPath)")
-            ReloadAcknowledgement.write(stateDirectory: context.store.directory, ok: true, message: "reloaded")
+            for dir in answerIn where FileManager.default.fileExists(atPath: dir) {
+                ReloadAcknowledgement.write(stateDirectory: dir, ok: true, message: "reloaded")
+            }
         case .failure(let errors):
             let first = errors.errors.first?.description ?? "invalid configuration"
-            let stateDir = shared.withLock {
-                $0.reloadProblem = first
-                return $0.context.store.directory
-            }
+            shared.withLock { $0.reloadProblem = first }
             logger.error(
                 "configuration reload failed; keeping the previous configuration: \(errors.description)",
                 metadata: LogEvent.configReloadFailed.metadata)
-            ReloadAcknowledgement.write(stateDirectory: stateDir, ok: false, message: errors.description)
+            for dir in answerIn where FileManager.default.fileExists(atPath: dir) {
+                ReloadAcknowledgement.write(stateDirectory: dir, ok: false, message: errors.description)
+            }
         }
         notifier.ready()
     }

@@ -54,6 +54,34 @@ struct StopTests {
         #expect(RotationEndToEndTests.secretLike(stopped.output + resumed.output).isEmpty)
     }
 
+    @Test func aReloadMovingStateDirAwayFromRotationsInFlightIsRefused() async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
+        defer { s.cleanUp() }
+        try s.writeConfig(consumers: ["etl"], grace: "10m")
+        let daemon = try s.start(["run"])
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(20))
+        while Self.inFlightStep(s) != "grace" && clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(Self.inFlightStep(s) == "grace")
+
+        // The same file with another state_dir: the answer comes at once, in the directory
+        // `rotord reload` reads (the new one), and says why.
+        let config = try String(contentsOfFile: s.configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "state_dir: \(s.stateDir)", with: "state_dir: \(s.dir)/state2")
+            .write(toFile: s.configPath, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: s.dir + "/state2", withIntermediateDirectories: true)
+        let start = clock.now
+        let reload = try await s.run(["reload", "--pid", "\(daemon.processIdentifier)", "--timeout", "20"])
+        #expect(reload.status == 78, "\(reload.output)")
+        #expect(reload.stderr.contains("in flight"), "\(reload.output)")
+        #expect(start.duration(to: clock.now) < .seconds(10))
+        #expect(daemon.isRunning)
+        #expect(Self.inFlightStep(s) == "grace", "the rotation is not abandoned")
+        kill(daemon.processIdentifier, SIGTERM)
+        _ = await s.wait(daemon, timeout: .seconds(20))
+    }
+
     @Test func reloadNeverSignalsAProcessThatIsNotRotord() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 1)])
         defer { s.cleanUp() }
