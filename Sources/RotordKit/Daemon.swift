@@ -264,28 +264,10 @@ public final class Daemon: Sendable {
         let timeout = shared.withLock { $0.context.configuration.fracttal.timeout }
         // A legitimate step can block for one request timeout; allow that plus a margin.
         let maxStall = max(settings.interval, .seconds(timeout.seconds) + .seconds(5))
-        let gate = WatchdogGate(maxStall: maxStall)
-        let monitor = self.monitor
         let notifier = self.notifier
-        let logger = self.logger
+        let pinger = WatchdogPinger(maxStall: maxStall, monitor: monitor, logger: logger) { notifier.watchdogPing() }
         logger.info("watchdog enabled: ping every \(settings.pingInterval), allowed stall \(maxStall)")
-        return Task.detached {
-            var warned = false
-            while !Task.isCancelled {
-                let now = ContinuousClock.now
-                switch gate.decide(now: now, lastHeartbeat: monitor.effectiveBeat(at: now)) {
-                case .ping:
-                    notifier.watchdogPing()
-                    warned = false
-                case .withhold(let stalled):
-                    if !warned {
-                        logger.critical("the rotation loop made no progress for \(stalled); withholding watchdog pings")
-                        warned = true
-                    }
-                }
-                try? await Task.sleep(for: settings.pingInterval)
-            }
-        }
+        return Task.detached { await pinger.run(every: settings.pingInterval) }
     }
 
     private var pidPath: String { shared.withLock { $0.context.store.directory } + "/rotord.pid" }

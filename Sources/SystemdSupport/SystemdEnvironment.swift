@@ -5,7 +5,12 @@ import Logging
 public enum SystemdEnvironment {
     /// Whether stderr is connected to journald: `JOURNAL_STREAM` ("device:inode") matches fd 2.
     public static var isStderrJournal: Bool {
-        guard let value = getenv("JOURNAL_STREAM").map({ String(cString: $0) }) else { return false }
+        isStderrJournal(journalStream: getenv("JOURNAL_STREAM").map { String(cString: $0) })
+    }
+
+    /// Whether `journalStream` (a `JOURNAL_STREAM` value, "device:inode") names this process's fd 2.
+    public static func isStderrJournal(journalStream value: String?) -> Bool {
+        guard let value else { return false }
         let parts = value.split(separator: ":")
         guard parts.count == 2, let dev = UInt64(parts[0]), let ino = UInt64(parts[1]) else { return false }
         var st = stat()

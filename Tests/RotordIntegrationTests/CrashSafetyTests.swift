@@ -38,11 +38,14 @@ struct CrashSafetyTests {
                 $0.hasSuffix(".json")
             }) ?? []
         #expect(active.isEmpty, "the journal has nothing in flight: \(active)", sourceLocation: sourceLocation)
+        // One history line per finished rotation: each consumer needs a line of its own that says done.
         let history = (try? String(contentsOfFile: s.stateDir + "/history.jsonl", encoding: .utf8)) ?? ""
+        let entries = history.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
         for name in names {
-            #expect(
-                history.contains("\"consumer\":\"\(name)\"") && history.contains("\"step\":\"done\""),
-                sourceLocation: sourceLocation)
+            let done = entries.contains { $0["consumer"] as? String == name && $0["step"] as? String == "done" }
+            #expect(done, "\(name): the history has its rotation done", sourceLocation: sourceLocation)
         }
     }
 

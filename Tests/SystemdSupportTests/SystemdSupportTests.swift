@@ -60,24 +60,13 @@ struct SystemdNotifierTests {
         #expect(WatchdogSettings.fromEnvironment() == nil, "the watchdog is for another process")
     }
 
-    @Test func gatedPingsReachTheSocketOnlyWhileTheLoopIsAlive() throws {
-        let socket = try FakeNotifySocket()
-        setenv("NOTIFY_SOCKET", socket.path, 1)
-        defer {
-            unsetenv("NOTIFY_SOCKET")
-            socket.close()
-        }
+    @Test func gateDecisions() {
         let gate = WatchdogGate(maxStall: .seconds(30))
-        let notifier = SystemdNotifier()
         let t0 = ContinuousClock.now
-        // A fresh heartbeat: ping.
-        if gate.decide(now: t0.advanced(by: .seconds(10)), lastHeartbeat: t0) == .ping { notifier.watchdogPing() }
-        #expect(socket.receive(timeout: 2) == "WATCHDOG=1")
-        // A stalled loop: no ping at all.
-        let decision = gate.decide(now: t0.advanced(by: .seconds(45)), lastHeartbeat: t0)
-        #expect(decision == .withhold(stalledFor: .seconds(45)))
-        if decision == .ping { notifier.watchdogPing() }
-        #expect(socket.receive(timeout: 1) == nil)
+        #expect(gate.decide(now: t0.advanced(by: .seconds(30)), lastHeartbeat: t0) == .ping)
+        #expect(
+            gate.decide(now: t0.advanced(by: .seconds(45)), lastHeartbeat: t0) == .withhold(stalledFor: .seconds(45)))
+        // The daemon's own loop around the gate is tested in RotordKitTests (WatchdogPingerTests).
     }
 }
 
@@ -118,9 +107,16 @@ struct SystemdNotifierTests {
         #expect(JournalLogHandler.priority(.debug) == 7)
     }
 
-    @Test func sendsWithoutCrashing() {
-        // journald may not run here; the call must still be safe.
-        _ = JournalLogHandler.send(["MESSAGE=rotord test entry", "PRIORITY=7", "SYSLOG_IDENTIFIER=rotord-test"])
+    @Test func sendSucceedsWithOrWithoutJournald() {
+        // libsystemd reports success when journald is not running (it drops the entry), so this can
+        // only show that the call is safe and well-formed; that entries arrive, with their fields,
+        // is checked where journald runs: Tests/SystemdHarness (journal-transport, journal-field-*).
+        let result = JournalLogHandler.send([
+            "MESSAGE=rotord test entry", "PRIORITY=7", "SYSLOG_IDENTIFIER=rotord-test",
+        ])
+        #expect(result == 0, "sd_journal_sendv returned \(result)")
+        // A malformed entry (no '=') is refused, not sent.
+        #expect(JournalLogHandler.send(["MESSAGE"]) < 0)
     }
 
     @Test func stderrLines() {
@@ -130,14 +126,12 @@ struct SystemdNotifierTests {
     }
 
     @Test func journalStreamDetection() {
-        unsetenv("JOURNAL_STREAM")
-        #expect(!SystemdEnvironment.isStderrJournal)
-        setenv("JOURNAL_STREAM", "1:2", 1)
-        #expect(!SystemdEnvironment.isStderrJournal)
+        // Pure: no process-wide environment is changed while other suites read it.
+        #expect(!SystemdEnvironment.isStderrJournal(journalStream: nil))
+        #expect(!SystemdEnvironment.isStderrJournal(journalStream: "1:2"))
+        #expect(!SystemdEnvironment.isStderrJournal(journalStream: "garbage"))
         var st = stat()
         fstat(2, &st)
-        setenv("JOURNAL_STREAM", "\(st.st_dev):\(st.st_ino)", 1)
-        #expect(SystemdEnvironment.isStderrJournal)
-        unsetenv("JOURNAL_STREAM")
+        #expect(SystemdEnvironment.isStderrJournal(journalStream: "\(st.st_dev):\(st.st_ino)"))
     }
 }
