@@ -28,6 +28,14 @@ public struct RequestBudget: Sendable {
         return free > now ? max(wait, now.duration(to: free)) : wait
     }
 
+    /// The recorded send times, oldest first.
+    var sendTimes: [ContinuousClock.Instant] {
+        sent.count < limit ? sent : Array(sent[head...] + sent[..<head])
+    }
+
+    /// Takes over `other`'s server-imposed wait.
+    mutating func copyServerState(from other: RequestBudget) { blockedUntil = other.blockedUntil }
+
     /// Records a request sent at `now`.
     public mutating func record(at now: ContinuousClock.Instant) {
         guard limit > 0 else { return }
