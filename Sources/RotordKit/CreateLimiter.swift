@@ -12,9 +12,12 @@ import Synchronization
 ///   up to 1 h) spaces the next try.
 /// - ``maxPerPass`` (10): creates one pass may send for all rotations together; past it, likewise
 ///   postponed.
-/// - ``maxAttemptsPerRotation`` (12): create attempts (``RotationRecord/createAttempts``, postponed
-///   ones included) one rotation may make in its life. Past it, the rotation fails, loudly and with
-///   what to do, and the planner's back-off (5 min doubling up to 6 h) spaces the next rotation.
+///
+/// Both only postpone: a rotation is never failed for them, because ``RotationRecord/createAttempts``
+/// also counts creates that were journaled but never sent (a process killed right after the
+/// journal write), so a lifetime cap would fail healthy rotations under repeated restarts. A server
+/// that refuses every create therefore costs at most 3 creates per rotation per pass (each found by
+/// its marker and deleted), passes that the back-off spaces out to one an hour.
 ///
 /// A refused create is never sent. It is asked only where the rotation machine would create, that
 /// is after a marker search found nothing or its finds were deleted: stopping there leaves no
@@ -24,8 +27,6 @@ public final class CreateLimiter: Sendable {
     public static let maxPerRotationPerPass = 3
     /// Creates one pass may send in all.
     public static let maxPerPass = 10
-    /// Create attempts one rotation may make in its life before it fails.
-    public static let maxAttemptsPerRotation = 12
 
     private let perPass: Int
     private let made = Mutex<(total: Int, byRotation: [String: Int])>((0, [:]))
@@ -36,18 +37,9 @@ public final class CreateLimiter: Sendable {
     /// Creates sent through this limiter so far.
     public var count: Int { made.withLock { $0.total } }
 
-    /// Takes one create for `record` (whose ``RotationRecord/createAttempts`` already counts it), or
-    /// returns why not.
+    /// Takes one create for `record`, or returns why it must wait (a transient failure).
     public func take(for record: RotationRecord) -> RotationFailure? {
         let operation = "creating a consumer named \(record.consumerName) (rotation \(record.id))"
-        if record.createAttempts > Self.maxAttemptsPerRotation {
-            return RotationFailure(
-                .permanent,
-                "\(operation): not sending create attempt \(record.createAttempts): the answers of the earlier "
-                    + "creates were lost or refused (each was found by its marker and deleted); the rotation fails "
-                    + "and a new one starts after the back-off; check the Fracttal API's answers in the log "
-                    + "(docs/fracttal-api.md)")
-        }
         return made.withLock { made in
             let mine = made.byRotation[record.id, default: 0]
             if mine >= Self.maxPerRotationPerPass {
