@@ -3,8 +3,8 @@
 /// failing together do not retry together), or the server's own hint (`Retry-After`, a rate-limit
 /// reset) plus a little jitter when it gave one.
 ///
-/// A value type with its random source injected, so tests compute waits without sleeping; the
-/// waiting itself is done by the caller (``FracttalClient`` sleeps on its own clock).
+/// A value type with its random source and its sleep injected, so tests compute (and "wait") the
+/// delays without sleeping.
 public struct Backoff: Sendable {
     /// The bound of the first wait (attempt 1).
     public var initial: Duration
@@ -12,15 +12,20 @@ public struct Backoff: Sendable {
     public var maximum: Duration
     /// A random number in `0...1`; injectable for deterministic tests.
     public var random: @Sendable () -> Double
+    /// Waits a delay; `Task.sleep` by default, injectable so that tests never sleep.
+    public var sleep: @Sendable (Duration) async throws -> Void
 
     /// The client's default: bounds of 0.5 s, 1 s, 2 s … capped at 30 s, with the system random source.
     public static let standard = Backoff()
 
-    /// Creates a backoff; `random` must return a number in `0...1` (values outside are clamped).
+    /// Creates a backoff; `random` must return a number in `0...1` (values outside are clamped);
+    /// `sleep` is how ``wait(attempt:hint:)`` waits.
     public init(
         initial: Duration = .milliseconds(500), maximum: Duration = .seconds(30),
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
+        self.sleep = sleep
         self.initial = max(initial, .zero)
         self.maximum = max(maximum, self.initial)
         self.random = random
@@ -45,5 +50,14 @@ public struct Backoff: Sendable {
         let r = min(max(random(), 0), 1)
         if let hint, hint > .zero { return hint + initial * r }
         return bound(attempt: attempt) * r
+    }
+
+    /// Waits ``delay(attempt:hint:)`` with ``sleep`` and returns how long that was. Throws when
+    /// the sleep is cancelled.
+    @discardableResult
+    public func wait(attempt: Int, hint: Duration? = nil) async throws -> Duration {
+        let d = delay(attempt: attempt, hint: hint)
+        try await sleep(d)
+        return d
     }
 }

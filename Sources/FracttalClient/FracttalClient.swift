@@ -215,7 +215,7 @@ public actor FracttalClient {
             throw .deadlineExceeded(tries: tries, last: last.description, operation: last.operation)
         }
         onWait()
-        do { try await Task.sleep(for: wait) } catch {
+        do { try await backoff.sleep(wait) } catch {
             throw .transport(sent: false, detail: "cancelled while waiting to retry", operation: last.operation)
         }
     }

@@ -287,6 +287,17 @@ struct HostileServerTests {
         #expect(first == [.milliseconds(250), .seconds(1), .seconds(3), .seconds(2), .seconds(4), .seconds(6)])
     }
 
+    @Test func waitsThroughTheInjectedSleep() async throws {
+        let slept = Mutex<[Duration]>([])
+        let backoff = Backoff(
+            initial: .seconds(10), maximum: .seconds(40), random: { 1 },
+            sleep: { d in slept.withLock { $0.append(d) } })
+        let start = ContinuousClock.now
+        for attempt in 1...4 { try await backoff.wait(attempt: attempt) }
+        #expect(slept.withLock { $0 } == [.seconds(10), .seconds(20), .seconds(40), .seconds(40)])
+        #expect(ContinuousClock.now - start < .seconds(1), "never really slept")
+    }
+
     @Test func aServerHintIsNeverShortened() {
         let backoff = Backoff(initial: .milliseconds(500), random: { 0.5 })
         #expect(backoff.delay(attempt: 9, hint: .seconds(5)) == .milliseconds(5_250))
