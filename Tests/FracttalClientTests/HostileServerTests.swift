@@ -328,3 +328,19 @@ struct HostileServerTests {
         #expect(shared.withBudget { $0.delay(at: t0) } == .seconds(91), "the server's wait survives too")
     }
 }
+
+@Suite struct RemainingCountTests {
+    @Test func theServersRemainingCountLowersTheBudgetAtOnce() {
+        var budget = RequestBudget(limit: 200)
+        let t0 = ContinuousClock.now
+        budget.record(at: t0)
+        budget.observe(remaining: 2, reset: .seconds(10), at: t0)
+        #expect(budget.delay(at: t0) == .zero)
+        budget.record(at: t0)  // two requests sent before their answers came back
+        budget.record(at: t0)
+        #expect(budget.delay(at: t0) == .seconds(11), "no third request before the reset")
+        #expect(budget.delay(at: t0.advanced(by: .seconds(11))) == .zero, "a new window")
+        budget.observe(remaining: 150, reset: .seconds(30), at: t0.advanced(by: .seconds(12)))
+        #expect(budget.delay(at: t0.advanced(by: .seconds(12))) == .zero)
+    }
+}
