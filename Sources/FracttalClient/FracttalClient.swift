@@ -21,10 +21,14 @@ public actor FracttalClient {
     private let credentials: FracttalCredentials
     private let http: HTTPClient
     private let logger: Logger
-    private var budget: RequestBudget
+    /// The request budget: the client's own, or one shared with earlier clients (``SharedRequestBudget``).
+    public nonisolated let requestBudget: SharedRequestBudget
     private var token: (value: String, renewAt: ContinuousClock.Instant)?
     private let clock = ContinuousClock()
     private let onWait: @Sendable () -> Void
+    private let backoff: Backoff
+    /// Every consumer id a listing or a read has shown: a create answered with one of them is refused.
+    var knownConsumerIDs: Set<Int> = []
 
     /// The longest single sleep while waiting for the request budget: `onWait` is called at least
     /// this often during a wait.
@@ -44,20 +48,32 @@ public actor FracttalClient {
     /// Creates a client acting as `credentials`. `httpClient` defaults to ``sharedHTTPClient``,
     /// which never follows redirects; a client given here should not either.
     ///
+    /// `budget`, when given, is shared with the clients built with it before (its limit becomes
+    /// this configuration's), so a rebuilt client keeps the rate-limit state of the one it replaces.
+    ///
+    /// `backoff` spaces the retries of connection errors, timeouts and 5xx answers (406 and 429
+    /// wait for the time the server gives instead).
+    ///
     /// `onWait` is called at least every ``waitSlice`` while the client waits for its request
     /// budget, so a caller's watchdog does not mistake a long, legitimate rate-limit wait for a
     /// hang. It is the only way progress leaves the client (docs/architecture.md, "Progress").
     public init(
         configuration: FracttalClientConfiguration, credentials: FracttalCredentials,
         httpClient: HTTPClient = FracttalClient.sharedHTTPClient, logger: Logger = Logger(label: "fracttal-client"),
-        onWait: @escaping @Sendable () -> Void = {}
+        onWait: @escaping @Sendable () -> Void = {}, backoff: Backoff = .standard, budget: SharedRequestBudget? = nil
     ) {
+        self.backoff = backoff
         self.configuration = configuration
         self.credentials = credentials
         self.http = httpClient
         self.logger = logger
         self.onWait = onWait
-        self.budget = RequestBudget(limit: configuration.requestsPerMinute)
+        if let budget {
+            if budget.limit != configuration.requestsPerMinute { budget.setLimit(configuration.requestsPerMinute) }
+            self.requestBudget = budget
+        } else {
+            self.requestBudget = SharedRequestBudget(limit: configuration.requestsPerMinute)
+        }
     }
 
     // MARK: - Tokens
@@ -119,7 +135,10 @@ public actor FracttalClient {
 
     // MARK: - API requests
 
-    /// Sends an authenticated API request; renews the token once on 401 and waits out 406s.
+    /// Sends an authenticated API request; renews the token once on 401 and retries, within
+    /// ``FracttalClientConfiguration/retries`` tries and ``FracttalClientConfiguration/operationTimeout``:
+    /// connection errors, timeouts and 5xx answers (when `retryTransient`; spaced by the ``Backoff``),
+    /// 406 and 429 (always: the server did not process them; after the reset or `Retry-After`).
     func api(
         _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: Data? = nil, operation: String,
         retryTransient: Bool = true
@@ -128,8 +147,10 @@ public actor FracttalClient {
         while url.hasSuffix("/") { url.removeLast() }
         url += "/" + path
         if !query.isEmpty { url += "?" + query.map { "\($0.0)=\(Self.formEncode($0.1))" }.joined(separator: "&") }
+        let deadline = clock.now.advanced(by: configuration.operationTimeout)
         var renewed = false
         var attempt = 0
+        var transientTries = 0
         while true {
             attempt += 1
             let bearer = try await accessToken()
@@ -144,10 +165,11 @@ public actor FracttalClient {
             let status: Int
             let body: Data
             do {
-                (status, body, _) = try await send(request, operation: operation, counted: true)
-            } catch  where retryTransient && error.isTransient && attempt <= configuration.retries {
+                (status, body, _) = try await send(request, operation: operation, counted: true, deadline: deadline)
+            } catch  where retryTransient && error.isTransient && transientTries < configuration.retries {
+                transientTries += 1
                 logger.debug("retrying after a transient error", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .milliseconds(250 << min(attempt, 6)))
+                try await pause(backoff.delay(attempt: transientTries), deadline: deadline, tries: attempt, last: error)
                 continue
             }
             if status == 401, !renewed {
@@ -158,29 +180,65 @@ public actor FracttalClient {
                     continue
                 }
             }
-            if status == 406, attempt <= configuration.retries + 2 {
-                continue  // send() has already waited for the window to reset
-            }
-            if status >= 500, retryTransient, attempt <= configuration.retries {
-                try? await Task.sleep(for: .milliseconds(250 << min(attempt, 6)))
+            let failure =
+                (200..<300).contains(status) ? nil : try? JSONDecoder().decode(FracttalFailureBody.self, from: body)
+            let error = FracttalError.http(
+                status: status, message: Self.bounded(failure?.message ?? failure?.error), operation: operation)
+            if status == 406 || status == 429, attempt <= configuration.retries + 2 {
+                // send() has recorded the reset (or Retry-After) in the budget: the next send waits for it.
+                if budgetDelay() > clock.now.duration(to: deadline) {
+                    throw .deadlineExceeded(tries: attempt, last: error.description, operation: operation)
+                }
                 continue
             }
-            guard (200..<300).contains(status) else {
-                let failure = try? JSONDecoder().decode(FracttalFailureBody.self, from: body)
-                throw .http(status: status, message: failure?.message ?? failure?.error, operation: operation)
+            if status >= 500, retryTransient, transientTries < configuration.retries {
+                transientTries += 1
+                try await pause(backoff.delay(attempt: transientTries), deadline: deadline, tries: attempt, last: error)
+                continue
             }
+            guard (200..<300).contains(status) else { throw error }
             return (status, body)
         }
     }
 
-    /// One HTTP exchange: paced by the budget when `counted`; reads the rate-limit headers.
-    private func send(_ request: HTTPClientRequest, operation: String, counted: Bool) async throws(FracttalError)
-        -> (Int, Data, HTTPHeaders)
+    /// How long the budget makes the next request wait now.
+    private func budgetDelay() -> Duration {
+        let now = clock.now
+        return requestBudget.withBudget { $0.delay(at: now) }
+    }
+
+    /// Sleeps `wait` unless that passes the operation's `deadline` (then fails with `last`).
+    private func pause(_ wait: Duration, deadline: ContinuousClock.Instant, tries: Int, last: FracttalError)
+        async throws(FracttalError)
     {
+        guard clock.now.advanced(by: wait) < deadline else {
+            throw .deadlineExceeded(tries: tries, last: last.description, operation: last.operation)
+        }
+        onWait()
+        do { try await backoff.sleep(wait) } catch {
+            throw .transport(sent: false, detail: "cancelled while waiting to retry", operation: last.operation)
+        }
+    }
+
+    /// A server's message, cut to 200 characters (a hostile server may send anything).
+    static func bounded(_ message: String?) -> String? {
+        guard let message else { return nil }
+        return message.count > 200 ? String(message.prefix(200)) + "…" : message
+    }
+
+    /// One HTTP exchange: paced by the budget when `counted`; reads the rate-limit headers.
+    private func send(
+        _ request: HTTPClientRequest, operation: String, counted: Bool, deadline: ContinuousClock.Instant? = nil
+    ) async throws(FracttalError) -> (Int, Data, HTTPHeaders) {
         if counted {
-            var wait = budget.delay(at: clock.now)
+            var wait = budgetDelay()
             var rounds = 0
             while wait > .zero, rounds < 100_000 {
+                if let deadline, clock.now.advanced(by: wait) > deadline {
+                    throw .deadlineExceeded(
+                        tries: 0, last: "the request budget (rate limit) allows no request before the deadline",
+                        operation: operation)
+                }
                 rounds += 1
                 if rounds == 1 { logger.debug("waiting for the request budget", metadata: ["seconds": "\(wait)"]) }
                 // In slices, telling the caller it is alive (a rate-limit wait is progress, not a hang).
@@ -189,14 +247,17 @@ public actor FracttalClient {
                     throw .transport(
                         sent: false, detail: "cancelled while waiting for the rate limit", operation: operation)
                 }
-                wait = budget.delay(at: clock.now)
+                wait = budgetDelay()
             }
-            budget.record(at: clock.now)
+            let sentAt = clock.now
+            requestBudget.withBudget { $0.record(at: sentAt) }
         }
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
-            response = try await http.execute(request, timeout: Self.timeAmount(configuration.timeout))
+            var timeout = configuration.timeout
+            if let deadline { timeout = max(min(timeout, clock.now.duration(to: deadline)), .milliseconds(100)) }
+            response = try await http.execute(request, timeout: Self.timeAmount(timeout))
             bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
         } catch {
             throw .transport(sent: !Self.neverSent(error), detail: Self.describe(error), operation: operation)
@@ -213,9 +274,17 @@ public actor FracttalClient {
                 .map { Duration.seconds($0) }
             if status == 406 {
                 logger.warning("Fracttal answered 406 (rate limit); waiting for the window to reset")
-                budget.observeRateLimited(reset: reset, at: clock.now)
+                let now = clock.now
+                requestBudget.withBudget { $0.observeRateLimited(reset: reset, at: now) }
+            } else if status == 429 {
+                // Retry-After in seconds (an HTTP date is not used by Fracttal; then the reset headers or a window).
+                let retryAfter = Self.header(response.headers, "Retry-After").map { Duration.seconds(max($0, 0)) }
+                logger.warning("Fracttal answered 429 (too many requests); waiting for Retry-After")
+                let now = clock.now
+                requestBudget.withBudget { $0.observeRateLimited(reset: retryAfter ?? reset, at: now) }
             } else {
-                budget.observe(remaining: remaining, reset: reset, at: clock.now)
+                let now = clock.now
+                requestBudget.withBudget { $0.observe(remaining: remaining, reset: reset, at: now) }
             }
         }
         return (status, Data(bytes.readableBytesView), response.headers)

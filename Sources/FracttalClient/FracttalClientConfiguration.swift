@@ -24,6 +24,9 @@ public struct FracttalClientConfiguration: Sendable, Hashable {
     public var permissionGroupsPath: String
     /// How many times a request that met a 406 or a transient error is retried before failing.
     public var retries: Int
+    /// The longest one API operation (all its tries and waits together) may take before it fails
+    /// with a deadline error; every request is also bounded by ``timeout``.
+    public var operationTimeout: Duration
     /// Tokens are renewed this long before the `expires_in` the server gave.
     public var tokenRenewalMargin: Duration
 
@@ -32,8 +35,9 @@ public struct FracttalClientConfiguration: Sendable, Hashable {
         tokenURL: String, apiURL: String, clientAuthentication: ClientAuthentication = .basic,
         requestsPerMinute: Int = 200, timeout: Duration = .seconds(30), consumersPath: String = "oauth_consumers",
         permissionGroupsPath: String = "permission_groups", retries: Int = 3,
-        tokenRenewalMargin: Duration = .seconds(60)
+        tokenRenewalMargin: Duration = .seconds(60), operationTimeout: Duration = .seconds(300)
     ) {
+        self.operationTimeout = operationTimeout
         self.tokenURL = tokenURL
         self.apiURL = apiURL
         self.clientAuthentication = clientAuthentication

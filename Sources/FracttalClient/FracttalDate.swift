@@ -7,7 +7,8 @@
 /// Fracttal's dates: UTC, ISO 8601, often with microseconds, sometimes without an offset.
 ///
 /// Accepts `2020-02-25T20:19:54.260926+00:00`, `…Z`, `…+0000`, `-03:00`, no fraction, no offset
-/// (read as UTC), and a space instead of `T`. A hand parser: no locale, no ICU, no allocation
+/// (read as UTC), and a space instead of `T`. Impossible dates (`2026-02-31`, hour 24, second 60,
+/// an offset of 24 hours) are refused rather than rolled over. A hand parser: no locale, no ICU, no allocation
 /// beyond the string's bytes.
 public enum FracttalDate {
     /// Parses any of the forms above; `nil` for anything else.
@@ -64,9 +65,10 @@ public enum FracttalDate {
                 i += 1
             } else if c == 43 || c == 45 {  // + -
                 i += 1
-                guard let oh = number(2) else { return nil }
+                guard let oh = number(2), oh <= 23 else { return nil }
                 _ = expect(58)
                 let om = number(2) ?? 0
+                guard om <= 59 else { return nil }
                 offset = (oh * 3600 + om * 60) * (c == 45 ? -1 : 1)
             } else {
                 return nil
@@ -79,8 +81,9 @@ public enum FracttalDate {
     private static func make(
         _ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int, _ s: Int, _ fraction: Double, _ offset: Int
     ) -> Date? {
-        guard (1...12).contains(mo), (1...31).contains(d), (0...24).contains(h), (0...59).contains(mi),
-            (0...60).contains(s)
+        // Impossible dates are refused, never normalized (`2026-02-31` is not March 3rd).
+        guard (1...12).contains(mo), (1...daysIn(month: mo, year: y)).contains(d), (0...23).contains(h),
+            (0...59).contains(mi), (0...59).contains(s)
         else { return nil }
         // Days from the civil date (Howard Hinnant's algorithm), valid for the proleptic Gregorian calendar.
         let yy = mo <= 2 ? y - 1 : y
@@ -92,6 +95,15 @@ public enum FracttalDate {
         let days = era * 146_097 + doe - 719_468
         let seconds = Double(days * 86_400 + h * 3_600 + mi * 60 + s - offset) + fraction
         return Date(timeIntervalSince1970: seconds)
+    }
+
+    /// The number of days of `month` (1–12) in `year` of the proleptic Gregorian calendar.
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Formats like the API: `2026-03-04T13:15:00.123456+00:00`.

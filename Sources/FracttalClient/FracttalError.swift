@@ -19,6 +19,10 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
         case malformedResponse(detail: String)
         case invalidConfiguration(detail: String)
         case redirected(status: Int, host: String)
+        case refused(status: Int, message: String?)
+        case invalidAnswer(field: String, detail: String)
+        case unbounded(detail: String)
+        case deadline(tries: Int, last: String)
     }
 
     private let code: Code
@@ -68,6 +72,55 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
         return .init(.redirected(status: status, host: host), operation: operation)
     }
 
+    /// The server answered with a success status but `success: false` (or without `success`):
+    /// the request failed by its own account, for the reason in `message`.
+    public static func refused(status: Int, message: String?, operation: String) -> FracttalError {
+        .init(.refused(status: status, message: message), operation: operation)
+    }
+
+    /// The answer was readable but not believable: `field` is missing, of the wrong type, or does not
+    /// match the request (a create answered with another name, group or id, a secret of the wrong
+    /// shape). `detail` never holds a secret.
+    public static func invalidAnswer(field: String, _ detail: String, operation: String) -> FracttalError {
+        .init(.invalidAnswer(field: field, detail: detail), operation: operation)
+    }
+
+    /// A listing did not end within its bounds (a repeated page, more pages than `total` allows).
+    public static func unbounded(_ detail: String, operation: String) -> FracttalError {
+        .init(.unbounded(detail: detail), operation: operation)
+    }
+
+    /// The operation's deadline passed after `tries` tries; `last` describes the last failure.
+    public static func deadlineExceeded(tries: Int, last: String, operation: String) -> FracttalError {
+        .init(.deadline(tries: tries, last: last), operation: operation)
+    }
+
+    /// The answer field that was refused (``invalidAnswer(field:_:operation:)``): `data`, `total`,
+    /// `secret`, `data[3].created_at` …; `success` for a ``refused(status:message:operation:)``.
+    public var field: String? {
+        switch code {
+        case .invalidAnswer(let field, _): field
+        case .refused: "success"
+        case .unbounded: "data"
+        default: nil
+        }
+    }
+
+    /// The server answered `success: false`.
+    public var isRefusedByServer: Bool {
+        if case .refused = code { return true }
+        return false
+    }
+
+    /// The answer was refused by rotord as not following the contract (missing or wrong fields,
+    /// `success: false`, an endless listing).
+    public var isUntrustedAnswer: Bool {
+        switch code {
+        case .refused, .invalidAnswer, .unbounded, .malformedResponse: true
+        default: false
+        }
+    }
+
     /// The server redirected the request (which was not followed).
     public var isRedirect: Bool {
         if case .redirected = code { return true }
@@ -83,6 +136,7 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
         case .unauthorizedEndpoint: 401
         case .rateLimited: 406
         case .notFound: 404
+        case .refused(let status, _): status
         default: nil
         }
     }
@@ -94,8 +148,8 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
     /// Retrying later may succeed: network errors, 5xx, rate limiting, 408/407 clock skew.
     public var isTransient: Bool {
         switch code {
-        case .transport, .rateLimited, .malformedResponse: true
-        case .http(let status, _): status >= 500 || status == 407
+        case .transport, .rateLimited, .malformedResponse, .refused, .invalidAnswer, .unbounded, .deadline: true
+        case .http(let status, _): status >= 500 || status == 407 || status == 429
         default: false
         }
     }
@@ -104,7 +158,8 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
     public var mayHaveTakenEffect: Bool {
         switch code {
         case .transport(let sent, _): sent
-        case .malformedResponse: true
+        case .malformedResponse, .refused, .invalidAnswer: true
+        case .deadline: true
         case .http(let status, _): status >= 500
         default: false
         }
@@ -120,6 +175,7 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
                 case 403: "the admin consumer lacks permission; it must belong to the Super Administrator"
                 case 405: "the endpoint does not accept this method; check fracttal.paths in the configuration"
                 case 408: "the item already exists"
+                case 429: "Fracttal asked rotord to slow down (Retry-After); rotord retries later"
                 default: status >= 500 ? "Fracttal had an internal error; rotord retries later" : "unexpected answer"
                 }
             return "\(operation): HTTP \(status)\(message.map { ": \($0)" } ?? ""): \(hint)"
@@ -139,6 +195,19 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
             return "\(operation): unreadable answer: \(detail)"
         case .invalidConfiguration(let detail):
             return "\(operation): \(detail)"
+        case .refused(let status, let message):
+            return "\(operation): HTTP \(status) with success: false\(message.map { ": \($0)" } ?? ""): "
+                + "Fracttal reports the request failed; nothing was taken from the answer, rotord retries later"
+        case .invalidAnswer(let field, let detail):
+            return "\(operation): answer refused, field `\(field)` \(detail): it does not follow "
+                + "docs/fracttal-api.md, so rotord acts on nothing in it and retries later; if it persists, "
+                + "check fracttal.api_url and fracttal.paths"
+        case .unbounded(let detail):
+            return "\(operation): listing stopped at field `data`, \(detail): the server's pages do not add up; "
+                + "rotord acts on no partial listing and retries later"
+        case .deadline(let tries, let last):
+            return "\(operation): gave up after \(tries) tries, the operation's deadline passed; last error: "
+                + "\(last); rotord retries later"
         case .redirected(let status, let host):
             return "\(operation): HTTP \(status) redirect to \(host) refused: rotord never follows a redirect "
                 + "with a credential; set fracttal.token_url and fracttal.api_url to the final address"

@@ -11,6 +11,8 @@ public struct RequestBudget: Sendable {
     private var sent: [ContinuousClock.Instant] = []  // ring of the last `limit` send times
     private var head = 0
     private var blockedUntil: ContinuousClock.Instant?
+    /// What the server last said is left of its window: at most `count` more requests before `until`.
+    private var allowance: (count: Int, until: ContinuousClock.Instant)?
 
     /// Creates a budget of `limit` requests per `window` (0 = unlimited).
     public init(limit: Int, window: Duration = .seconds(60)) {
@@ -22,14 +24,28 @@ public struct RequestBudget: Sendable {
     public func delay(at now: ContinuousClock.Instant) -> Duration {
         var wait = Duration.zero
         if let blockedUntil, blockedUntil > now { wait = now.duration(to: blockedUntil) }
+        if let allowance, allowance.count <= 0, allowance.until > now {
+            wait = max(wait, now.duration(to: allowance.until))
+        }
         guard limit > 0, sent.count >= limit else { return wait }
         let oldest = sent[head]
         let free = oldest.advanced(by: window)
         return free > now ? max(wait, now.duration(to: free)) : wait
     }
 
+    /// The recorded send times, oldest first.
+    var sendTimes: [ContinuousClock.Instant] {
+        sent.count < limit ? sent : Array(sent[head...] + sent[..<head])
+    }
+
+    /// Takes over `other`'s server-imposed wait.
+    mutating func copyServerState(from other: RequestBudget) { blockedUntil = other.blockedUntil }
+
     /// Records a request sent at `now`.
     public mutating func record(at now: ContinuousClock.Instant) {
+        if let current = allowance {
+            allowance = current.until > now ? (current.count - 1, current.until) : nil
+        }
         guard limit > 0 else { return }
         if sent.count < limit {
             sent.append(now)
@@ -40,8 +56,15 @@ public struct RequestBudget: Sendable {
     }
 
     /// Applies the server's rate-limit headers: `remaining` requests left, window resets in `reset`.
+    ///
+    /// A remaining count lowers the budget at once: until the reset, no more than that many
+    /// requests are sent (requests already on their way included), whatever the client's own limit.
     public mutating func observe(remaining: Int?, reset: Duration?, at now: ContinuousClock.Instant) {
-        guard let remaining, remaining <= 0 else { return }
+        guard let remaining else { return }
+        if remaining > 0 {
+            allowance = (remaining, now.advanced(by: (reset ?? window) + .seconds(1)))
+            return
+        }
         // The reset is whole seconds, rounded by the server: allow one more.
         let until = now.advanced(by: (reset ?? window) + .seconds(1))
         if blockedUntil.map({ $0 < until }) ?? true { blockedUntil = until }

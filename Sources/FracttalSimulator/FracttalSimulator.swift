@@ -22,7 +22,8 @@ import NIOCore
 /// - `GET /_sim/consumers`: every live consumer, **secrets included**, in id order (a JSON array in
 ///   the seed format, ``SimulatorSeed/Consumer``);
 /// - `GET /_sim/statistics`: ``SimulatorStatistics``;
-/// - `GET /_sim/faults` and `PUT /_sim/faults`: ``SimulatorFaults`` (every field);
+/// - `GET /_sim/faults` and `PUT /_sim/faults`: ``SimulatorFaults`` (a `PUT` may leave fields out,
+///   which keep their defaults);
 /// - `POST /_sim/accepts` with `{"key": …, "secret": …}`: `{"accepted": true|false}`, what
 ///   ``isAccepted(key:secret:)`` answers.
 ///

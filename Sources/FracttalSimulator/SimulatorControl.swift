@@ -43,7 +43,7 @@ enum SimulatorControl {
             return json(state.data.withLock { $0.faults })
         case ("/_sim/faults", .put):
             guard let faults = try? JSONDecoder().decode(SimulatorFaults.self, from: body) else {
-                return error(400, "the body must be the JSON of SimulatorFaults (every field)")
+                return error(400, "the body must be the JSON of SimulatorFaults (any of its fields, each of its type)")
             }
             state.data.withLock { $0.faults = faults }
             return json(faults)

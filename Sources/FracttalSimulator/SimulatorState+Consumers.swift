@@ -13,6 +13,9 @@ extension SimulatorState {
             "fracttal_hub": c.fracttalHub, "key": c.key!,
             "created_at": SimulatorDate.format(c.createdAt!, offset: !faults.datesWithoutOffset),
         ]
+        if faults.impossibleDates, let text = out["created_at"] as? String {
+            out["created_at"] = String(text.prefix(5)) + "02-31" + String(text.dropFirst(10))
+        }
         if secret { out["secret"] = c.secret! }
         return out
     }
@@ -30,10 +33,20 @@ extension SimulatorState {
         guard let (start, limit) = Self.page(query) else {
             return .envelope(400, success: false, message: "start and limit must be whole numbers >= 0")
         }
+        let f = d.faults
+        if f.listSuccessFalse { return .envelope(200, success: false, message: "simulated listing failure") }
+        if f.listWithoutData { return .envelope(200, success: true, message: "200") }
         let all = d.consumers.keys.sorted()
-        let slice = start < all.count ? Array(all[start..<min(start + limit, all.count)]) : []
-        let items = slice.map { json(d.consumers[$0]!.consumer, groups: d.groups, faults: d.faults) }
-        return .envelope(200, success: true, message: "200", data: items, total: total(all.count, d.faults))
+        let first = f.repeatPages ? 0 : start
+        let slice = first < all.count ? Array(all[first..<min(first + limit, all.count)]) : []
+        var items = slice.map { json(d.consumers[$0]!.consumer, groups: d.groups, faults: f) }
+        if f.listBrokenEntry, !items.isEmpty { items[0]["key"] = nil }
+        var reported: any Sendable = total(f.reportedTotal ?? all.count, f)
+        if let text = f.totalText { reported = text }
+        if f.listDataNotArray {
+            return .envelope(200, success: true, message: "200", data: ["items": items], total: reported)
+        }
+        return .envelope(200, success: true, message: "200", data: items, total: reported)
     }
 
     func readConsumer(_ d: inout Account, id: Int) -> SimulatorAnswer {
@@ -93,8 +106,15 @@ extension SimulatorState {
             d.faults.loseNextCreateResponses -= 1
             return SimulatorAnswer(status: 0, special: .drop)
         }
-        return .envelope(
-            201, success: true, message: "201", data: json(consumer, groups: d.groups, faults: d.faults, secret: true))
+        let f = d.faults
+        if f.createSuccessFalse { return .envelope(200, success: false, message: "simulated create failure") }
+        var answer = json(consumer, groups: d.groups, faults: f, secret: true)
+        if f.createWithoutSecret { answer["secret"] = nil }
+        if let secret = f.createAnswerSecret { answer["secret"] = secret }
+        if let id = f.createAnswerID { answer["id"] = id }
+        if let group = f.createAnswerGroup { answer["permission_group_id"] = group }
+        if let name = f.createAnswerName { answer["name"] = name }
+        return .envelope(201, success: true, message: "201", data: answer)
     }
 
     static func describe(_ error: any Error) -> String {
@@ -108,6 +128,7 @@ extension SimulatorState {
     }
 
     func deleteConsumer(_ d: inout Account, id: Int) -> SimulatorAnswer {
+        if d.faults.deleteSuccessFalse { return .envelope(200, success: false, message: "simulated delete failure") }
         if d.faults.failDeletes > 0 {
             d.faults.failDeletes -= 1
             return .envelope(500, success: false, message: "simulated delete failure")

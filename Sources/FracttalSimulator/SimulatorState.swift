@@ -169,6 +169,12 @@ final class SimulatorState: Sendable {
             } else if d.faults.failNextRequests > 0 {
                 d.faults.failNextRequests -= 1
                 answer = .envelope(d.faults.failureStatus, success: false, message: "simulated failure")
+            } else if d.faults.failureRate > 0, Double.random(in: 0..<1) < d.faults.failureRate {
+                answer = .envelope(d.faults.failureStatus, success: false, message: "simulated random failure")
+            } else if d.faults.tooManyRequests > 0 {
+                d.faults.tooManyRequests -= 1
+                answer = .envelope(429, success: false, message: "Too Many Requests")
+                answer.headers = [("Retry-After", "\(d.faults.retryAfterSeconds)")]
             } else if let failure = Self.authenticate(&d, authorization: authorization, now: now) {
                 answer = failure
             } else {
@@ -176,7 +182,12 @@ final class SimulatorState: Sendable {
                 if d.faults.malformedNextResponses > 0 {
                     d.faults.malformedNextResponses -= 1
                     answer.special = .malformed
+                } else if d.faults.dropAfterProcessingRate > 0,
+                    Double.random(in: 0..<1) < d.faults.dropAfterProcessingRate
+                {
+                    answer.special = .drop
                 }
+                if d.faults.omitSuccess { answer.body?["success"] = nil }
             }
             answer.headers += headers
             return answer

@@ -162,10 +162,12 @@ public final class Daemon: Sendable {
                     ])
                 }
             }
+            // The new client keeps the old one's request budget: a reload does not refill it.
+            let budget = shared.withLock { $0.context.requestBudget }
             result = .success(
                 try RotordContext.make(
                     configuration: configuration, configPath: configPath, logger: logger,
-                    progress: Self.progress(monitor: monitor, startup: startup)))
+                    progress: Self.progress(monitor: monitor, startup: startup), budget: budget))
         } catch {
             result = .failure(error)
         }

@@ -86,16 +86,18 @@ public struct Reconciler: Sendable {
         self.stopRequested = stopRequested
     }
 
-    var driver: RotationDriver {
+    /// A driver whose creates count against `creates` (one ``CreateLimiter`` per pass).
+    func driver(_ creates: CreateLimiter) -> RotationDriver {
         RotationDriver(
             store: store, directory: directory, clock: clock, faults: faults, logger: logger,
-            verifyTimeout: configuration.fracttal.verifyTimeout, onProgress: onProgress, stopRequested: stopRequested)
+            verifyTimeout: configuration.fracttal.verifyTimeout, onProgress: onProgress, stopRequested: stopRequested,
+            creates: creates)
     }
 
     /// Runs one pass. `force` names consumers to rotate now whatever their policy says.
     ///
     /// Waits for the API's rate limit reach the watchdog through the client's own `onWait`
-    /// (``RotordContext/make(configuration:configPath:logger:createState:progress:)``), not through
+    /// (``RotordContext/make(configuration:configPath:logger:createState:progress:budget:)``), not through
     /// this pass. (An earlier version carried them in a `@TaskLocal` set here with `withValue`; the
     /// release build crashed in `swift_task_localValuePush` on every pass. See docs/architecture.md.)
     public func pass(force: [String: Bool] = [:], only: String? = nil) async -> Report {
@@ -113,6 +115,7 @@ public struct Reconciler: Sendable {
         }
         defer { lock.release() }
         onProgress()
+        let creates = CreateLimiter()
 
         // Recover: every record on disk; finished ones not yet archived are archived now.
         var active: [RotationRecord] = []
@@ -166,7 +169,7 @@ public struct Reconciler: Sendable {
             let managed = configuration.consumer(named: record.consumerName)
             // A manual rotation first ends the previous one's grace and skips any retry wait.
             let first: RotationEvent = force[record.consumerName] != nil ? .forced : .resume
-            let (final, outcome) = await driver.drive(record, managed: managed, on: first)
+            let (final, outcome) = await driver(creates).drive(record, managed: managed, on: first)
             report.outcomes.append((record.consumerName, final, outcome))
         }
 
@@ -207,7 +210,7 @@ public struct Reconciler: Sendable {
                 permissionGroupID: current.permissionGroupId, fracttalHub: current.fracttalHub,
                 originalDescription: current.description, grace: entry.managed.policy.grace,
                 revokeOldNow: force[entry.managed.name] ?? false)
-            let (final, outcome) = await driver.drive(record, managed: entry.managed)
+            let (final, outcome) = await driver(creates).drive(record, managed: entry.managed)
             report.outcomes.append((entry.managed.name, final, outcome))
             startedAny = true
         }

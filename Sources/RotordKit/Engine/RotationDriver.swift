@@ -34,15 +34,18 @@ public struct RotationDriver: Sendable {
     let onProgress: @Sendable () -> Void
     let stopRequested: @Sendable () -> Bool
     let sleep: @Sendable (Duration) async -> Void
+    let creates: CreateLimiter
 
-    /// Creates a driver.
+    /// Creates a driver. `creates` caps the creates of this drive (share one per pass, see ``CreateLimiter``).
     public init(
         store: StateStore, directory: any ConsumerDirectory, clock: any WallClock = SystemWallClock(),
         machine: RotationMachine = .init(), faults: any FaultInjector = NoFaults(), logger: Logger,
         verifyTimeout: ConfigDuration = .minutes(2), onProgress: @escaping @Sendable () -> Void = {},
         stopRequested: @escaping @Sendable () -> Bool = { false },
-        sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }
+        sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
+        creates: CreateLimiter = CreateLimiter()
     ) {
+        self.creates = creates
         self.store = store
         self.directory = directory
         self.clock = clock
@@ -110,6 +113,10 @@ public struct RotationDriver: Sendable {
     {
         switch action {
         case .create(let name, let description, let type, let group, let hub):
+            if let refused = creates.take(for: record) {
+                logger.error("\(refused.message)", metadata: .rotation(record.consumerName, id: record.id))
+                return .createFailed(refused)
+            }
             do {
                 let (consumer, secret) = try await directory.create(
                     name: name, description: description, authorizationType: type, permissionGroupID: group,
@@ -117,6 +124,9 @@ public struct RotationDriver: Sendable {
                 await faults.reached("after:create")
                 return .created(id: consumer.id, key: consumer.key, secret: secret, createdAt: consumer.createdAt)
             } catch {
+                logger.warning(
+                    "creating the replacement failed: \(error.message)",
+                    metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue))
                 return .createFailed(error)
             }
         case .findMarked(let marker):

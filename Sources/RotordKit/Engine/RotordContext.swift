@@ -14,6 +14,9 @@ public struct RotordContext: Sendable {
     public var directory: any ConsumerDirectory
     /// The logger.
     public var logger: Logger
+    /// The Fracttal client's request budget, handed to the next context on a reload so the rate-limit
+    /// state survives the client's rebuild.
+    public var requestBudget: SharedRequestBudget?
 
     /// Loads `configPath`, reads the admin credentials, opens the state directory.
     ///
@@ -29,9 +32,12 @@ public struct RotordContext: Sendable {
     }
 
     /// Builds a context from an already loaded configuration.
+    ///
+    /// `budget` is the request budget of the context this one replaces (a reload), kept so that a
+    /// rebuilt client does not start from a full budget.
     public static func make(
         configuration: RotordConfiguration, configPath: String, logger: Logger, createState: Bool = true,
-        progress: @escaping @Sendable () -> Void = {}
+        progress: @escaping @Sendable () -> Void = {}, budget: SharedRequestBudget? = nil
     ) throws(ConfigurationErrors) -> RotordContext {
         let credentials: FracttalCredentials
         do { credentials = try AdminCredentials.load(configuration.fracttal, configPath: configPath) } catch {
@@ -51,8 +57,9 @@ public struct RotordContext: Sendable {
                 clientAuthentication: settings.clientAuth == .form ? .form : .basic,
                 requestsPerMinute: settings.requestsPerMinute, timeout: .seconds(settings.timeout.seconds),
                 consumersPath: settings.consumersPath, permissionGroupsPath: settings.permissionGroupsPath),
-            credentials: credentials, logger: logger, onWait: progress)
+            credentials: credentials, logger: logger, onWait: progress, budget: budget)
         return RotordContext(
-            configuration: configuration, store: store, directory: FracttalDirectory(client: client), logger: logger)
+            configuration: configuration, store: store, directory: FracttalDirectory(client: client), logger: logger,
+            requestBudget: client.requestBudget)
     }
 }

@@ -1,0 +1,62 @@
+import RotordCore
+import Synchronization
+
+/// Caps on consumer creates, so that no answer, however hostile, makes rotord create in a loop.
+///
+/// A create whose answer is lost or refused (it may have taken effect) is followed by a search for
+/// the rotation's marker that deletes what it made, and then by a new create. These caps bound
+/// that cycle:
+///
+/// - ``maxPerRotationPerPass`` (3): creates one rotation may send in one reconcile pass. Past it,
+///   the create is postponed as a transient failure: the rotation machine's back-off (30 s doubling
+///   up to 1 h) spaces the next try.
+/// - ``maxPerPass`` (10): creates one pass may send for all rotations together; past it, likewise
+///   postponed.
+///
+/// Both only postpone: a rotation is never failed for them, because ``RotationRecord/createAttempts``
+/// also counts creates that were journaled but never sent (a process killed right after the
+/// journal write), so a lifetime cap would fail healthy rotations under repeated restarts. A server
+/// that refuses every create therefore costs at most 3 creates per rotation per pass (each found by
+/// its marker and deleted), passes that the back-off spaces out to one an hour.
+///
+/// A refused create is never sent. It is asked only where the rotation machine would create, that
+/// is after a marker search found nothing or its finds were deleted: stopping there leaves no
+/// consumer behind.
+public final class CreateLimiter: Sendable {
+    /// Creates one rotation may send in one pass.
+    public static let maxPerRotationPerPass = 3
+    /// Creates one pass may send in all.
+    public static let maxPerPass = 10
+
+    private let perPass: Int
+    private let made = Mutex<(total: Int, byRotation: [String: Int])>((0, [:]))
+
+    /// A fresh limiter for one pass, allowing `perPass` creates.
+    public init(perPass: Int = CreateLimiter.maxPerPass) { self.perPass = perPass }
+
+    /// Creates sent through this limiter so far.
+    public var count: Int { made.withLock { $0.total } }
+
+    /// Takes one create for `record`, or returns why it must wait (a transient failure).
+    public func take(for record: RotationRecord) -> RotationFailure? {
+        let operation = "creating a consumer named \(record.consumerName) (rotation \(record.id))"
+        return made.withLock { made in
+            let mine = made.byRotation[record.id, default: 0]
+            if mine >= Self.maxPerRotationPerPass {
+                return RotationFailure(
+                    .transient,
+                    "\(operation): postponed, this rotation already sent \(mine) creates in this pass whose answers "
+                        + "were lost or refused; retried after a back-off")
+            }
+            if made.total >= perPass {
+                return RotationFailure(
+                    .transient,
+                    "\(operation): postponed, this pass already sent \(made.total) creates (the cap per pass); "
+                        + "retried after a back-off")
+            }
+            made.total += 1
+            made.byRotation[record.id] = mine + 1
+            return nil
+        }
+    }
+}
