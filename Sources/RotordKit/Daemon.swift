@@ -202,6 +202,10 @@ public final class Daemon: Sendable {
         } else {
             parts.append("last cycle ok \(time)")
         }
+        if report.unconfirmedCount > 0 {
+            let names = report.outcomes.filter { $0.record.step == .unconfirmed }.map(\.consumer)
+            parts.append("NOT CONFIRMED, old consumer kept: \(names.joined(separator: ", "))")
+        }
         if let problem { parts.append("config reload failed: \(problem); running the previous configuration") }
         return parts.joined(separator: "; ").replacingOccurrences(of: "\n", with: " ")
     }
