@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Testing
 
 /// Issue 10, "No outage from a rotation": the real `rotord` against the simulator. The old consumer is
@@ -143,5 +144,28 @@ struct UnconfirmedRotationTests {
         #expect(passing.status == 0, "\(passing.output)")
         #expect(await s.simulator.statistics().created == 0, "no rotation")
         #expect(s.envPair("etl") == nil, "nothing written")
+    }
+
+    @Test func unchangedContentIsWrittenOnceAndTheHooksRunOnce() async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
+        defer { s.cleanUp() }
+        let counter = s.dir + "/hook-runs"
+        try s.writeConfig(
+            consumers: ["etl"],
+            extra: """
+                    after_publish:
+                      - exec: ["/bin/sh", "-c", "echo run >> \(counter)"]
+
+                """)
+        #expect(try await s.run(["run", "--once"]).status == 0)
+        var st = stat()
+        #expect(stat("\(s.deliverDir)/etl.env", &st) == 0)
+        let (inode, modified) = (st.st_ino, st.st_mtim.tv_nsec + st.st_mtim.tv_sec * 1_000_000_000)
+        let again = try await s.run(["run", "--once"])
+        #expect(again.status == 0 && again.stdout.contains("nothing due"), "\(again.output)")
+        #expect(stat("\(s.deliverDir)/etl.env", &st) == 0)
+        #expect(st.st_ino == inode && st.st_mtim.tv_nsec + st.st_mtim.tv_sec * 1_000_000_000 == modified, "one write")
+        let runs = try String(contentsOfFile: counter, encoding: .utf8).split(separator: "\n")
+        #expect(runs.count == 1, "the hooks ran once: \(runs.count)")
     }
 }
