@@ -199,6 +199,8 @@ public final class Daemon: Sendable {
             parts.append("last cycle \(time): waiting to retry: \(unavailable)")
         } else if report.failedCount > 0 || !report.problems.isEmpty {
             parts.append("last cycle \(time): \(report.failedCount) failed, \(report.problems.count) problem(s)")
+        } else if report.unconfirmedCount > 0 {
+            parts.append("last cycle \(time): \(report.unconfirmedCount) unconfirmed")
         } else {
             parts.append("last cycle ok \(time)")
         }

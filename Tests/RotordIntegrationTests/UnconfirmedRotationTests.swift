@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RotordTestKit
 import Testing
 
 /// Issue 10, "No outage from a rotation": the real `rotord` against the simulator. The old consumer is
@@ -167,5 +168,24 @@ struct UnconfirmedRotationTests {
         #expect(st.st_ino == inode && st.st_mtim.tv_nsec + st.st_mtim.tv_sec * 1_000_000_000 == modified, "one write")
         let runs = try String(contentsOfFile: counter, encoding: .utf8).split(separator: "\n")
         #expect(runs.count == 1, "the hooks ran once: \(runs.count)")
+    }
+
+    @Test func theDaemonSaysSoInItsStatus() async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
+        defer { s.cleanUp() }
+        try s.writeConfig(consumers: ["etl"], grace: "0s", extra: Self.hook("/bin/false"))
+        let receiver = try FakeNotifySocket()
+        defer { receiver.close() }
+        let daemon = try s.start(["run"], environment: ["NOTIFY_SOCKET": receiver.path])
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        let ready = try #require(receiver.wait(for: "READY=1")?.message)
+        #expect(ready.contains("NOT CONFIRMED, old consumer kept: etl"), "\(ready)")
+        #expect(ready.contains("1 unconfirmed"), "\(ready)")
+        #expect(await s.live("etl").count == 2, "the old consumer is kept")
+        kill(daemon.processIdentifier, SIGTERM)
+        let result = await s.wait(daemon, timeout: .seconds(20))
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("not confirmed"), "logged: \(result.stderr)")
+        #expect(RotationEndToEndTests.secretLike(result.output).isEmpty)
     }
 }
