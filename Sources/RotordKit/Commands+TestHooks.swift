@@ -23,9 +23,11 @@ extension Commands {
             return 0
         }
         var failed = 0
+        let pair = SecretPublisher.currentPair(consumer.deliver)
         let runner = HookRunner(logger: logger)
         for hook in consumer.afterPublish {
-            let failures = await runner.run([hook], consumer: name, rotationID: rotationID, files: files)
+            let failures = await runner.run(
+                [hook], consumer: name, rotationID: rotationID, files: files, secret: pair?.secret)
             if let failure = failures.first {
                 failed += 1
                 print("\(name): after_publish \(hook): FAILED: \(failure)")
@@ -34,9 +36,10 @@ extension Commands {
             }
         }
         if let probe = consumer.probe {
-            let key = currentKey(consumer.deliver).map(KeyMask.mask)
             let failures = await ProbeRunner(logger: logger).run(
-                probe, consumer: name, rotationID: rotationID, files: files, maskedKey: key)
+                probe, consumer: name, rotationID: rotationID, files: files,
+                maskedKey: pair.map { KeyMask.mask($0.key) },
+                secret: pair?.secret)
             if let failure = failures.first {
                 failed += 1
                 print("\(name): \(probe): FAILED: \(failure)")
@@ -49,25 +52,5 @@ extension Commands {
             return 1
         }
         return 0
-    }
-
-    /// The key held by the consumer's deliver files now (the first `raw` key file or `env` file that has
-    /// it), for the probe's masked `ROTORD_KEY`; `nil` when none can be read.
-    static func currentKey(_ targets: [DeliverTarget]) -> String? {
-        for target in targets {
-            switch target.format {
-            case .raw(let keyPath, _):
-                if let text = try? String(contentsOfFile: keyPath, encoding: .utf8), !text.isEmpty { return text }
-            case .env(let keyVariable, _):
-                guard let text = try? String(contentsOfFile: target.path, encoding: .utf8) else { continue }
-                for line in text.split(separator: "\n") where line.hasPrefix("\(keyVariable)=") {
-                    let value = line.dropFirst(keyVariable.count + 1)
-                    return String(value).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-                }
-            default:
-                continue
-            }
-        }
-        return nil
     }
 }

@@ -19,8 +19,10 @@ public struct ProbeRunner: Sendable {
     }
 
     /// Runs `probe`; returns the description of its failure, or an empty list when it passed (or is `nil`).
+    /// `secret`, when given, is masked in the probe's output before it is logged.
     public func run(
-        _ probe: AdoptionProbe?, consumer: String, rotationID: String, files: [String], maskedKey: String?
+        _ probe: AdoptionProbe?, consumer: String, rotationID: String, files: [String], maskedKey: String?,
+        secret: String? = nil
     ) async -> [String] {
         guard let probe, let program = probe.arguments.first else { return [] }
         var environment = HookRunner.environment(consumer: consumer, rotationID: rotationID, files: files)
@@ -29,7 +31,9 @@ public struct ProbeRunner: Sendable {
             probe.arguments, environment: environment, timeout: .seconds(max(probe.timeout.seconds, 1)),
             progress: onProgress)
         let problem = HookRunner.problem(result.ending, timeout: probe.timeout, program: program)
-        let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        var output = result.output
+        if let secret, !secret.isEmpty { output = output.replacingOccurrences(of: secret, with: KeyMask.mask(secret)) }
+        let text = output.trimmingCharacters(in: .whitespacesAndNewlines)
         if !text.isEmpty {
             let metadata: Logger.Metadata = [
                 "rotord_consumer": "\(consumer)", "rotord_rotation_id": "\(rotationID)", "rotord_probe": "\(probe)",

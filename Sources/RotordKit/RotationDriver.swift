@@ -165,9 +165,11 @@ public struct RotationDriver: Sendable {
             }
         case .runHooks:
             let hooks = managed?.afterPublish ?? []
+            // Once the journal dropped the secret (a retry while unconfirmed), mask what the files hold.
+            let secret = record.newSecret ?? SecretPublisher.currentPair(managed?.deliver ?? [])?.secret
             let failures = await HookRunner(logger: logger, onProgress: onProgress).run(
                 hooks, consumer: record.consumerName, rotationID: record.id, files: record.publishedFiles,
-                secret: record.newSecret)
+                secret: secret)
             for failure in failures {
                 logger.error(
                     "after_publish hook failed: \(failure)",
@@ -178,7 +180,8 @@ public struct RotationDriver: Sendable {
         case .probe:
             let failures = await ProbeRunner(logger: logger, onProgress: onProgress).run(
                 managed?.probe, consumer: record.consumerName, rotationID: record.id, files: record.publishedFiles,
-                maskedKey: record.newKey.map(KeyMask.mask))
+                maskedKey: record.newKey.map(KeyMask.mask),
+                secret: SecretPublisher.currentPair(managed?.deliver ?? [])?.secret)
             for failure in failures {
                 logger.error(
                     "adoption probe failed: \(failure); the old consumer is kept",

@@ -216,4 +216,29 @@ import Testing
         #expect(failed == ["probe /bin/false: exited with status 1"])
         #expect(await ProbeRunner().run(nil, consumer: "etl", rotationID: "r9", files: [], maskedKey: nil).isEmpty)
     }
+
+    @Test func theFilesAreReadBackToMaskTheSecretInOutput() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let quoted = "s3cret with \"quotes\" and $dollar"
+        let targets = [
+            DeliverTarget(path: dir.path + "/a.env", format: .env(keyVariable: "ID", secretVariable: "S")),
+            DeliverTarget(path: dir.path + "/a.json", format: .json(keyField: "k", secretField: "s")),
+            DeliverTarget(
+                path: dir.path + "/a", format: .raw(keyPath: dir.path + "/a.key", secretPath: dir.path + "/a.secret")),
+        ]
+        _ = try await SecretPublisher().publish(targets, name: "a", key: key, secret: quoted)
+        for target in targets {
+            let pair = SecretPublisher.currentPair([target])
+            #expect(pair?.key == key && pair?.secret == quoted, "\(target.formatName)")
+        }
+        #expect(
+            SecretPublisher.currentPair([
+                DeliverTarget(path: dir.path + "/none", format: .json(keyField: "k", secretField: "s"))
+            ]) == nil)
+        let probe = AdoptionProbe(arguments: ["/bin/cat", dir.path + "/a.secret", "/nonexistent"])
+        let failures = await ProbeRunner().run(
+            probe, consumer: "a", rotationID: "r1", files: [], maskedKey: nil, secret: quoted)
+        #expect(failures.count == 1 && !failures[0].contains(quoted))
+    }
 }
