@@ -114,6 +114,12 @@ extension Commands {
                             message: "\(arguments[0]) is not an executable program"))
                 }
             }
+            if let program = consumer.probe?.arguments.first, access(program, X_OK) != 0 {
+                problems.append(
+                    .init(
+                        file: configPath, key: "consumers[\(i)].probe.exec",
+                        message: "\(program) is not an executable program"))
+            }
         }
         return problems
     }
