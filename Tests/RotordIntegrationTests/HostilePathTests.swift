@@ -47,4 +47,18 @@ struct HostilePathTests {
         if hostility == .symlinkAtThePath { #expect(!fm.fileExists(atPath: elsewhere), "the link was not followed") }
         #expect(RotationEndToEndTests.secretLike(result.output).isEmpty)
     }
+
+    @Test func permissionDriftIsRepairedAtTheNextPass() async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
+        defer { s.cleanUp() }
+        try s.writeConfig(consumers: ["etl"])
+        #expect(try await s.run(["run", "--once"]).status == 0)
+        chmod("\(s.deliverDir)/etl.env", 0o666)
+        chmod("\(s.deliverDir)/etl.secret", 0o644)
+        let again = try await s.run(["run", "--once"])
+        #expect(again.status == 0, "\(again.output)")
+        #expect(s.mode("\(s.deliverDir)/etl.env") == 0o640)
+        #expect(s.mode("\(s.deliverDir)/etl.secret") == 0o600)
+        #expect(again.stderr.contains("\(s.deliverDir)/etl.env of etl had drifted (mode 666 → 640)"), "\(again.stderr)")
+    }
 }
