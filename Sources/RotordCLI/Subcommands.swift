@@ -53,12 +53,18 @@ struct RotateCommand: AsyncParsableCommand {
     @Argument(help: "The consumer's name, as in the configuration.") var name: String
     @Flag(name: .long, help: "Delete the old consumer as soon as the new credential is published (no grace).")
     var revokeOldNow = false
+    @Flag(
+        name: .long,
+        help:
+            "End an unconfirmed rotation (a failed after_publish action or probe): grace, then delete the old consumer."
+    )
+    var acceptUnconfirmed = false
 
     func run() async throws {
         throw ExitCode(
             await Commands.rotate(
                 options.config, logLevel: options.logLevel, name: name, revokeOldNow: revokeOldNow,
-                faults: RotordCLI.faults))
+                acceptUnconfirmed: acceptUnconfirmed, faults: RotordCLI.faults))
     }
 }
 

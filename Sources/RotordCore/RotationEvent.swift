@@ -29,6 +29,11 @@ public enum RotationEvent: Sendable, Hashable {
     case publishFailed(RotationFailure)
     /// The hooks ran; the descriptions of those that failed.
     case hooksRan(failures: [String])
+    /// The adoption probe ran (or none is configured); the descriptions of its failures, empty when it passed.
+    case probed(failures: [String])
+    /// An operator accepted an ``RotationStep/unconfirmed`` rotation (`rotord rotate NAME --accept-unconfirmed` or
+    /// `--revoke-old-now`): it goes on to grace and retirement without the failed checks.
+    case accepted
     /// The old consumers are gone.
     case oldDeleted
     /// Deleting an old consumer failed.
@@ -42,8 +47,8 @@ public enum RotationEvent: Sendable, Hashable {
     /// The case of an event, without its values.
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         case resume, created, createFailed, markerSearched, markerSearchFailed, discarded, discardFailed, verified
-        case verificationRefused, verificationUnavailable, published, publishFailed, hooksRan, oldDeleted
-        case oldDeleteFailed, unmanaged, forced
+        case verificationRefused, verificationUnavailable, published, publishFailed, hooksRan, probed, accepted
+        case oldDeleted, oldDeleteFailed, unmanaged, forced
     }
 
     /// The case of this event, without its values.
@@ -62,6 +67,8 @@ public enum RotationEvent: Sendable, Hashable {
         case .published: .published
         case .publishFailed: .publishFailed
         case .hooksRan: .hooksRan
+        case .probed: .probed
+        case .accepted: .accepted
         case .oldDeleted: .oldDeleted
         case .oldDeleteFailed: .oldDeleteFailed
         case .unmanaged: .unmanaged
@@ -110,6 +117,8 @@ public enum RotationAction: Sendable, Hashable {
     case publish(key: String, secret: String)
     /// Run the `after_publish` hooks.
     case runHooks
+    /// Run the adoption probe (the outcome is ``RotationEvent/probed(failures:)``, empty when none is configured).
+    case probe
     /// Delete the replaced consumers.
     case deleteOld(consumerIDs: [Int])
     /// Nothing to do before `date` (grace deadline).
@@ -121,7 +130,7 @@ public enum RotationAction: Sendable, Hashable {
 
     /// The case of an action, without its values.
     public enum Kind: String, Sendable, Hashable, CaseIterable {
-        case create, findMarked, discard, verify, publish, runHooks, deleteOld, waitUntil, retryAt, finished
+        case create, findMarked, discard, verify, publish, runHooks, probe, deleteOld, waitUntil, retryAt, finished
     }
 
     /// The case of this action, without its values.
@@ -133,6 +142,7 @@ public enum RotationAction: Sendable, Hashable {
         case .verify: .verify
         case .publish: .publish
         case .runHooks: .runHooks
+        case .probe: .probe
         case .deleteOld: .deleteOld
         case .waitUntil: .waitUntil
         case .retryAt: .retryAt

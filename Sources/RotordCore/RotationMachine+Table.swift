@@ -51,14 +51,19 @@ extension RotationMachine {
             + [EventSample(label: "published", event: .published(files: ["/etc/x.env"]))]
             + failures("publishFailed", RotationEvent.publishFailed)
             + [
-                EventSample(label: "hooksRan", event: .hooksRan(failures: [])),
+                EventSample(label: "hooksRan (ok)", event: .hooksRan(failures: [])),
+                EventSample(label: "hooksRan (failed)", event: .hooksRan(failures: ["exec /bin/false: exited 1"])),
+                EventSample(label: "probed (ok)", event: .probed(failures: [])),
+                EventSample(label: "probed (failed)", event: .probed(failures: ["exited with status 1"])),
+                EventSample(label: "accepted", event: .accepted),
                 EventSample(label: "oldDeleted", event: .oldDeleted),
             ]
             + failures("oldDeleteFailed", RotationEvent.oldDeleteFailed)
             + [EventSample(label: "unmanaged", event: .unmanaged), EventSample(label: "forced", event: .forced)]
     }()
 
-    /// One record per step (two for `discarding`: replacement known by id, or only by marker), made
+    /// One record per step (two for `discarding`: replacement known by id, or only by marker; two for
+    /// `unconfirmed`: the actions failed before grace, or the probe after it), made
     /// by driving this machine from a planned rotation at `now` with a one-hour grace.
     public func recordSamples(now: Date) -> [RecordSample] {
         let old = ConsumerRecord(
@@ -76,13 +81,17 @@ extension RotationMachine {
         let verified = after(created, .verified)
         let published = after(verified, .published(files: ["/etc/x.env"]))
         let grace = after(published, .hooksRan(failures: []))
-        let retiring = after(grace, .forced)
+        let retiring = after(grace, .forced, .probed(failures: []))
+        let unconfirmedHooks = after(published, .hooksRan(failures: ["exec /bin/false: exited 1"]))
+        let unconfirmedProbe = after(grace, .forced, .probed(failures: ["exited with status 1"]))
         return [
             RecordSample(label: "planned", record: planned),
             RecordSample(label: "creating", record: creating),
             RecordSample(label: "created", record: created),
             RecordSample(label: "verified", record: verified),
             RecordSample(label: "published", record: published),
+            RecordSample(label: "unconfirmed (hooks)", record: unconfirmedHooks),
+            RecordSample(label: "unconfirmed (probe)", record: unconfirmedProbe),
             RecordSample(label: "grace", record: grace),
             RecordSample(label: "retiring", record: retiring),
             RecordSample(label: "discarding (by id)", record: after(created, .verificationRefused(reason: "refused"))),
@@ -100,6 +109,7 @@ extension RotationMachine {
         .created: "key + secret saved (file 0600, directory 0700)",
         .verified: "some deliver files may be written",
         .published: "files hold the new pair",
+        .unconfirmed: "files hold the new pair; an action or the probe failed; the old consumer is kept",
         .grace: "`grace_until` saved",
         .retiring: "the old consumer may be deleted",
         .discarding: "the replacement that will not be used may be deleted",

@@ -141,10 +141,41 @@ public struct RotationMachine: Sendable {
         case (.published, .hooksRan(let failures)):
             r.hookFailures = failures
             r.newSecret = nil  // the deliver files hold it now; the journal no longer needs it
-            r.graceUntil = now.addingTimeInterval(r.revokeOldNow ? 0 : TimeInterval(r.graceSeconds))
-            r.enter(.grace, at: now, note: failures.isEmpty ? nil : "hooks failed: \(failures.joined(separator: "; "))")
-            return graceCheck(&r, now: now)
+            if !failures.isEmpty {
+                // Not confirmed: the old consumer is kept, and the actions are retried with back-off.
+                let failure = Self.unconfirmedByHooks(failures)
+                r.enter(.unconfirmed, at: now, note: failure.message)
+                return retry(&r, failure, now: now)
+            }
+            return enterGrace(&r, now: now, note: nil)
         case (.grace, .resume):
+            return graceCheck(&r, now: now)
+        case (.grace, .probed(let failures)):
+            if failures.isEmpty { return retire(&r, now: now, note: nil) }
+            let failure = Self.unconfirmedByProbe(failures)
+            r.enter(.unconfirmed, at: now, note: failure.message)
+            return retry(&r, failure, now: now)
+
+        // MARK: unconfirmed: the files hold the new pair, the old consumer is kept
+        case (.unconfirmed, .resume):
+            // Hooks failed before grace (no deadline yet), or the probe failed after it.
+            return Transition(record: r, action: r.graceUntil == nil ? .runHooks : .probe)
+        case (.unconfirmed, .hooksRan(let failures)) where r.graceUntil == nil:
+            r.hookFailures = failures
+            if !failures.isEmpty { return retry(&r, Self.unconfirmedByHooks(failures), now: now) }
+            r.failure = nil
+            return enterGrace(&r, now: now, note: "after_publish actions succeeded")
+        case (.unconfirmed, .probed(let failures)) where r.graceUntil != nil:
+            if !failures.isEmpty { return retry(&r, Self.unconfirmedByProbe(failures), now: now) }
+            r.failure = nil
+            return retire(&r, now: now, note: "adoption probe succeeded")
+        case (.unconfirmed, .accepted):
+            r.acceptedUnconfirmed = true
+            r.failure = nil
+            let note = "accepted by an operator without confirmation"
+            if r.graceUntil == nil { return enterGrace(&r, now: now, note: note) }
+            if r.revokeOldNow { r.graceUntil = now }
+            r.enter(.grace, at: now, note: note)
             return graceCheck(&r, now: now)
 
         // MARK: retiring
@@ -232,11 +263,38 @@ public struct RotationMachine: Sendable {
         r.history.last { $0.step == .discarding }?.note ?? r.failure
     }
 
+    /// Enters `grace` now: the deadline is `grace` from now (now with `revoke_old_now`).
+    private func enterGrace(_ r: inout RotationRecord, now: Date, note: String?) -> Transition {
+        r.graceUntil = now.addingTimeInterval(r.revokeOldNow ? 0 : TimeInterval(r.graceSeconds))
+        r.enter(.grace, at: now, note: note)
+        return graceCheck(&r, now: now)
+    }
+
+    /// Waits for the grace deadline; then the adoption probe decides, unless an operator accepted the rotation.
     private func graceCheck(_ r: inout RotationRecord, now: Date) -> Transition {
         let until = r.graceUntil ?? now
         if until > now { return Transition(record: r, action: .waitUntil(until)) }
-        r.enter(.retiring, at: now)
+        if r.acceptedUnconfirmed == true { return retire(&r, now: now, note: nil) }
+        return Transition(record: r, action: .probe)
+    }
+
+    private func retire(_ r: inout RotationRecord, now: Date, note: String?) -> Transition {
+        r.enter(.retiring, at: now, note: note)
         return Transition(record: r, action: .deleteOld(consumerIDs: r.oldConsumerIDs))
+    }
+
+    /// The failure of an `unconfirmed` rotation whose `after_publish` actions failed.
+    static func unconfirmedByHooks(_ failures: [String]) -> RotationFailure {
+        RotationFailure(
+            .transient,
+            "not confirmed: after_publish failed: \(failures.joined(separator: "; ")); the old consumer is kept")
+    }
+
+    /// The failure of an `unconfirmed` rotation whose adoption probe failed.
+    static func unconfirmedByProbe(_ failures: [String]) -> RotationFailure {
+        RotationFailure(
+            .transient, "not confirmed: the probe failed: \(failures.joined(separator: "; ")); the old consumer is kept"
+        )
     }
 
     private func retry(_ r: inout RotationRecord, _ failure: RotationFailure, now: Date) -> Transition {

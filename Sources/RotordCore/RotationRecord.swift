@@ -54,6 +54,9 @@ public struct RotationRecord: Sendable, Hashable, Codable, CustomStringConvertib
     public var publishedFiles: [String]
     /// Hooks that failed (descriptions, no output).
     public var hookFailures: [String]
+    /// An operator accepted the rotation while ``RotationStep/unconfirmed``: no more checks (hooks, probe) before
+    /// retiring the old consumer. `nil` (absent from older journals) means no.
+    public var acceptedUnconfirmed: Bool?
     /// The last error, or the reason for `failed`/`abandoned`.
     public var failure: String?
     /// When to try again after a transient error.

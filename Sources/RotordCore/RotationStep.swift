@@ -3,6 +3,8 @@
 ///
 /// ```
 /// planned → creating → created → verified → published → grace → retiring → done
+///    │          │                               │        │
+///    │          │                               └────────┴─ (an action or the probe failed) unconfirmed
 ///    │          └──────────┴─ (verification fails, secret lost, unmanaged) discarding → failed
 ///    └─ (unmanaged) abandoned
 /// ```
@@ -17,6 +19,10 @@ public enum RotationStep: String, Sendable, Hashable, Codable, CaseIterable {
     case verified
     /// The new pair is in every deliver file.
     case published
+    /// The new pair is in the files but its adoption is not confirmed: an `after_publish` action failed
+    /// (``RotationRecord/graceUntil`` is `nil`) or, after grace, the adoption probe failed. The old consumer is
+    /// kept; the failed check is retried with back-off until it succeeds or an operator accepts the rotation.
+    case unconfirmed
     /// Hooks ran; the old consumer lives until the grace deadline.
     case grace
     /// Deleting the old consumer.

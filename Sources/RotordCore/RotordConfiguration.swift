@@ -109,6 +109,8 @@ public struct ManagedConsumer: Sendable, Hashable {
     public var deliver: [DeliverTarget]
     /// What runs once the credential is written.
     public var afterPublish: [PublishHook]
+    /// What must succeed before the old consumer is deleted (`probe:`); `nil` when none.
+    public var probe: AdoptionProbe? = nil
 
     /// Creates a managed consumer.
     public init(
@@ -140,6 +142,8 @@ public struct DeliverTarget: Sendable, Hashable {
         case raw(keyPath: String, secretPath: String)
         /// A text with `{{key}}`, `{{secret}}` and `{{name}}` placeholders.
         case template(String)
+        /// A file for systemd's `LoadCredential=`: the `env` layout, always mode 0600.
+        case credstore(keyVariable: String, secretVariable: String)
     }
 
     /// The file's path (for `raw`, the base of `PATH.key` / `PATH.secret` unless paths are given).
@@ -152,6 +156,10 @@ public struct DeliverTarget: Sendable, Hashable {
     public var group: String?
     /// Permission bits; 0600 unless configured.
     public var mode: UInt16
+    /// How many previous versions to keep as `PATH.1` … `PATH.N` (`backup:`); 0 keeps none.
+    public var backup: Int = 0
+    /// Overwrite the file in place instead of replacing it (`in_place:`, for single-file bind mounts); not atomic.
+    public var inPlace: Bool = false
 
     /// Creates a target.
     public init(path: String, format: Format, owner: String? = nil, group: String? = nil, mode: UInt16 = 0o600) {
@@ -175,6 +183,7 @@ public struct DeliverTarget: Sendable, Hashable {
         case .json: "json"
         case .raw: "raw"
         case .template: "template"
+        case .credstore: "credstore"
         }
     }
 }
@@ -185,10 +194,16 @@ public enum PublishHook: Sendable, Hashable, CustomStringConvertible {
     case reload(unit: String, timeout: ConfigDuration)
     /// A command, run directly (no shell), with a timeout.
     case exec(arguments: [String], timeout: ConfigDuration)
+    /// `systemctl restart UNIT`.
+    case restart(unit: String, timeout: ConfigDuration)
+    /// `systemctl try-restart UNIT` (restarts it only if it runs).
+    case tryRestart(unit: String, timeout: ConfigDuration)
 
     public var description: String {
         switch self {
         case .reload(let unit, _): "reload \(unit)"
+        case .restart(let unit, _): "restart \(unit)"
+        case .tryRestart(let unit, _): "try-restart \(unit)"
         case .exec(let arguments, _): "exec \(arguments.joined(separator: " "))"
         }
     }

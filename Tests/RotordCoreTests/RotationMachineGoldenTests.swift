@@ -26,7 +26,11 @@ import Testing
             r.newCreatedAt = t0
         }
         if [.created, .verified, .published, .discarding].contains(step) { r.newSecret = "S3cr3t" }
-        if [.published, .grace, .retiring, .done].contains(step) { r.publishedFiles = ["/etc/x.env"] }
+        if [.published, .unconfirmed, .grace, .retiring, .done].contains(step) { r.publishedFiles = ["/etc/x.env"] }
+        if step == .unconfirmed {
+            r.hookFailures = ["exec /bin/false: exited with status 1"]
+            r.failure = "not confirmed"
+        }
         if [.grace, .retiring, .done].contains(step) { r.graceUntil = t0.addingTimeInterval(3_600) }
         if step == .discarding { r.failure = "verification failed: refused" }
         return r
@@ -59,6 +63,10 @@ import Testing
         ("markerSearchFailed(permanent)", .markerSearchFailed(failure(.permanent))),
         ("discardFailed(permanent)", .discardFailed(failure(.permanent))),
         ("publishFailed(permanent)", .publishFailed(failure(.permanent))),
+        ("hooksRan(failed)", .hooksRan(failures: ["exec /bin/false: exited with status 1"])),
+        ("probed", .probed(failures: [])),
+        ("probed(failed)", .probed(failures: ["probe /bin/false: exited with status 1"])),
+        ("accepted", .accepted),
     ]
 
     /// `event → next step: action kind`, per step, in the order of ``events``.
@@ -87,6 +95,10 @@ import Testing
             "markerSearchFailed(permanent) → creating: create",
             "discardFailed(permanent) → creating: create",
             "publishFailed(permanent) → creating: create",
+            "hooksRan(failed) → creating: create",
+            "probed → creating: create",
+            "probed(failed) → creating: create",
+            "accepted → creating: create",
         ],
         .creating: [
             "resume → creating: findMarked",
@@ -112,6 +124,10 @@ import Testing
             "markerSearchFailed(permanent) → failed: finished",
             "discardFailed(permanent) → failed: finished",
             "publishFailed(permanent) → creating: findMarked",
+            "hooksRan(failed) → creating: findMarked",
+            "probed → creating: findMarked",
+            "probed(failed) → creating: findMarked",
+            "accepted → creating: findMarked",
         ],
         .created: [
             "resume → created: verify",
@@ -137,6 +153,10 @@ import Testing
             "markerSearchFailed(permanent) → created: verify",
             "discardFailed(permanent) → created: verify",
             "publishFailed(permanent) → created: verify",
+            "hooksRan(failed) → created: verify",
+            "probed → created: verify",
+            "probed(failed) → created: verify",
+            "accepted → created: verify",
         ],
         .verified: [
             "resume → verified: publish",
@@ -162,6 +182,10 @@ import Testing
             "markerSearchFailed(permanent) → verified: publish",
             "discardFailed(permanent) → verified: publish",
             "publishFailed(permanent) → verified: retryAt",
+            "hooksRan(failed) → verified: publish",
+            "probed → verified: publish",
+            "probed(failed) → verified: publish",
+            "accepted → verified: publish",
         ],
         .published: [
             "resume → published: runHooks",
@@ -187,6 +211,39 @@ import Testing
             "markerSearchFailed(permanent) → published: runHooks",
             "discardFailed(permanent) → published: runHooks",
             "publishFailed(permanent) → published: runHooks",
+            "hooksRan(failed) → unconfirmed: retryAt",
+            "probed → published: runHooks",
+            "probed(failed) → published: runHooks",
+            "accepted → published: runHooks",
+        ],
+        .unconfirmed: [
+            "resume → unconfirmed: runHooks",
+            "created → unconfirmed: runHooks",
+            "createFailed(transient) → unconfirmed: runHooks",
+            "markerSearched([]) → unconfirmed: runHooks",
+            "markerSearchFailed(transient) → unconfirmed: runHooks",
+            "discarded → unconfirmed: runHooks",
+            "discardFailed(transient) → unconfirmed: runHooks",
+            "verified → unconfirmed: runHooks",
+            "verificationRefused → unconfirmed: runHooks",
+            "verificationUnavailable(transient) → unconfirmed: runHooks",
+            "published → unconfirmed: runHooks",
+            "publishFailed(transient) → unconfirmed: runHooks",
+            "hooksRan → grace: waitUntil",
+            "oldDeleted → unconfirmed: runHooks",
+            "oldDeleteFailed(transient) → unconfirmed: runHooks",
+            "unmanaged → unconfirmed: runHooks",
+            "forced → unconfirmed: runHooks",
+            "createFailed(ambiguous) → unconfirmed: runHooks",
+            "createFailed(permanent) → unconfirmed: runHooks",
+            "markerSearched([12]) → unconfirmed: runHooks",
+            "markerSearchFailed(permanent) → unconfirmed: runHooks",
+            "discardFailed(permanent) → unconfirmed: runHooks",
+            "publishFailed(permanent) → unconfirmed: runHooks",
+            "hooksRan(failed) → unconfirmed: retryAt",
+            "probed → unconfirmed: runHooks",
+            "probed(failed) → unconfirmed: runHooks",
+            "accepted → grace: waitUntil",
         ],
         .grace: [
             "resume → grace: waitUntil",
@@ -205,13 +262,17 @@ import Testing
             "oldDeleted → grace: waitUntil",
             "oldDeleteFailed(transient) → grace: waitUntil",
             "unmanaged → grace: waitUntil",
-            "forced → retiring: deleteOld",
+            "forced → grace: probe",
             "createFailed(ambiguous) → grace: waitUntil",
             "createFailed(permanent) → grace: waitUntil",
             "markerSearched([12]) → grace: waitUntil",
             "markerSearchFailed(permanent) → grace: waitUntil",
             "discardFailed(permanent) → grace: waitUntil",
             "publishFailed(permanent) → grace: waitUntil",
+            "hooksRan(failed) → grace: waitUntil",
+            "probed → retiring: deleteOld",
+            "probed(failed) → unconfirmed: retryAt",
+            "accepted → grace: waitUntil",
         ],
         .retiring: [
             "resume → retiring: deleteOld",
@@ -237,6 +298,10 @@ import Testing
             "markerSearchFailed(permanent) → retiring: deleteOld",
             "discardFailed(permanent) → retiring: deleteOld",
             "publishFailed(permanent) → retiring: deleteOld",
+            "hooksRan(failed) → retiring: deleteOld",
+            "probed → retiring: deleteOld",
+            "probed(failed) → retiring: deleteOld",
+            "accepted → retiring: deleteOld",
         ],
         .discarding: [
             "resume → discarding: discard",
@@ -262,6 +327,10 @@ import Testing
             "markerSearchFailed(permanent) → discarding: discard",
             "discardFailed(permanent) → discarding: retryAt",
             "publishFailed(permanent) → discarding: discard",
+            "hooksRan(failed) → discarding: discard",
+            "probed → discarding: discard",
+            "probed(failed) → discarding: discard",
+            "accepted → discarding: discard",
         ],
         .done: [
             "resume → done: finished",
@@ -287,6 +356,10 @@ import Testing
             "markerSearchFailed(permanent) → done: finished",
             "discardFailed(permanent) → done: finished",
             "publishFailed(permanent) → done: finished",
+            "hooksRan(failed) → done: finished",
+            "probed → done: finished",
+            "probed(failed) → done: finished",
+            "accepted → done: finished",
         ],
         .failed: [
             "resume → failed: finished",
@@ -312,6 +385,10 @@ import Testing
             "markerSearchFailed(permanent) → failed: finished",
             "discardFailed(permanent) → failed: finished",
             "publishFailed(permanent) → failed: finished",
+            "hooksRan(failed) → failed: finished",
+            "probed → failed: finished",
+            "probed(failed) → failed: finished",
+            "accepted → failed: finished",
         ],
         .abandoned: [
             "resume → abandoned: finished",
@@ -337,6 +414,10 @@ import Testing
             "markerSearchFailed(permanent) → abandoned: finished",
             "discardFailed(permanent) → abandoned: finished",
             "publishFailed(permanent) → abandoned: finished",
+            "hooksRan(failed) → abandoned: finished",
+            "probed → abandoned: finished",
+            "probed(failed) → abandoned: finished",
+            "accepted → abandoned: finished",
         ],
     ]
 

@@ -46,11 +46,15 @@ import Testing
         #expect(t.record.newSecret == nil, "once published, the journal drops the secret")
         #expect(t.action == .waitUntil(t0.addingTimeInterval(86_400)))
         r = t.record
-        // Before the deadline, nothing happens; after it, the old consumer is deleted.
+        // Before the deadline, nothing happens; after it, the probe (none configured: it passes at once), then
+        // the old consumer is deleted.
         #expect(
             machine.advance(r, on: .resume, now: t0.addingTimeInterval(3_600)).action
                 == .waitUntil(t0.addingTimeInterval(86_400)))
         t = machine.advance(r, on: .resume, now: t0.addingTimeInterval(86_400))
+        #expect(t.record.step == .grace)
+        #expect(t.action == .probe)
+        t = machine.advance(t.record, on: .probed(failures: []), now: t0.addingTimeInterval(86_400))
         #expect(t.record.step == .retiring)
         #expect(t.action == .deleteOld(consumerIDs: [7]))
         t = machine.advance(t.record, on: .oldDeleted, now: t0.addingTimeInterval(86_401))
@@ -65,7 +69,9 @@ import Testing
     @Test func revokeOldNowSkipsGrace() {
         var r = planned(revoke: true)
         r.step = .published
-        let t = machine.advance(r, on: .hooksRan(failures: []), now: t0)
+        var t = machine.advance(r, on: .hooksRan(failures: []), now: t0)
+        #expect(t.action == .probe, "no grace: the probe decides at once")
+        t = machine.advance(t.record, on: .probed(failures: []), now: t0)
         #expect(t.record.step == .retiring)
         #expect(t.action == .deleteOld(consumerIDs: [7]))
     }
@@ -153,7 +159,7 @@ import Testing
         r.graceUntil = t0
         let action = machine.advance(r, on: .resume, now: t0).action
         switch (step, action) {
-        case (.created, .verify), (.verified, .publish), (.published, .runHooks), (.grace, .deleteOld),
+        case (.created, .verify), (.verified, .publish), (.published, .runHooks), (.grace, .probe),
             (.retiring, .deleteOld), (.discarding, .discard):
             break
         default:
@@ -301,8 +307,10 @@ import Testing
         r.step = .grace
         r.graceUntil = t0.addingTimeInterval(86_400)
         var t = machine.advance(r, on: .forced, now: t0)
-        #expect(t.record.step == .retiring)
         #expect(t.record.graceUntil == t0)
+        #expect(t.action == .probe, "grace ends now; the probe still decides")
+        t = machine.advance(t.record, on: .probed(failures: []), now: t0)
+        #expect(t.record.step == .retiring)
         #expect(t.action == .deleteOld(consumerIDs: [7]))
         let creating = machine.advance(planned(), on: .resume, now: t0).record
         let waiting = machine.advance(creating, on: .createFailed(RotationFailure(.transient, "HTTP 503")), now: t0)

@@ -32,11 +32,6 @@ extension Commands {
                     "warning: \(configPath): consumers[\(i)].deliver: none: a rotation of \(consumer.name) would create a "
                         + "credential that no file receives")
             }
-            for (j, target) in consumer.deliver.enumerated() where target.mode & 0o007 != 0 {
-                printError(
-                    "warning: \(configPath): consumers[\(i)].deliver[\(j)].mode: \(String(target.mode, radix: 8)) lets every "
-                        + "user of the machine read the secret; 0600 or 0640 is safer")
-            }
         }
         guard !offline else {
             print("\(configPath): valid (\(configuration.consumers.count) consumers; Fracttal not contacted)")
@@ -85,6 +80,10 @@ extension Commands {
         }
         for (i, consumer) in configuration.consumers.enumerated() {
             for (j, target) in consumer.deliver.enumerated() {
+                for problem in SecretPublisher.pathProblems([target]) {
+                    problems.append(
+                        .init(file: configPath, key: "consumers[\(i)].deliver[\(j)].path", message: problem))
+                }
                 for path in target.filePaths {
                     let dir = AtomicFile.parent(of: path)
                     var st = stat()
@@ -99,7 +98,7 @@ extension Commands {
                                 file: configPath, key: "consumers[\(i)].deliver[\(j)].path",
                                 message: "the directory \(dir) is not writable by this user"))
                     }
-                    if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+                    if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG, (st.st_mode & S_IFMT) != S_IFLNK {
                         problems.append(
                             .init(
                                 file: configPath, key: "consumers[\(i)].deliver[\(j)].path",
@@ -114,6 +113,12 @@ extension Commands {
                             file: configPath, key: "consumers[\(i)].after_publish[\(j)].exec",
                             message: "\(arguments[0]) is not an executable program"))
                 }
+            }
+            if let program = consumer.probe?.arguments.first, access(program, X_OK) != 0 {
+                problems.append(
+                    .init(
+                        file: configPath, key: "consumers[\(i)].probe.exec",
+                        message: "\(program) is not an executable program"))
             }
         }
         return problems

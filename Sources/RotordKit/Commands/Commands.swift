@@ -45,6 +45,11 @@ public enum Commands {
                     "\(name): rotated\(key); old consumer deleted after \(ConsumerReport.timestamp(until)) (\(record.id))"
                 )
             case .failed(let reason): print("\(name): rotation failed: \(reason) (\(record.id))")
+            case .retrying(let at, let reason) where record.step == .unconfirmed:
+                print(
+                    "\(name): NOT CONFIRMED\(key), old consumer kept: \(reason); retry at "
+                        + "\(ConsumerReport.timestamp(at)) (\(record.id)); fix it and wait, or run rotord rotate \(name) "
+                        + "[--accept-unconfirmed | --revoke-old-now]")
             case .retrying(let at, let reason):
                 print(
                     "\(name): waiting to retry at \(ConsumerReport.timestamp(at)), step \(record.step.rawValue): \(reason)"
@@ -52,7 +57,7 @@ public enum Commands {
             case .interrupted: print("\(name): interrupted at step \(record.step.rawValue); resumes on the next run")
             case .journalFailed(let reason): print("\(name): cannot write the journal: \(reason)")
             }
-            if !record.hookFailures.isEmpty && (record.step == .grace || record.step == .done) {
+            if !record.hookFailures.isEmpty && record.step == .unconfirmed {
                 for failure in record.hookFailures { print("\(name): hook failed: \(failure)") }
             }
         }
@@ -116,25 +121,39 @@ public enum Commands {
         return 0
     }
 
-    /// `rotord rotate NAME`.
+    /// `rotord rotate NAME`: a rotation now. On an `unconfirmed` rotation, `--revoke-old-now` or
+    /// `acceptUnconfirmed` end it instead (old consumer deleted now, or after grace) and start none.
     public static func rotate(
-        _ configPath: String, logLevel: String, name: String, revokeOldNow: Bool, faults: any FaultInjector = NoFaults()
+        _ configPath: String, logLevel: String, name: String, revokeOldNow: Bool, acceptUnconfirmed: Bool = false,
+        faults: any FaultInjector = NoFaults()
     ) async -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
         guard context.configuration.consumer(named: name) != nil else {
             printError("\(configPath): no consumer named \(name) under consumers:")
             return exitConfig
         }
+        let unconfirmed = ((try? context.store.rotations()) ?? []).contains {
+            $0.consumerName == name && $0.step == .unconfirmed
+        }
+        if acceptUnconfirmed && !unconfirmed {
+            printError(
+                "accepting the rotation of \(name): no rotation of \(name) is unconfirmed, nothing to accept "
+                    + "(rotord status shows the step of each rotation)")
+            return 1
+        }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
             faults: faults, logger: context.logger)
-        let report = await reconciler.pass(force: [name: revokeOldNow], only: name)
+        let report =
+            unconfirmed && (acceptUnconfirmed || revokeOldNow)
+            ? await reconciler.pass(only: name, accept: [name: revokeOldNow])
+            : await reconciler.pass(force: [name: revokeOldNow], only: name)
         printSummary(report)
         guard report.problems.isEmpty, report.unavailable == nil,
             let last = report.outcomes.last(where: { $0.consumer == name })
         else { return 1 }
         switch last.outcome {
-        case .done, .waiting: return last.record.hookFailures.isEmpty ? 0 : 1
+        case .done, .waiting: return 0
         default: return 1
         }
     }

@@ -7,7 +7,8 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
     public var name: String
     /// The configured permission group.
     public var permissionGroup: String
-    /// `ok`, `due`, `waiting_for_window`, `backing_off`, `in_flight`, `missing`, `group_mismatch`, `ambiguous`, `pinned_missing`.
+    /// `ok`, `due`, `waiting_for_window`, `backing_off`, `in_flight`, `unconfirmed` (in flight, an action or the
+    /// probe failed, old consumer kept), `missing`, `group_mismatch`, `ambiguous`, `pinned_missing`.
     public var status: String
     /// A sentence for people.
     public var detail: String
@@ -140,9 +141,10 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
             detail =
                 "\(history?.consecutiveFailures ?? 0) failed rotation(s), last: \(history?.lastFailure ?? "?"); next try \(Self.human(until, now: now))"
         case .inFlight(let r):
-            status = "in_flight"
+            status = r.step == .unconfirmed ? "unconfirmed" : "in_flight"
             detail =
-                "rotation \(r.id) at step \(r.step.rawValue)"
+                (r.step == .unconfirmed ? "NOT CONFIRMED, old consumer kept: " : "")
+                + "rotation \(r.id) at step \(r.step.rawValue)"
                 + (r.step == .grace ? "; old consumer deleted \(Self.human(r.graceUntil, now: now))" : "")
                 + (r.retryAt.map { "; retry \(Self.human($0, now: now))" } ?? "")
                 + (r.failure.map { "; last error: \($0)" } ?? "")

@@ -47,7 +47,9 @@ extension ConfigReader {
         "token_url", "api_url", "client_auth", "admin", "requests_per_minute", "timeout", "verify_timeout", "paths",
     ]
     static let policyKeys: Set<String> = ["max_age", "rotate_before", "grace", "window"]
-    static let consumerKeys: Set<String> = ["name", "permission_group", "consumer_id", "deliver", "after_publish"]
+    static let consumerKeys: Set<String> = [
+        "name", "permission_group", "consumer_id", "deliver", "after_publish", "probe",
+    ]
 
     mutating func fracttalSettings(_ map: [String: Node]) -> FracttalSettings {
         var s = FracttalSettings()
@@ -181,18 +183,23 @@ extension ConfigReader {
         var hooks: [PublishHook] = []
         for (i, node) in sequence(map["after_publish"], at: "\(key).after_publish").enumerated() {
             let k = "\(key).after_publish[\(i)]"
-            if let m = mapping(node, at: k, allowed: ["reload", "exec", "timeout"]), let h = hook(m, at: k) {
+            if let m = mapping(node, at: k, allowed: Self.hookKeys), let h = hook(m, at: k) {
                 hooks.append(h)
             }
         }
+        var adoptionProbe: AdoptionProbe?
+        if let node = map["probe"] { adoptionProbe = probe(node, at: "\(key).probe") }
         guard let name, let group else { return nil }
-        return ManagedConsumer(
+        var consumer = ManagedConsumer(
             name: name, permissionGroup: group, consumerID: pinned, policy: policy, deliver: deliver,
             afterPublish: hooks)
+        consumer.probe = adoptionProbe
+        return consumer
     }
 
     static let deliverKeys: Set<String> = [
         "path", "format", "variables", "fields", "owner", "group", "mode", "key_path", "secret_path", "template",
+        "backup", "in_place",
     ]
 
     mutating func deliverTarget(_ map: [String: Node], at key: String) -> DeliverTarget? {
@@ -217,14 +224,17 @@ extension ConfigReader {
         }
         let format: DeliverTarget.Format
         switch formatName {
-        case "env":
+        case "env", "credstore":
             names = renamed("variables", defaults: ("FRACTTAL_CLIENT_ID", "FRACTTAL_CLIENT_SECRET"))
             for (value, field) in [(names.0, "key"), (names.1, "secret")] where !Self.isEnvName(value) {
                 error(
                     "\(key).variables.\(field)", map["variables"],
                     "\"\(value)\" is not a valid environment variable name")
             }
-            format = .env(keyVariable: names.0, secretVariable: names.1)
+            format =
+                formatName == "env"
+                ? .env(keyVariable: names.0, secretVariable: names.1)
+                : .credstore(keyVariable: names.0, secretVariable: names.1)
         case "json":
             names = renamed("fields", defaults: ("key", "secret"))
             format = .json(keyField: names.0, secretField: names.1)
@@ -245,7 +255,9 @@ extension ConfigReader {
             }
             format = .template(text)
         default:
-            error("\(key).format", map["format"], "must be env, json, raw or template, got \"\(formatName)\"")
+            error(
+                "\(key).format", map["format"],
+                "must be env, json, raw or template, or credstore, got \"\(formatName)\"")
             return nil
         }
         var mode: UInt16 = 0o600
@@ -279,7 +291,9 @@ extension ConfigReader {
         } else {
             deliverFiles.append(("\(key).path", map["path"], path))
         }
-        return DeliverTarget(path: path, format: format, owner: owner, group: group, mode: mode)
+        var target = DeliverTarget(path: path, format: format, owner: owner, group: group, mode: mode)
+        deliverOptions(map, at: key, into: &target)
+        return target
     }
 
     static func isEnvName(_ name: String) -> Bool {
@@ -293,6 +307,8 @@ extension ConfigReader {
     mutating func hook(_ map: [String: Node], at key: String) -> PublishHook? {
         var timeout = ConfigDuration.seconds(30)
         if let t = duration(map["timeout"], at: "\(key).timeout") { timeout = t }
+        let unit = unitHook(map, at: key, timeout: timeout)
+        if unit.matched { return unit.hook }
         switch (map["reload"], map["exec"]) {
         case (let unit?, nil):
             guard let name = string(unit, at: "\(key).reload") else { return nil }
@@ -316,7 +332,9 @@ extension ConfigReader {
             }
             return .exec(arguments: args, timeout: timeout)
         default:
-            error(key, nil, "must have exactly one of reload: UNIT or exec: [PROGRAM, ARGS...]")
+            error(
+                key, nil,
+                "must have exactly one of reload: UNIT, restart: UNIT, try-restart: UNIT or exec: [PROGRAM, ARGS...]")
             return nil
         }
     }

@@ -221,8 +221,14 @@ public final class Daemon: Sendable {
             parts.append("last cycle \(time): waiting to retry: \(unavailable)")
         } else if report.failedCount > 0 || !report.problems.isEmpty {
             parts.append("last cycle \(time): \(report.failedCount) failed, \(report.problems.count) problem(s)")
+        } else if report.unconfirmedCount > 0 {
+            parts.append("last cycle \(time): \(report.unconfirmedCount) unconfirmed")
         } else {
             parts.append("last cycle ok \(time)")
+        }
+        if report.unconfirmedCount > 0 {
+            let names = report.outcomes.filter { $0.record.step == .unconfirmed }.map(\.consumer)
+            parts.append("NOT CONFIRMED, old consumer kept: \(names.joined(separator: ", "))")
         }
         if let problem { parts.append("config reload failed: \(problem); running the previous configuration") }
         return parts.joined(separator: "; ").replacingOccurrences(of: "\n", with: " ")

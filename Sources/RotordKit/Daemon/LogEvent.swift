@@ -15,6 +15,9 @@ public enum LogEvent: String, Sendable, CaseIterable {
     case oldConsumerDeleted = "dba2b805be12407da3ed9b1d7471f342"
     /// An `after_publish` hook failed.
     case hookFailed = "0fb35521706c4beab0f462b4c58ef0e9"
+    /// A rotation is not confirmed (an `after_publish` action or the adoption probe failed): the old
+    /// consumer is kept and the check is retried.
+    case rotationUnconfirmed = "24075106aaf241d3952c0edb89bf16d0"
     /// A configuration reload failed; the previous configuration stays.
     case configReloadFailed = "01b7b641ee3c4349a10126f5639caa60"
     /// The new credential was written to the deliver files.

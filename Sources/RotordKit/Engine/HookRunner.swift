@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import RotordCore
 
-/// Runs `after_publish` hooks: `systemctl reload UNIT`, or a program with arguments (no shell).
+/// Runs `after_publish` hooks: `systemctl reload|restart|try-restart UNIT`, or a program with arguments (no shell).
 ///
 /// Hooks get `ROTORD_CONSUMER`, `ROTORD_ROTATION_ID` and `ROTORD_FILES` (colon-separated) in their
 /// environment; never the secret. Each runs as a ``ChildProcess``: none of rotord's descriptors,
@@ -36,16 +36,11 @@ public struct HookRunner: Sendable {
             let (arguments, timeout): ([String], ConfigDuration) =
                 switch hook {
                 case .reload(let unit, let timeout): ([systemctl, "reload", unit], timeout)
+                case .restart(let unit, let timeout): ([systemctl, "restart", unit], timeout)
+                case .tryRestart(let unit, let timeout): ([systemctl, "try-restart", unit], timeout)
                 case .exec(let arguments, let timeout): (arguments, timeout)
                 }
-            var environment = ProcessInfo.processInfo.environment
-            for name in environment.keys
-            where name.hasPrefix("ROTORD_") || name == "NOTIFY_SOCKET" || name.hasPrefix("WATCHDOG_") {
-                environment[name] = nil
-            }
-            environment["ROTORD_CONSUMER"] = consumer
-            environment["ROTORD_ROTATION_ID"] = rotationID
-            environment["ROTORD_FILES"] = files.joined(separator: ":")
+            let environment = Self.environment(consumer: consumer, rotationID: rotationID, files: files)
             let result = await ChildProcess.run(
                 arguments, environment: environment, timeout: .seconds(max(timeout.seconds, 1)),
                 progress: onProgress)
@@ -70,6 +65,20 @@ public struct HookRunner: Sendable {
             if let problem { failures.append("\(hook): \(problem)") }
         }
         return failures
+    }
+
+    /// rotord's environment without its own variables (`ROTORD_*`, `NOTIFY_SOCKET`, `WATCHDOG_*`), plus
+    /// `ROTORD_CONSUMER`, `ROTORD_ROTATION_ID` and `ROTORD_FILES` (colon-separated).
+    static func environment(consumer: String, rotationID: String, files: [String]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for name in environment.keys
+        where name.hasPrefix("ROTORD_") || name == "NOTIFY_SOCKET" || name.hasPrefix("WATCHDOG_") {
+            environment[name] = nil
+        }
+        environment["ROTORD_CONSUMER"] = consumer
+        environment["ROTORD_ROTATION_ID"] = rotationID
+        environment["ROTORD_FILES"] = files.joined(separator: ":")
+        return environment
     }
 
     /// `nil` on exit 0, else what went wrong.

@@ -35,12 +35,12 @@ public struct Reconciler: Sendable {
                 }
             }.count
         }
-        /// Hooks that failed in this pass.
+        /// Hooks that failed in this pass (their rotations are `unconfirmed`).
         public var hookFailureCount: Int {
-            outcomes.reduce(0) {
-                $0 + ($1.record.step == .grace || $1.record.step == .done ? $1.record.hookFailures.count : 0)
-            }
+            outcomes.reduce(0) { $0 + ($1.record.step == .unconfirmed ? $1.record.hookFailures.count : 0) }
         }
+        /// Rotations left `unconfirmed` by this pass (an action or the probe failed; the old consumer is kept).
+        public var unconfirmedCount: Int { outcomes.filter { $0.record.step == .unconfirmed }.count }
 
         /// Due consumers held back by the back-off after failed rotations.
         public var backingOffCount: Int {
@@ -49,7 +49,7 @@ public struct Reconciler: Sendable {
 
         /// The `run --once` exit status: 0 all done or nothing due, 75 something waits for a retry, 1 a rotation failed.
         public var exitCode: Int32 {
-            if failedCount > 0 || !problems.isEmpty || hookFailureCount > 0 { return 1 }
+            if failedCount > 0 || !problems.isEmpty || unconfirmedCount > 0 { return 1 }
             if retryingCount > 0 || backingOffCount > 0 || unavailable != nil { return 75 }
             return 0
         }
@@ -94,13 +94,15 @@ public struct Reconciler: Sendable {
             creates: creates)
     }
 
-    /// Runs one pass. `force` names consumers to rotate now whatever their policy says.
+    /// Runs one pass. `force` names consumers to rotate now whatever their policy says. `accept` names
+    /// consumers whose ``RotationStep/unconfirmed`` rotation an operator accepts (the value: delete the old
+    /// consumer now instead of after grace); it starts no new rotation.
     ///
     /// Waits for the API's rate limit reach the watchdog through the client's own `onWait`
     /// (``RotordContext/make(configuration:configPath:logger:createState:progress:budget:)``), not through
     /// this pass. (An earlier version carried them in a `@TaskLocal` set here with `withValue`; the
     /// release build crashed in `swift_task_localValuePush` on every pass. See docs/architecture.md.)
-    public func pass(force: [String: Bool] = [:], only: String? = nil) async -> Report {
+    public func pass(force: [String: Bool] = [:], only: String? = nil, accept: [String: Bool] = [:]) async -> Report {
         var report = Report(at: clock.now())
         let lock: StateLock?
         do { lock = try await StateLock.acquire(directory: store.directory, timeout: lockTimeout) } catch {
@@ -115,6 +117,7 @@ public struct Reconciler: Sendable {
         }
         defer { lock.release() }
         onProgress()
+        Self.repairDrift(configuration.consumers, logger: logger)
         let creates = CreateLimiter()
 
         // Recover: every record on disk; finished ones not yet archived are archived now.
@@ -168,7 +171,12 @@ public struct Reconciler: Sendable {
             if let only, record.consumerName != only { continue }
             let managed = configuration.consumer(named: record.consumerName)
             // A manual rotation first ends the previous one's grace and skips any retry wait.
-            let first: RotationEvent = force[record.consumerName] != nil ? .forced : .resume
+            var first: RotationEvent = force[record.consumerName] != nil ? .forced : .resume
+            var record = record
+            if record.step == .unconfirmed, let revokeNow = accept[record.consumerName] {
+                if revokeNow { record.revokeOldNow = true }
+                first = .accepted
+            }
             let (final, outcome) = await driver(creates).drive(record, managed: managed, on: first)
             report.outcomes.append((record.consumerName, final, outcome))
         }

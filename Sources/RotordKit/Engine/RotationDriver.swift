@@ -88,6 +88,13 @@ public struct RotationDriver: Sendable {
                 return (record, step == .done ? .done : .failed(record.failure ?? step.rawValue))
             case .waitUntil(let date):
                 return (record, .waiting(until: date))
+            case .retryAt(let date) where record.step == .unconfirmed:
+                logger.error(
+                    "rotation of \(record.consumerName) is not confirmed; the old consumer is kept; retrying at \(date)",
+                    metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue)
+                        .merging(["error": "\(record.failure ?? "")", "retry_at": "\(date)"]) { a, _ in a }
+                        .merging(LogEvent.rotationUnconfirmed.metadata) { a, _ in a })
+                return (record, .retrying(at: date, reason: record.failure ?? "not confirmed"))
             case .retryAt(let date):
                 logger.warning(
                     "rotation step \(record.step.rawValue) will be retried",
@@ -168,9 +175,11 @@ public struct RotationDriver: Sendable {
             }
         case .runHooks:
             let hooks = managed?.afterPublish ?? []
+            // Once the journal dropped the secret (a retry while unconfirmed), mask what the files hold.
+            let secret = record.newSecret ?? SecretPublisher.currentPair(managed?.deliver ?? [])?.secret
             let failures = await HookRunner(logger: logger, onProgress: onProgress).run(
                 hooks, consumer: record.consumerName, rotationID: record.id, files: record.publishedFiles,
-                secret: record.newSecret)
+                secret: secret)
             for failure in failures {
                 logger.error(
                     "after_publish hook failed: \(failure)",
@@ -178,6 +187,18 @@ public struct RotationDriver: Sendable {
                         .merging(LogEvent.hookFailed.metadata) { a, _ in a })
             }
             return .hooksRan(failures: failures)
+        case .probe:
+            let failures = await ProbeRunner(logger: logger, onProgress: onProgress).run(
+                managed?.probe, consumer: record.consumerName, rotationID: record.id, files: record.publishedFiles,
+                maskedKey: record.newKey.map(KeyMask.mask),
+                secret: SecretPublisher.currentPair(managed?.deliver ?? [])?.secret)
+            for failure in failures {
+                logger.error(
+                    "adoption probe failed: \(failure); the old consumer is kept",
+                    metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue)
+                        .merging(LogEvent.rotationUnconfirmed.metadata) { a, _ in a })
+            }
+            return .probed(failures: failures)
         case .deleteOld(let ids):
             do {
                 for id in ids where id != record.newConsumerID { try await directory.delete(id: id) }
@@ -248,6 +269,14 @@ public struct RotationDriver: Sendable {
             logger.notice(
                 "rotation of \(record.consumerName) completed",
                 metadata: meta.merging(LogEvent.rotationCompleted.metadata) { a, _ in a })
+        case .unconfirmed:
+            let text =
+                "rotation of \(record.consumerName) is not confirmed: \(record.failure ?? "no reason recorded"); "
+                + "fix the service and wait for the retry, or run rotord rotate \(record.consumerName) "
+                + "--accept-unconfirmed (or --revoke-old-now)"
+            logger.error(
+                "\(text)",
+                metadata: meta.merging(LogEvent.rotationUnconfirmed.metadata) { a, _ in a })
         case .failed, .abandoned:
             logger.error(
                 "rotation of \(record.consumerName) \(record.step.rawValue): \(record.failure ?? "no reason recorded")",

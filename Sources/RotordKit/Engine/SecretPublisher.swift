@@ -2,7 +2,8 @@ import Glibc
 import RotordCore
 
 /// Renders a credential into each deliver target's format and writes it atomically
-/// (see ``AtomicFile``), with the target's mode (0600 by default) and owner.
+/// (see ``AtomicFile``; in place with `in_place`), with the target's mode (0600 by default) and owner,
+/// keeping `backup` previous versions. `credstore` has the `env` layout.
 public struct SecretPublisher: Sendable {
     /// Called after each file is written (fault injection in tests; progress for the watchdog).
     public var afterEachFile: @Sendable (String) async -> Void
@@ -16,7 +17,7 @@ public struct SecretPublisher: Sendable {
     public static func render(_ target: DeliverTarget, name: String, key: String, secret: String) -> [(String, [UInt8])]
     {
         switch target.format {
-        case .env(let keyVariable, let secretVariable):
+        case .env(let keyVariable, let secretVariable), .credstore(let keyVariable, let secretVariable):
             let text = "\(keyVariable)=\(envQuote(key))\n\(secretVariable)=\(envQuote(secret))\n"
             return [(target.path, Array(text.utf8))]
         case .json(let keyField, let secretField):
@@ -37,6 +38,12 @@ public struct SecretPublisher: Sendable {
         async throws(RotationFailure)
         -> [String]
     {
+        // Hostile paths are refused before anything is written (the old consumer stays in service).
+        let problems = Self.pathProblems(targets)
+        if !problems.isEmpty {
+            throw RotationFailure(
+                .permanent, "publishing the credential of \(name): refused: \(problems.joined(separator: "; "))")
+        }
         var files: [String] = []
         for target in targets {
             let uid = target.owner.flatMap(UserDatabase.uid(for:))
@@ -49,7 +56,14 @@ public struct SecretPublisher: Sendable {
             }
             for (path, bytes) in Self.render(target, name: name, key: key, secret: secret) {
                 do {
-                    try AtomicFile.write(bytes, to: path, mode: mode_t(target.mode), uid: uid, gid: gid)
+                    let mode = mode_t(target.mode)
+                    try Self.keepBackups(
+                        of: path, count: target.backup, replacingWith: bytes, mode: mode, uid: uid, gid: gid)
+                    if target.inPlace {
+                        try Self.writeInPlace(bytes, to: path, mode: mode, uid: uid, gid: gid)
+                    } else {
+                        try AtomicFile.write(bytes, to: path, mode: mode, uid: uid, gid: gid)
+                    }
                 } catch {
                     throw RotationFailure(.transient, "publishing the credential of \(name): \(error)")
                 }

@@ -1,0 +1,63 @@
+import Foundation
+import RotordCore
+import Yams
+
+/// The ways of handing over a credential besides the basic formats: `format: credstore`, `backup: N`,
+/// `in_place: true`, and the `after_publish` entries `restart: UNIT` and `try-restart: UNIT`
+/// (docs/configuration.md).
+extension ConfigReader {
+    /// The keys of an `after_publish` entry.
+    static let hookKeys: Set<String> = ["reload", "restart", "try-restart", "exec", "timeout"]
+
+    /// `restart: UNIT` or `try-restart: UNIT`: `matched` is false when the entry has neither; else `hook` is the
+    /// hook, or `nil` after reporting an error.
+    mutating func unitHook(_ map: [String: Node], at key: String, timeout: ConfigDuration)
+        -> (matched: Bool, hook: PublishHook?)
+    {
+        let verbs = ["restart", "try-restart"].filter { map[$0] != nil }
+        guard let verb = verbs.first else { return (false, nil) }
+        let actions = ["reload", "restart", "try-restart", "exec"].filter { map[$0] != nil }
+        guard actions.count == 1 else {
+            error(
+                key, map[verb],
+                "must have exactly one of reload: UNIT, restart: UNIT, try-restart: UNIT or exec: [PROGRAM, ARGS...], "
+                    + "got \(actions.joined(separator: " and "))")
+            return (true, nil)
+        }
+        guard let unit = string(map[verb], at: "\(key).\(verb)") else { return (true, nil) }
+        guard !unit.trimmingCharacters(in: .whitespaces).isEmpty else {
+            error("\(key).\(verb)", map[verb], "must name a systemd unit, e.g. reports-etl.service")
+            return (true, nil)
+        }
+        let hook: PublishHook =
+            verb == "restart" ? .restart(unit: unit, timeout: timeout) : .tryRestart(unit: unit, timeout: timeout)
+        return (true, hook)
+    }
+
+    /// `backup: N`, `in_place: true`, and the mode of `format: credstore` (always 0600).
+    mutating func deliverOptions(_ map: [String: Node], at key: String, into target: inout DeliverTarget) {
+        if let n = int(map["backup"], at: "\(key).backup", range: 0...99) { target.backup = n }
+        if let node = map["in_place"], let text = string(node, at: "\(key).in_place") {
+            switch text {
+            case "true": target.inPlace = true
+            case "false": target.inPlace = false
+            default: error("\(key).in_place", node, "must be true or false, got \"\(text)\"")
+            }
+        }
+        if target.mode & 0o007 != 0 {
+            error(
+                "\(key).mode", map["mode"],
+                "\(String(target.mode, radix: 8)) lets other users of the machine read or write the secret; "
+                    + "use \"0600\", or \"0640\" with group:")
+        }
+        if case .credstore = target.format {
+            if map["mode"] != nil && target.mode != 0o600 {
+                error(
+                    "\(key).mode", map["mode"],
+                    "format: credstore files are always \"0600\" (systemd's LoadCredential= reads them as root); "
+                        + "remove mode")
+            }
+            target.mode = 0o600
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import RotordCore
+
+/// Runs a consumer's adoption probe (`probe:`), the command that must succeed before the old consumer is
+/// deleted. Like ``HookRunner``, it runs as a ``ChildProcess`` with `ROTORD_CONSUMER`, `ROTORD_ROTATION_ID`,
+/// `ROTORD_FILES` (colon-separated) and `ROTORD_KEY` (the new key, masked) in its environment, never the
+/// secret; its output (at most 4 KiB) is logged.
+public struct ProbeRunner: Sendable {
+    /// Called while waiting, so the watchdog sees progress.
+    public var onProgress: @Sendable () -> Void
+    /// Where the probe's output is logged.
+    public var logger: Logger
+
+    /// Creates a runner.
+    public init(logger: Logger = Logger(label: "rotord"), onProgress: @escaping @Sendable () -> Void = {}) {
+        self.logger = logger
+        self.onProgress = onProgress
+    }
+
+    /// Runs `probe`; returns the description of its failure, or an empty list when it passed (or is `nil`).
+    /// `secret`, when given, is masked in the probe's output before it is logged.
+    public func run(
+        _ probe: AdoptionProbe?, consumer: String, rotationID: String, files: [String], maskedKey: String?,
+        secret: String? = nil
+    ) async -> [String] {
+        guard let probe, let program = probe.arguments.first else { return [] }
+        var environment = HookRunner.environment(consumer: consumer, rotationID: rotationID, files: files)
+        environment["ROTORD_KEY"] = maskedKey ?? ""
+        let result = await ChildProcess.run(
+            probe.arguments, environment: environment, timeout: .seconds(max(probe.timeout.seconds, 1)),
+            progress: onProgress)
+        let problem = HookRunner.problem(result.ending, timeout: probe.timeout, program: program)
+        var output = result.output
+        if let secret, !secret.isEmpty { output = output.replacingOccurrences(of: secret, with: KeyMask.mask(secret)) }
+        let text = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !text.isEmpty {
+            let metadata: Logger.Metadata = [
+                "rotord_consumer": "\(consumer)", "rotord_rotation_id": "\(rotationID)", "rotord_probe": "\(probe)",
+            ]
+            let message: Logger.Message =
+                "probe output (\(probe))\(result.outputTruncated ? ", first 4 KiB" : ""): \(text)"
+            if problem == nil {
+                logger.info(message, metadata: metadata)
+            } else {
+                logger.warning(message, metadata: metadata)
+            }
+        }
+        return problem.map { ["\(probe): \($0)"] } ?? []
+    }
+}

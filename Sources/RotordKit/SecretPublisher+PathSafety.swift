@@ -1,0 +1,49 @@
+import Glibc
+import RotordCore
+
+/// Hostile paths: a deliver file is refused, before anything is written, when writing it could be turned
+/// against its owner (a link sends the secret elsewhere; a directory another user may write lets that user
+/// swap the file or the link under rotord).
+extension SecretPublisher {
+    /// Why writing `path` for a file owned by `owner` is unsafe, or `nil`: the final path is a symbolic link,
+    /// its parent directory is a symbolic link, or the parent may be written by anyone other than root and the
+    /// file's owner (other users, a group other than root's, or another owner).
+    public static func pathProblem(_ path: String, owner: uid_t) -> String? {
+        var st = stat()
+        if lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK {
+            return "\(path) is a symbolic link; rotord never writes through one: replace it with a regular file, "
+                + "or set the path to the real file"
+        }
+        let parent = AtomicFile.parent(of: path)
+        guard lstat(parent, &st) == 0 else { return nil }  // a missing directory fails the write itself, clearly
+        if (st.st_mode & S_IFMT) == S_IFLNK {
+            return "the directory \(parent) of \(path) is a symbolic link; set the path to the real directory"
+        }
+        if st.st_mode & 0o002 != 0 {
+            return "the directory \(parent) of \(path) is writable by every user (mode "
+                + "\(String(st.st_mode & 0o7777, radix: 8))), who could replace the file: use a directory only root "
+                + "and the file's owner can write"
+        }
+        if st.st_mode & 0o020 != 0 && st.st_gid != 0 {
+            return "the directory \(parent) of \(path) is writable by the group \(st.st_gid), whose members could "
+                + "replace the file: remove the group's write permission (chmod g-w)"
+        }
+        if st.st_uid != 0 && st.st_uid != owner {
+            return "the directory \(parent) of \(path) belongs to uid \(st.st_uid), neither root nor the file's "
+                + "owner (uid \(owner)), who could replace the file: chown it to root or to the file's owner"
+        }
+        return nil
+    }
+
+    /// The problems of every file of `targets` (see ``pathProblem(_:owner:)``), as `path: reason` lines.
+    public static func pathProblems(_ targets: [DeliverTarget]) -> [String] {
+        var problems: [String] = []
+        for target in targets {
+            let owner = target.owner.flatMap(UserDatabase.uid(for:)) ?? geteuid()
+            for path in target.filePaths {
+                if let problem = pathProblem(path, owner: owner) { problems.append(problem) }
+            }
+        }
+        return problems
+    }
+}
