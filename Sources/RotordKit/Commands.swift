@@ -31,6 +31,8 @@ public enum Commands {
             configuration: context.configuration, store: context.store, directory: context.directory,
             faults: faults, logger: context.logger)
         let report = await reconciler.pass()
+        MetricsTextfile.publish(
+            report: report, configuration: context.configuration, store: context.store, logger: context.logger)
         printSummary(report)
         return report.exitCode
     }

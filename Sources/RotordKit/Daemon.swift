@@ -123,6 +123,8 @@ public final class Daemon: Sendable {
             onProgress: Self.progress(monitor: monitor, startup: startup),
             stopRequested: { [weak self] in self?.stopRequested ?? true })
         let report = await reconciler.pass()
+        MetricsTextfile.publish(
+            report: report, configuration: context.configuration, store: context.store, logger: logger)
         let journalBroken = report.outcomes.contains { if case .journalFailed = $0.outcome { true } else { false } }
         let failures = shared.withLock {
             $0.journalFailures = journalBroken ? $0.journalFailures + 1 : 0
