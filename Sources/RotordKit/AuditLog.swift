@@ -69,26 +69,30 @@ public struct AuditLog: Sendable {
         }.joined()
     }
 
-    /// The last line's `seq` and `sha256`, or `(0, genesis)` for an empty or missing log.
-    func tail() throws(AtomicFile.Failure) -> (seq: Int, digest: String) {
-        guard let bytes = try AtomicFile.read(path), !bytes.isEmpty else { return (0, Self.genesis) }
+    /// The last line's `seq` and `sha256`, or `(0, genesis)` for an empty or missing log; and
+    /// whether the file lacks its final newline (a crash in the middle of an append).
+    ///
+    /// A damaged last line does not stop the rotations: the chain continues from that line's raw
+    /// bytes (its SHA-256, and the number of lines), and `rotord report --verify` names it.
+    func tail() throws(AtomicFile.Failure) -> (seq: Int, digest: String, unterminated: Bool) {
+        guard let bytes = try AtomicFile.read(path), !bytes.isEmpty else { return (0, Self.genesis, false) }
+        let unterminated = bytes.last != 0x0A
         var end = bytes.count
         while end > 0 && bytes[end - 1] == 0x0A { end -= 1 }
         var start = end
         while start > 0 && bytes[start - 1] != 0x0A { start -= 1 }
-        guard let line = String(validating: bytes[start..<end], as: UTF8.self), let parsed = Self.split(line),
-            let entry = try? StateStore.decoder.decode(Entry.self, from: Data(parsed.body.utf8))
-        else {
-            throw AtomicFile.Failure(
-                path: path, operation: "appending to (its last line is damaged; run rotord report --verify)",
-                code: EILSEQ)
+        if let line = String(validating: bytes[start..<end], as: UTF8.self), let parsed = Self.split(line),
+            let entry = try? StateStore.decoder.decode(Entry.self, from: Data(parsed.body.utf8)), !unterminated
+        {
+            return (entry.seq, parsed.digest, false)
         }
-        return (entry.seq, parsed.digest)
+        let lines = bytes.count { $0 == 0x0A } + (unterminated ? 1 : 0)
+        return (lines, Self.sha256(bytes[start..<end]), unterminated)
     }
 
     /// Appends the step `record` has just entered.
     public func append(_ record: RotationRecord) throws(AtomicFile.Failure) {
-        let (seq, prev) = try tail()
+        let (seq, prev, unterminated) = try tail()
         let change = record.history.last
         let entry = Entry(
             seq: seq + 1, at: change?.at ?? record.updatedAt, rotation: record.id, consumer: record.consumerName,
@@ -104,6 +108,7 @@ public struct AuditLog: Sendable {
         let digest = Self.sha256(line)
         line.removeLast()
         line += Array(",\"sha256\":\"\(digest)\"}\n".utf8)
+        if unterminated { line.insert(0x0A, at: 0) }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AtomicFile.Failure(path: path, operation: "opening", code: errno) }
         defer { close(fd) }

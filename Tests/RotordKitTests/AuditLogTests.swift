@@ -141,3 +141,29 @@ import Testing
         #expect(parsed[1]["line"] is NSNull)
     }
 }
+
+@Suite struct AuditLogDamageTests {
+    @Test func aDamagedTailDoesNotStopRotationsAndIsNamed() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try StateStore(directory: dir.path)
+        let now = Date(timeIntervalSince1970: 1_780_000_000)
+        let record = RotationRecord(
+            id: "r1", consumerName: "etl", trigger: "due", now: now, oldConsumers: [],
+            authorizationType: "client_credentials", permissionGroupID: 3, fracttalHub: false,
+            originalDescription: nil, grace: .hours(1))
+        try store.save(record)
+        // A crash in the middle of an append leaves half a line.
+        let handle = try #require(FileHandle(forWritingAtPath: store.auditLog.path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"seq\":2,\"at\"".utf8))
+        try handle.close()
+        var next = record
+        next.enter(.creating, at: now.addingTimeInterval(1))
+        try store.save(next)
+        #expect(store.auditLog.verify() == .broken(line: 2, reason: "the line does not end with its \"sha256\" field"))
+        let lines = try String(contentsOfFile: store.auditLog.path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[2].contains("\"step\":\"creating\"") && lines[2].contains("\"seq\":3"))
+    }
+}
