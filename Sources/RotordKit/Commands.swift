@@ -87,7 +87,19 @@ public enum Commands {
             printError("cannot list the Fracttal account: \(error.message)")
             guard !actions else { return exitTempFail }
             // status still shows what the state directory knows.
-            printOffline(context)
+            if json {
+                let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+                let histories = context.store.consumerHistories()
+                print(
+                    ReportRenderer.json(
+                        context.configuration.consumers.map { consumer in
+                            OfflineConsumerReport(
+                                consumer: consumer, history: histories[consumer.name],
+                                active: active.first { $0.consumerName == consumer.name }, reason: error.message)
+                        }))
+            } else {
+                printOffline(context)
+            }
             return 0
         }
         let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
