@@ -65,10 +65,17 @@ public enum Commands {
                 )
             }
         }
+        // Due at the end of the pass: held by schedule: (or the pass was stopped).
+        let deferred = report.plan?.entries.filter { $0.status == .due } ?? []
+        if !deferred.isEmpty {
+            print(
+                "\(deferred.count) due consumer(s) wait for the next pass: "
+                    + deferred.map(\.managed.name).joined(separator: ", "))
+        }
         for problem in report.problems { printError(problem) }
         if let unavailable = report.unavailable { printError("waiting to retry: \(unavailable)") }
         if report.outcomes.isEmpty && report.problems.isEmpty && report.unavailable == nil
-            && report.backingOffCount == 0
+            && report.backingOffCount == 0 && deferred.isEmpty
         {
             print("nothing due" + (report.nextDeadline.map { "; next: \(ConsumerReport.timestamp($0))" } ?? ""))
         }
