@@ -75,6 +75,19 @@ public struct AuditLog: Sendable {
     /// A damaged last line does not stop the rotations: the chain continues from that line's raw
     /// bytes (its SHA-256, and the number of lines), and `rotord report --verify` names it.
     func tail() throws(AtomicFile.Failure) -> (seq: Int, digest: String, unterminated: Bool) {
+        // The last line is parsed from the end of the file only: appending stays cheap however long the log.
+        if let chunk = try lastBytes(65_536), !chunk.isEmpty, chunk.last == 0x0A {
+            var end = chunk.count
+            while end > 0 && chunk[end - 1] == 0x0A { end -= 1 }
+            var start = end
+            while start > 0 && chunk[start - 1] != 0x0A { start -= 1 }
+            if start > 0, let line = String(validating: chunk[start..<end], as: UTF8.self),
+                let parsed = Self.split(line),
+                let entry = try? StateStore.decoder.decode(Entry.self, from: Data(parsed.body.utf8))
+            {
+                return (entry.seq, parsed.digest, false)
+            }
+        }
         guard let bytes = try AtomicFile.read(path), !bytes.isEmpty else { return (0, Self.genesis, false) }
         let unterminated = bytes.last != 0x0A
         var end = bytes.count
@@ -88,6 +101,26 @@ public struct AuditLog: Sendable {
         }
         let lines = bytes.count { $0 == 0x0A } + (unterminated ? 1 : 0)
         return (lines, Self.sha256(bytes[start..<end]), unterminated)
+    }
+
+    /// Up to the last `limit` bytes of the log, with a byte before them when there is one (so a
+    /// line that starts the chunk is known to be whole); `nil` when the log does not exist.
+    private func lastBytes(_ limit: Int) throws(AtomicFile.Failure) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw AtomicFile.Failure(path: path, operation: "opening", code: errno)
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw AtomicFile.Failure(path: path, operation: "reading", code: errno) }
+        let size = Int(st.st_size)
+        let offset = max(0, size - limit - 1)
+        var buffer = [UInt8](repeating: 0, count: size - offset)
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        guard count == buffer.count else { throw AtomicFile.Failure(path: path, operation: "reading", code: errno) }
+        // At the start of the file, pretend a newline precedes the first line.
+        return offset == 0 ? [0x0A] + buffer : buffer
     }
 
     /// Appends the step `record` has just entered.

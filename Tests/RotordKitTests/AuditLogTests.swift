@@ -167,3 +167,24 @@ import Testing
         #expect(lines[2].contains("\"step\":\"creating\"") && lines[2].contains("\"seq\":3"))
     }
 }
+
+@Suite struct AuditLogLengthTests {
+    @Test func aLongLogStillChains() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try StateStore(directory: dir.path)
+        let now = Date(timeIntervalSince1970: 1_780_000_000)
+        // About 400 lines of ~400 bytes: several times the 64 KiB read from the end on each append.
+        for i in 0..<200 {
+            var record = RotationRecord(
+                id: "r\(i)", consumerName: "consumer-\(i)", trigger: "due", now: now, oldConsumers: [],
+                authorizationType: "client_credentials", permissionGroupID: 3, fracttalHub: false,
+                originalDescription: nil, grace: .hours(1))
+            try store.save(record)
+            record.enter(.creating, at: now.addingTimeInterval(Double(i)))
+            try store.save(record)
+        }
+        #expect(store.auditLog.verify() == .intact(lines: 400))
+        #expect(store.auditLog.entries().last?.seq == 400)
+    }
+}
