@@ -32,6 +32,7 @@ struct CheckConfigOutput {
 
     /// The JSON array of `items`, in order.
     static func render(_ items: [(severity: String, error: ConfigurationError)]) -> String {
+        guard !items.isEmpty else { return "[]" }
         let objects: [[String: Any]] = items.map { item in
             [
                 "severity": item.severity, "file": item.error.file,
