@@ -12,7 +12,7 @@ struct RotordCommand: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, PlanCommand.self, StatusCommand.self, RotateCommand.self, TestHooksCommand.self,
-            CheckConfigCommand.self, ReloadCommand.self, RepairCommand.self, DemoCommand.self,
+            CheckConfigCommand.self, ReloadCommand.self, RepairCommand.self, ReportCommand.self, DemoCommand.self,
         ],
         // The embedded default (docs/cli.md): `rotord` alone runs the demo.
         defaultSubcommand: DemoCommand.self

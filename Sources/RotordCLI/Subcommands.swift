@@ -74,9 +74,11 @@ struct CheckConfigCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Flag(name: .long, help: "Do not contact Fracttal (skip checking that the consumers exist).") var offline = false
+    @Flag(name: .long, help: "Print every problem and warning as a JSON array of objects.") var json = false
 
     func run() async throws {
-        throw ExitCode(await Commands.checkConfig(options.config, logLevel: options.logLevel, offline: offline))
+        throw ExitCode(
+            await Commands.checkConfig(options.config, logLevel: options.logLevel, offline: offline, json: json))
     }
 }
 

@@ -86,9 +86,14 @@ public struct PlanEntry: Sendable, Hashable {
     public var expiryDate: Date?
     /// When the scheduler should look at this consumer again; `nil` when only news can change it.
     public var nextDeadline: Date?
+    /// Why the plan departs from the plain due date (outside the window for the deadline, held by
+    /// `min_interval` or by `schedule:`), for `plan`; `nil` otherwise.
+    public var reason: String?
+    /// Due, but held back to a later pass by `schedule:` (``RotationSchedule``).
+    public var deferred = false
 
     /// Whether a new rotation starts now.
-    public var startsNow: Bool { status == .due }
+    public var startsNow: Bool { status == .due && !deferred }
 
     /// Whether this entry is a configuration problem (missing consumer, wrong group).
     public var isProblem: Bool {
@@ -148,7 +153,7 @@ public struct RotationPlanner: Sendable {
                 managed: managed, live: byName[managed.name] ?? [], groupNames: groupNames,
                 inFlight: activeByName[managed.name], history: history[managed.name], now: now)
         }
-        return RotationPlan(entries: entries, now: now)
+        return RotationPlan(entries: entries, now: now).spread(configuration.schedule)
     }
 
     private func entry(
@@ -168,7 +173,7 @@ public struct RotationPlanner: Sendable {
         var entry = PlanEntry(managed: managed, current: sorted.last, liveConsumers: sorted, status: .ok)
         if let inFlight {
             if let current = entry.current {
-                entry.dueDate = managed.policy.dueDate(createdAt: current.createdAt)
+                entry.dueDate = managed.policy.dueDate(createdAt: current.createdAt, consumer: managed.name)
                 entry.expiryDate = managed.policy.expiryDate(createdAt: current.createdAt)
             }
             entry.status = .inFlight(inFlight)
@@ -208,9 +213,12 @@ public struct RotationPlanner: Sendable {
             return entry
         }
         entry.current = current
-        entry.dueDate = managed.policy.dueDate(createdAt: current.createdAt)
-        entry.expiryDate = managed.policy.expiryDate(createdAt: current.createdAt)
-        let start = managed.policy.startDate(createdAt: current.createdAt, now: now)
+        let decision = managed.policy.decide(
+            consumer: managed.name, createdAt: current.createdAt, lastCompletedAt: history?.lastCompletedAt, now: now)
+        entry.dueDate = decision.due
+        entry.expiryDate = decision.expiry
+        entry.reason = decision.reason
+        let start = decision.start
         if let history, history.consecutiveFailures > 0, let failedAt = history.lastFailureAt {
             let until = failedAt.addingTimeInterval(failureBackoff(history.consecutiveFailures).timeInterval)
             if until > now && start <= until {
@@ -222,7 +230,7 @@ public struct RotationPlanner: Sendable {
         if start <= now {
             entry.status = .due
             entry.nextDeadline = now
-        } else if managed.policy.isDue(createdAt: current.createdAt, now: now) {
+        } else if decision.due <= now && decision.hold == .window {
             entry.status = .waitingForWindow(opens: start)
             entry.nextDeadline = start
         } else {

@@ -14,18 +14,28 @@ public struct RotationPolicy: Sendable, Hashable {
     public var grace: ConfigDuration
     /// Optional: new rotations start only inside this window.
     public var window: RotationWindow?
+    /// Never start a policy rotation of a consumer less than this after its last completed one
+    /// (`min_interval:`; 0 = no limit). A manual `rotate` is not held by it.
+    public var minInterval: ConfigDuration
+    /// Spread due times over this span (`jitter:`): each consumer's due date moves earlier by a
+    /// stable offset from its name (``RotationJitter``); 0 = no spread.
+    public var jitter: ConfigDuration
 
     /// The defaults of `docs/configuration.md`: 90 days, 7 days early, 24 h grace, no window.
     public init(
         maxAge: ConfigDuration = .days(90),
         rotateBefore: ConfigDuration = .days(7),
         grace: ConfigDuration = .hours(24),
-        window: RotationWindow? = nil
+        window: RotationWindow? = nil,
+        minInterval: ConfigDuration = .zero,
+        jitter: ConfigDuration = .zero
     ) {
         self.maxAge = maxAge
         self.rotateBefore = rotateBefore
         self.grace = grace
         self.window = window
+        self.minInterval = minInterval
+        self.jitter = jitter
     }
 
     /// `createdAt + maxAge - rotateBefore`.

@@ -15,6 +15,10 @@ public struct RotordConfiguration: Sendable, Hashable {
     public var defaults: RotationPolicy
     /// The consumers rotord manages, in file order.
     public var consumers: [ManagedConsumer]
+    /// How many rotations a pass may start (`schedule:`); no limits by default.
+    public var schedule = RotationSchedule()
+    /// Where to write the Prometheus text-format metrics after each pass (`metrics.textfile:`).
+    public var metricsTextfile: String?
 
     /// Creates a configuration.
     public init(

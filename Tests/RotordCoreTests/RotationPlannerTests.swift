@@ -84,7 +84,9 @@ import Testing
             days: [1, 2, 3, 4, 5], startMinute: 120, endMinute: 300, timeZone: TimeZone(identifier: "UTC")!)
         let plan = planner.plan(
             configuration: config(["old"], policy: RotationPolicy(window: window)),
-            consumers: [consumer(1, "old", ageDays: 100)],
+            // Due (83 d) and 5 days from max_age: the window opens before the deadline, so it waits.
+            // (Past the deadline it would rotate at once: RotationPolicyDecisionTests.)
+            consumers: [consumer(1, "old", ageDays: 85)],
             groupNames: [3: "Reportes"], active: [], history: [:], now: now)
         #expect(plan.entries[0].status == .waitingForWindow(opens: Date(timeIntervalSince1970: 1_780_020_000)))
     }

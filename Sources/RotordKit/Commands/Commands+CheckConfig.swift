@@ -5,39 +5,48 @@ import RotordCore
 extension Commands {
     /// `rotord check-config`: the file, the admin credential files, the state directory, every
     /// deliver directory and hook program, and (unless `offline`) that each consumer exists in
-    /// Fracttal in the configured permission group. 0 valid, 78 invalid.
-    public static func checkConfig(_ configPath: String, logLevel: String, offline: Bool) async -> Int32 {
+    /// Fracttal in the configured permission group. 0 valid, 78 invalid. With `json`, every problem
+    /// and warning is printed as one JSON array (``CheckConfigOutput``).
+    public static func checkConfig(_ configPath: String, logLevel: String, offline: Bool, json: Bool = false) async
+        -> Int32
+    {
+        var out = CheckConfigOutput(json: json)
         let configuration: RotordConfiguration
         do { configuration = try ConfigurationLoader().load(path: configPath) } catch {
-            printError(error.description)
-            return exitConfig
+            for e in error.errors { out.problem(e) }
+            return out.finish(valid: nil)
         }
-        var problems = pathProblems(configuration, configPath: configPath)
+        let problems = pathProblems(configuration, configPath: configPath)
         if problems.isEmpty == false {
-            for p in problems { printError(p.description) }
-            return exitConfig
+            for p in problems { out.problem(p) }
+            return out.finish(valid: nil)
         }
         for warning in configuration.fracttal.plaintextWarnings {
-            printError("warning: \(configPath): \(warning)")
+            out.warning(.init(file: configPath, key: "", message: warning))
         }
         var st = stat()
         if stat(configuration.stateDirectory, &st) == 0, st.st_uid != getuid() {
-            printError(
-                "warning: \(configPath): state_dir: \(configuration.stateDirectory) is owned by uid \(st.st_uid); "
-                    + "rotord refuses it when run as another user (this is uid \(getuid()))")
+            out.warning(
+                .init(
+                    file: configPath, key: "state_dir",
+                    message: "\(configuration.stateDirectory) is owned by uid \(st.st_uid); "
+                        + "rotord refuses it when run as another user (this is uid \(getuid()))"))
         }
         for (i, consumer) in configuration.consumers.enumerated() {
             if consumer.deliver.isEmpty {
-                printError(
-                    "warning: \(configPath): consumers[\(i)].deliver: none: a rotation of \(consumer.name) would create a "
-                        + "credential that no file receives")
+                out.warning(
+                    .init(
+                        file: configPath, key: "consumers[\(i)].deliver",
+                        message: "none: a rotation of \(consumer.name) would create a credential that no file receives")
+                )
             }
         }
         guard !offline else {
-            print("\(configPath): valid (\(configuration.consumers.count) consumers; Fracttal not contacted)")
-            return 0
+            return out.finish(
+                valid: "\(configPath): valid (\(configuration.consumers.count) consumers; Fracttal not contacted)")
         }
         guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
+        var remote: [ConfigurationError] = []
         do {
             let listing = try await context.directory.consumers()
             let groups = await context.directory.groupNames(for: listing)
@@ -45,18 +54,19 @@ extension Commands {
                 configuration: configuration, consumers: listing, groupNames: groups, active: [], history: [:],
                 now: Date())
             for (index, entry) in plan.entries.enumerated() where entry.isProblem {
-                problems.append(
-                    .init(file: configPath, key: "consumers[\(index)]", message: Reconciler.describe(entry)))
+                remote.append(.init(file: configPath, key: "consumers[\(index)]", message: Reconciler.describe(entry)))
             }
         } catch {
-            printError("warning: could not reach Fracttal to check that the consumers exist: \(error.message)")
+            let message = "could not reach Fracttal to check that the consumers exist: \(error.message)"
+            if json {
+                out.warning(.init(file: configPath, key: "fracttal", message: message))
+            } else {
+                printError("warning: \(message)")
+            }
         }
-        if !problems.isEmpty {
-            for p in problems { printError(p.description) }
-            return exitConfig
-        }
-        print("\(configPath): valid (\(configuration.consumers.count) consumers)")
-        return 0
+        for p in remote { out.problem(p) }
+        return out.finish(
+            valid: remote.isEmpty ? "\(configPath): valid (\(configuration.consumers.count) consumers)" : nil)
     }
 
     /// Problems with the files and directories the configuration names.

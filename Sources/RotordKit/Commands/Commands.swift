@@ -31,6 +31,8 @@ public enum Commands {
             configuration: context.configuration, store: context.store, directory: context.directory,
             faults: faults, logger: context.logger)
         let report = await reconciler.pass()
+        MetricsTextfile.publish(
+            report: report, configuration: context.configuration, store: context.store, logger: context.logger)
         printSummary(report)
         return report.exitCode
     }
@@ -68,10 +70,17 @@ public enum Commands {
                 )
             }
         }
+        // Due at the end of the pass: held by schedule: (or the pass was stopped).
+        let deferred = report.plan?.entries.filter { $0.status == .due } ?? []
+        if !deferred.isEmpty {
+            print(
+                "\(deferred.count) due consumer(s) wait for the next pass: "
+                    + deferred.map(\.managed.name).joined(separator: ", "))
+        }
         for problem in report.problems { printError(problem) }
         if let unavailable = report.unavailable { printError("waiting to retry: \(unavailable)") }
         if report.outcomes.isEmpty && report.problems.isEmpty && report.unavailable == nil
-            && report.backingOffCount == 0
+            && report.backingOffCount == 0 && deferred.isEmpty
         {
             print("nothing due" + (report.nextDeadline.map { "; next: \(ConsumerReport.timestamp($0))" } ?? ""))
         }
@@ -90,7 +99,19 @@ public enum Commands {
             printError("cannot list the Fracttal account: \(error.message)")
             guard !actions else { return exitTempFail }
             // status still shows what the state directory knows.
-            printOffline(context)
+            if json {
+                let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+                let histories = context.store.consumerHistories()
+                print(
+                    ReportRenderer.json(
+                        context.configuration.consumers.map { consumer in
+                            OfflineConsumerReport(
+                                consumer: consumer, history: histories[consumer.name],
+                                active: active.first { $0.consumerName == consumer.name }, reason: error.message)
+                        }))
+            } else {
+                printOffline(context)
+            }
             return 0
         }
         let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }

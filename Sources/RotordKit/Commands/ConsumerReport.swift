@@ -40,6 +40,12 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
     public var inFlight: InFlight?
     /// What a rotation would do (plan only).
     public var wouldDo: Actions?
+    /// The last error of the consumer: of the rotation in flight, else of the last failed rotation
+    /// since the last completed one; `nil` when none.
+    public var lastError: String?
+    /// Why the plan departs from the plain due date (outside the window for the deadline, held by
+    /// `min_interval` or `schedule:`).
+    public var reason: String?
 
     /// A finished rotation.
     public struct LastRotation: Sendable, Codable, Hashable {
@@ -47,6 +53,11 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
         public var id: String
         /// When it finished.
         public var finishedAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case id
+            case finishedAt = "finished_at"
+        }
     }
 
     /// A rotation under way.
@@ -65,6 +76,12 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
         public var retryAt: Date?
         /// The last error.
         public var lastError: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, step
+            case startedAt = "started_at", newKey = "new_key", graceUntil = "grace_until", retryAt = "retry_at"
+            case lastError = "last_error"
+        }
     }
 
     /// The side effects of a rotation.
@@ -85,6 +102,7 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
         case ageSeconds = "age_seconds", dueAt = "due_at", expiresAt = "expires_at", nextAt = "next_at", age, due
         case nextDue = "next_due"
         case liveConsumers = "live_consumers", lastRotation = "last_rotation", inFlight = "in_flight"
+        case lastError = "last_error", reason
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -107,6 +125,8 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
         try c.encodeIfPresent(lastRotation, forKey: .lastRotation)
         try c.encodeIfPresent(inFlight, forKey: .inFlight)
         try c.encodeIfPresent(wouldDo, forKey: .wouldDo)
+        try c.encodeIfPresent(lastError, forKey: .lastError)
+        try c.encodeIfPresent(reason, forKey: .reason)
     }
 
     /// Builds the report of `entry`.
@@ -164,6 +184,10 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
             status = "pinned_missing"
             detail = Reconciler.describe(entry)
         }
+        lastError = inFlight?.lastError ?? history?.lastFailure
+        reason = entry.reason
+        if let reason { detail += "; \(reason)" }
+        if entry.deferred { detail = detail.replacingAll("; rotates now", with: "") }
         if includeActions, let current = entry.current {
             let m = entry.managed
             wouldDo = Actions(
@@ -241,6 +265,7 @@ public enum ReportRenderer {
             if let last = r.lastRotation {
                 out.append("  last rotation: \(last.id), finished \(ConsumerReport.timestamp(last.finishedAt))")
             }
+            if let error = r.lastError { out.append("  last error: \(error)") }
             if actions, let a = r.wouldDo, r.status == "due" || r.status == "waiting_for_window" || r.status == "ok" {
                 out.append("  a rotation would create: \(a.create)")
                 for w in a.write { out.append("  write: \(w)") }

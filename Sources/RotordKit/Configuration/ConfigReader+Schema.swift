@@ -7,7 +7,7 @@ import Yams
 /// `docs/configuration.md`).
 extension ConfigReader {
     mutating func configuration(_ top: [String: Node]) -> RotordConfiguration {
-        let allowedTop: Set<String> = ["fracttal", "state_dir", "defaults", "consumers"]
+        let allowedTop: Set<String> = ["fracttal", "state_dir", "defaults", "consumers", "schedule", "metrics"]
         for (name, node) in top where !allowedTop.contains(name) {
             error(name, node, "unknown key; expected one of: \(allowedTop.sorted().joined(separator: ", "))")
         }
@@ -38,15 +38,17 @@ extension ConfigReader {
             consumers.append(consumer)
         }
         checkDeliverPaths(fracttal: fracttal, stateDirectory: stateDirectory)
-        return RotordConfiguration(
+        var configuration = RotordConfiguration(
             sourcePath: file, fracttal: fracttal, stateDirectory: stateDirectory, defaults: defaults,
             consumers: consumers)
+        readScheduleAndMetrics(top, into: &configuration)
+        return configuration
     }
 
     static let fracttalKeys: Set<String> = [
         "token_url", "api_url", "client_auth", "admin", "requests_per_minute", "timeout", "verify_timeout", "paths",
     ]
-    static let policyKeys: Set<String> = ["max_age", "rotate_before", "grace", "window"]
+    static let policyKeys: Set<String> = ["max_age", "rotate_before", "grace", "window", "min_interval", "jitter"]
     static let consumerKeys: Set<String> = [
         "name", "permission_group", "consumer_id", "deliver", "after_publish", "probe",
     ]
@@ -111,6 +113,7 @@ extension ConfigReader {
                 p.window = window(w, at: "\(key).window")
             }
         }
+        spreadPolicy(map, into: &p, at: key)
         if p.grace > p.maxAge && (map["grace"] != nil || map["max_age"] != nil) {
             error(
                 "\(key).grace", map["grace"] ?? map["max_age"],

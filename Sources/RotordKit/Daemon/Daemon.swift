@@ -7,13 +7,14 @@ import Synchronization
 import SystemdSupport
 
 /// `rotord run`: reconcile, then sleep on a `DispatchSourceTimer` re-armed to the next deadline;
-/// SIGHUP reloads the configuration, SIGTERM/SIGINT stop at a journaled boundary.
+/// SIGHUP reloads the configuration, SIGTERM/SIGINT stop at a journaled boundary; a change of the
+/// audit log by another process (a manual `rotord rotate`) triggers a pass within a second (``StateWatch``).
 ///
 /// systemd is told `READY=1` after the first pass, `STATUS=` after each, `RELOADING=1` and
 /// `STOPPING=1` at those moments, and the watchdog is pinged only while ``LoopMonitor`` shows
 /// progress.
 public final class Daemon: Sendable {
-    enum Wake: Sendable { case timer, reload, stop }
+    enum Wake: Sendable { case timer, reload, stop, stateChanged }
 
     private struct Shared {
         var context: RotordContext
@@ -81,8 +82,13 @@ public final class Daemon: Sendable {
         defer { removePIDFile() }
         let watchdog = startWatchdog()
         defer { watchdog?.cancel() }
+        // A manual `rotate` next to the daemon changes the audit log: re-plan within a second.
+        let watch = StateWatch(path: shared.withLock { $0.context.store.auditLog.path })
+        let watching = watch.start { wake.yield(.stateChanged) }
+        defer { watching.cancel() }
 
         var report = await reconcile()
+        watch.settle()
         startup.ready()
         let status = statusLine(report)
         notifier.ready(status: status)
@@ -105,7 +111,16 @@ public final class Daemon: Sendable {
                 report = await reconcile()
             case .timer:
                 report = await reconcile()
+            case .stateChanged:
+                // Another process changed the state (its audit lines). Wait until it has released the
+                // lock (the watch asks again each second until then), so this pass never waits on it.
+                guard watch.changed(), await Self.lockIsFree(shared.withLock { $0.context.store.directory }) else {
+                    continue
+                }
+                logger.info("the state directory changed (a manual rotation?); planning again")
+                report = await reconcile()
             }
+            watch.settle()
             if !stopRequested { notifier.status(statusLine(report)) }
         }
         notifier.stopping(status: "stopping")
@@ -123,6 +138,8 @@ public final class Daemon: Sendable {
             onProgress: Self.progress(monitor: monitor, startup: startup),
             stopRequested: { [weak self] in self?.stopRequested ?? true })
         let report = await reconciler.pass()
+        MetricsTextfile.publish(
+            report: report, configuration: context.configuration, store: context.store, logger: logger)
         let journalBroken = report.outcomes.contains { if case .journalFailed = $0.outcome { true } else { false } }
         let failures = shared.withLock {
             $0.journalFailures = journalBroken ? $0.journalFailures + 1 : 0
@@ -134,6 +151,13 @@ public final class Daemon: Sendable {
             notifier.watchdogTrigger()
         }
         return report
+    }
+
+    /// Whether no other process holds the state lock right now.
+    private static func lockIsFree(_ directory: String) async -> Bool {
+        guard let lock = try? await StateLock.acquire(directory: directory, timeout: .zero) else { return false }
+        lock.release()
+        return true
     }
 
     // MARK: - Reload

@@ -10,6 +10,7 @@ import RotordCore
 /// - `history.jsonl`: one line per finished rotation, appended and fsync'd, never holding a secret;
 /// - `summary.json`: per consumer, the last completed rotation and the failures since (derived
 ///   from the history, rebuilt from it when missing);
+/// - `audit.jsonl`: one hash-chained line per rotation step (``AuditLog``);
 /// - `lock`: see ``StateLock``.
 public struct StateStore: Sendable {
     /// The state directory.
@@ -96,8 +97,10 @@ public struct StateStore: Sendable {
     /// Durably records `record`; a finished one moves to the history.
     public func save(_ record: RotationRecord) throws(AtomicFile.Failure) {
         let path = rotationsDirectory + "/\(record.id).json"
+        let previous = stepOnDisk(record.id)
         if record.step.isTerminal {
             try appendHistory(record)
+            try audit(record, previous: previous)
             try AtomicFile.remove(path)
             return
         }
@@ -106,6 +109,7 @@ public struct StateStore: Sendable {
             throw AtomicFile.Failure(path: path, operation: "encoding", code: EINVAL)
         }
         try AtomicFile.write(Array(data), to: path, mode: 0o600, skipIfUnchanged: false)
+        try audit(record, previous: previous)
     }
 
     // MARK: - History

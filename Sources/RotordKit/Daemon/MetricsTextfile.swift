@@ -1,0 +1,173 @@
+import Foundation
+import Logging
+import RotordCore
+
+/// The Prometheus text-format file of `metrics.textfile:` (for node_exporter's textfile collector),
+/// replaced atomically (mode 0644) after each pass. Holds no key and no secret: consumers are named.
+public enum MetricsTextfile {
+    /// One sample.
+    public struct Sample: Sendable, Hashable {
+        /// The metric name.
+        public var name: String
+        /// Label names and values, in order.
+        public var labels: [(String, String)]
+        /// The value.
+        public var value: Double
+
+        public static func == (a: Sample, b: Sample) -> Bool {
+            a.name == b.name && a.value == b.value && a.labels.map { [$0.0, $0.1] } == b.labels.map { [$0.0, $0.1] }
+        }
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(name)
+            for (k, v) in labels {
+                hasher.combine(k)
+                hasher.combine(v)
+            }
+        }
+    }
+
+    /// One metric family: name, type, help and samples.
+    public struct Family: Sendable {
+        /// The metric name.
+        public var name: String
+        /// `gauge` or `counter`.
+        public var type: String
+        /// The `# HELP` text.
+        public var help: String
+        /// The samples.
+        public var samples: [Sample]
+    }
+
+    /// The families of one pass.
+    ///
+    /// - Parameters:
+    ///   - lastSuccess: when the last pass that reached Fracttal ended (this one, if it did).
+    public static func families(
+        report: Reconciler.Report, history: [StateStore.HistoryEntry], lastSuccess: Date?
+    ) -> [Family] {
+        func sample(_ name: String, _ labels: [(String, String)], _ value: Double) -> Sample {
+            Sample(name: name, labels: labels, value: value)
+        }
+        var age: [Sample] = []
+        var next: [Sample] = []
+        var expiry: [Sample] = []
+        var inFlight: [Sample] = []
+        for entry in report.plan?.entries ?? [] {
+            let label = [("consumer", entry.managed.name)]
+            if let created = entry.current?.createdAt {
+                age.append(sample("rotord_consumer_age_seconds", label, report.at.timeIntervalSince(created).rounded()))
+            }
+            if let at = entry.nextDeadline {
+                next.append(sample("rotord_consumer_next_rotation_timestamp_seconds", label, at.timeIntervalSince1970))
+            }
+            if let at = entry.expiryDate {
+                expiry.append(sample("rotord_consumer_expiry_timestamp_seconds", label, at.timeIntervalSince1970))
+            }
+            let busy: Double = if case .inFlight = entry.status { 1 } else { 0 }
+            inFlight.append(sample("rotord_consumer_rotation_in_flight", label, busy))
+        }
+        var results: [String: Int] = ["done": 0, "failed": 0, "abandoned": 0]
+        for entry in history { results[entry.step.rawValue, default: 0] += 1 }
+        let rotations = results.keys.sorted().map {
+            sample("rotord_rotations_total", [("result", $0)], Double(results[$0]!))
+        }
+        var families = [
+            Family(
+                name: "rotord_consumer_age_seconds", type: "gauge",
+                help: "Age of the consumer's current credential at the last pass.", samples: age),
+            Family(
+                name: "rotord_consumer_next_rotation_timestamp_seconds", type: "gauge",
+                help: "When rotord next acts on the consumer (Unix time).", samples: next),
+            Family(
+                name: "rotord_consumer_expiry_timestamp_seconds", type: "gauge",
+                help: "When the consumer's current credential leaves policy: created_at + max_age (Unix time).",
+                samples: expiry),
+            Family(
+                name: "rotord_consumer_rotation_in_flight", type: "gauge",
+                help: "1 while a rotation of the consumer is under way.", samples: inFlight),
+            Family(
+                name: "rotord_rotations_total", type: "counter",
+                help: "Finished rotations recorded in the state directory, by result.", samples: rotations),
+            Family(
+                name: "rotord_last_pass_timestamp_seconds", type: "gauge", help: "When the last pass ran (Unix time).",
+                samples: [sample("rotord_last_pass_timestamp_seconds", [], report.at.timeIntervalSince1970)]),
+            Family(
+                name: "rotord_last_pass_problems", type: "gauge",
+                help: "Configuration problems (missing consumers, wrong groups) found by the last pass.",
+                samples: [sample("rotord_last_pass_problems", [], Double(report.problems.count))]),
+        ]
+        if let lastSuccess {
+            families.append(
+                Family(
+                    name: "rotord_last_successful_pass_timestamp_seconds", type: "gauge",
+                    help: "When the last pass that reached Fracttal ran (Unix time).",
+                    samples: [
+                        sample("rotord_last_successful_pass_timestamp_seconds", [], lastSuccess.timeIntervalSince1970)
+                    ]
+                ))
+        }
+        return families
+    }
+
+    /// The text format (version 0.0.4) of `families`.
+    public static func render(_ families: [Family]) -> String {
+        var out = ""
+        for family in families {
+            out += "# HELP \(family.name) \(escapeHelp(family.help))\n"
+            out += "# TYPE \(family.name) \(family.type)\n"
+            for s in family.samples {
+                let labels =
+                    s.labels.isEmpty
+                    ? "" : "{" + s.labels.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
+                out += "\(s.name)\(labels) \(format(s.value))\n"
+            }
+        }
+        return out
+    }
+
+    static func format(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(value)
+    }
+
+    static func escapeLabel(_ text: String) -> String {
+        text.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"").replacingAll("\n", with: "\\n")
+    }
+
+    static func escapeHelp(_ text: String) -> String {
+        text.replacingAll("\\", with: "\\\\").replacingAll("\n", with: "\\n")
+    }
+
+    /// Writes the file of `report` to `path` (atomically, 0644); keeps the last successful pass's time
+    /// from the previous file when this pass did not reach Fracttal.
+    public static func write(report: Reconciler.Report, store: StateStore, to path: String) throws(AtomicFile.Failure) {
+        var lastSuccess: Date? = report.unavailable == nil ? report.at : nil
+        if lastSuccess == nil, let old = try? AtomicFile.read(path) {
+            let text = String(decoding: old, as: UTF8.self)
+            for line in text.split(separator: "\n")
+            where line.hasPrefix("rotord_last_successful_pass_timestamp_seconds ") {
+                lastSuccess = line.split(separator: " ").last.flatMap { Double($0) }.map(
+                    Date.init(timeIntervalSince1970:))
+            }
+        }
+        let text = render(families(report: report, history: store.historyEntries(), lastSuccess: lastSuccess))
+        _ = try AtomicFile.write(Array(text.utf8), to: path, mode: 0o644, skipIfUnchanged: false)
+    }
+}
+
+extension MetricsTextfile {
+    /// Writes the metrics of `report` when `configuration` asks for them; a failure is logged, never fatal.
+    public static func publish(
+        report: Reconciler.Report, configuration: RotordConfiguration, store: StateStore, logger: Logger
+    ) {
+        guard let path = configuration.metricsTextfile else { return }
+        do { try write(report: report, store: store, to: path) } catch {
+            let message =
+                "cannot write the metrics file \(path) (metrics.textfile): \(error); check that its directory "
+                + "exists and is writable by rotord"
+            logger.warning("\(message)")
+        }
+    }
+}
