@@ -43,7 +43,7 @@ struct UnconfirmedRotationTests {
         #expect(report["status"] as? String == "unconfirmed")
         let inFlight = try #require(report["in_flight"] as? [String: Any])
         #expect(inFlight["step"] as? String == "unconfirmed")
-        #expect((inFlight["lastError"] as? String)?.contains("after_publish failed") == true, "\(inFlight)")
+        #expect((inFlight["last_error"] as? String)?.contains("after_publish failed") == true, "\(inFlight)")
 
         // Every pass before the action succeeds keeps failing and keeps the old consumer.
         let second = try await s.run(["run", "--once"])
