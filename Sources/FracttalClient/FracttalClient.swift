@@ -233,6 +233,14 @@ public actor FracttalClient {
         if counted {
             var wait = budgetDelay()
             var rounds = 0
+            let waitStarted = clock.now
+            defer {
+                if rounds > 0 {
+                    let waited = waitStarted.duration(to: clock.now)
+                    requestBudget.recordWait(
+                        seconds: Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18)
+                }
+            }
             while wait > .zero, rounds < 100_000 {
                 if let deadline, clock.now.advanced(by: wait) > deadline {
                     throw .deadlineExceeded(
@@ -260,9 +268,11 @@ public actor FracttalClient {
             response = try await http.execute(request, timeout: Self.timeAmount(timeout))
             bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
         } catch {
+            if counted { requestBudget.recordResponse(status: nil) }
             throw .transport(sent: !Self.neverSent(error), detail: Self.describe(error), operation: operation)
         }
         let status = Int(response.status.code)
+        if counted { requestBudget.recordResponse(status: status) }
         if (300..<400).contains(status) {
             // Never followed (the request carries a credential); the host alone is named, never the URL's query.
             throw .redirected(

@@ -5,6 +5,7 @@ import Synchronization
 /// its client on every configuration reload) instead of starting from a full budget.
 public final class SharedRequestBudget: Sendable {
     private let budget: Mutex<RequestBudget>
+    let trafficCounters = Mutex(FracttalTraffic())
 
     /// A budget of `limit` requests per `window` (0 = unlimited).
     public init(limit: Int, window: Duration = .seconds(60)) {

@@ -195,6 +195,10 @@ struct FracttalClientTests {
                 group.cancelAll()
             }
             #expect(beats.value - before >= 2, "\(beats.value - before) progress calls in 1.2 s of waiting")
+            // The waits are counted for the metrics (rotord_rate_limit_waits_total).
+            let traffic = client.requestBudget.traffic
+            #expect(traffic.rateLimitWaits >= 1 && traffic.rateLimitWaitSeconds > 0, "\(traffic)")
+            #expect(traffic.responses["200"] == 3, "\(traffic.responses)")
             #expect(await simulator.statistics().rateLimited == 0)
             #expect(await simulator.statistics().apiRequests == 3)
         }

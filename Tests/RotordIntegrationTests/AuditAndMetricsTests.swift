@@ -49,6 +49,11 @@ struct AuditAndMetricsTests {
         #expect(parser.value("rotord_consumer_next_rotation_timestamp_seconds", ["consumer": "erp"]) != nil)
         #expect(parser.value("rotord_last_successful_pass_timestamp_seconds") != nil)
         #expect(parser.types["rotord_rotations_total"] == "counter")
+        // API traffic of the pass: answers by status, and rate-limit waits (none here).
+        #expect((parser.value("rotord_api_requests_total", ["status": "200"]) ?? 0) > 0)
+        #expect(parser.types["rotord_api_requests_total"] == "counter")
+        #expect(parser.value("rotord_rate_limit_waits_total") == 0)
+        #expect(parser.value("rotord_rate_limit_wait_seconds_total") == 0)
         #expect(RotationEndToEndTests.secretLike(metrics).isEmpty)
     }
 

@@ -32,7 +32,8 @@ public enum Commands {
             faults: faults, logger: context.logger)
         let report = await reconciler.pass()
         MetricsTextfile.publish(
-            report: report, configuration: context.configuration, store: context.store, logger: context.logger)
+            report: report, configuration: context.configuration, store: context.store, logger: context.logger,
+            traffic: context.requestBudget?.traffic)
         printSummary(report)
         return report.exitCode
     }

@@ -139,7 +139,8 @@ public final class Daemon: Sendable {
             stopRequested: { [weak self] in self?.stopRequested ?? true })
         let report = await reconciler.pass()
         MetricsTextfile.publish(
-            report: report, configuration: context.configuration, store: context.store, logger: logger)
+            report: report, configuration: context.configuration, store: context.store, logger: logger,
+            traffic: context.requestBudget?.traffic)
         let journalBroken = report.outcomes.contains { if case .journalFailed = $0.outcome { true } else { false } }
         let failures = shared.withLock {
             $0.journalFailures = journalBroken ? $0.journalFailures + 1 : 0

@@ -1,4 +1,5 @@
 import Foundation
+import FracttalClient
 import Logging
 import RotordCore
 
@@ -42,8 +43,10 @@ public enum MetricsTextfile {
     ///
     /// - Parameters:
     ///   - lastSuccess: when the last pass that reached Fracttal ended (this one, if it did).
+    ///   - traffic: this process's API traffic so far (answers by status, rate-limit waits).
     public static func families(
-        report: Reconciler.Report, history: [StateStore.HistoryEntry], lastSuccess: Date?
+        report: Reconciler.Report, history: [StateStore.HistoryEntry], lastSuccess: Date?,
+        traffic: FracttalTraffic? = nil
     ) -> [Family] {
         func sample(_ name: String, _ labels: [(String, String)], _ value: Double) -> Sample {
             Sample(name: name, labels: labels, value: value)
@@ -96,6 +99,29 @@ public enum MetricsTextfile {
                 help: "Configuration problems (missing consumers, wrong groups) found by the last pass.",
                 samples: [sample("rotord_last_pass_problems", [], Double(report.problems.count))]),
         ]
+        if let traffic {
+            families.append(
+                Family(
+                    name: "rotord_api_requests_total", type: "counter",
+                    help: "Fracttal API answers since rotord started, by HTTP status (error: no answer).",
+                    samples: traffic.responses.keys.sorted().map {
+                        sample("rotord_api_requests_total", [("status", $0)], Double(traffic.responses[$0]!))
+                    }))
+            families.append(
+                Family(
+                    name: "rotord_rate_limit_waits_total", type: "counter",
+                    help: "Requests that waited for the API rate limit since rotord started.",
+                    samples: [sample("rotord_rate_limit_waits_total", [], Double(traffic.rateLimitWaits))]))
+            families.append(
+                Family(
+                    name: "rotord_rate_limit_wait_seconds_total", type: "counter",
+                    help: "Time spent waiting for the API rate limit since rotord started.",
+                    samples: [
+                        sample(
+                            "rotord_rate_limit_wait_seconds_total", [],
+                            (traffic.rateLimitWaitSeconds * 1000).rounded() / 1000)
+                    ]))
+        }
         if let lastSuccess {
             families.append(
                 Family(
@@ -142,7 +168,9 @@ public enum MetricsTextfile {
 
     /// Writes the file of `report` to `path` (atomically, 0644); keeps the last successful pass's time
     /// from the previous file when this pass did not reach Fracttal.
-    public static func write(report: Reconciler.Report, store: StateStore, to path: String) throws(AtomicFile.Failure) {
+    public static func write(
+        report: Reconciler.Report, store: StateStore, traffic: FracttalTraffic? = nil, to path: String
+    ) throws(AtomicFile.Failure) {
         var lastSuccess: Date? = report.unavailable == nil ? report.at : nil
         if lastSuccess == nil, let old = try? AtomicFile.read(path) {
             let text = String(decoding: old, as: UTF8.self)
@@ -152,7 +180,8 @@ public enum MetricsTextfile {
                     Date.init(timeIntervalSince1970:))
             }
         }
-        let text = render(families(report: report, history: store.historyEntries(), lastSuccess: lastSuccess))
+        let text = render(
+            families(report: report, history: store.historyEntries(), lastSuccess: lastSuccess, traffic: traffic))
         _ = try AtomicFile.write(Array(text.utf8), to: path, mode: 0o644, skipIfUnchanged: false)
     }
 }
@@ -160,10 +189,11 @@ public enum MetricsTextfile {
 extension MetricsTextfile {
     /// Writes the metrics of `report` when `configuration` asks for them; a failure is logged, never fatal.
     public static func publish(
-        report: Reconciler.Report, configuration: RotordConfiguration, store: StateStore, logger: Logger
+        report: Reconciler.Report, configuration: RotordConfiguration, store: StateStore, logger: Logger,
+        traffic: FracttalTraffic? = nil
     ) {
         guard let path = configuration.metricsTextfile else { return }
-        do { try write(report: report, store: store, to: path) } catch {
+        do { try write(report: report, store: store, traffic: traffic, to: path) } catch {
             let message =
                 "cannot write the metrics file \(path) (metrics.textfile): \(error); check that its directory "
                 + "exists and is writable by rotord"
