@@ -25,11 +25,15 @@ import Testing
         #expect(limiter.count == 4)
     }
 
-    @Test func tenPerPass() {
+    @Test func tenRepeatCreatesPerPass() {
         let limiter = CreateLimiter()
-        for n in 0..<10 { #expect(limiter.take(for: record("r\(n)-0000abcd", attempts: 1)) == nil) }
-        let refused = limiter.take(for: record("r99-0000abcd", attempts: 1))
+        // First creates of many rotations are never capped (a healthy pass with many due consumers).
+        for n in 0..<40 { #expect(limiter.take(for: record("f\(n)-0000abcd", attempts: 1)) == nil) }
+        // Repeat creates (after lost or refused answers, here from earlier passes) are: 10 per pass.
+        for n in 0..<10 { #expect(limiter.take(for: record("r\(n)-0000abcd", attempts: 2)) == nil) }
+        let refused = limiter.take(for: record("r99-0000abcd", attempts: 2))
         #expect(refused?.kind == .transient)
         #expect(refused?.message.contains("cap per pass") == true)
+        #expect(limiter.count == 50)
     }
 }

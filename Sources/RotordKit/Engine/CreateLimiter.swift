@@ -10,8 +10,10 @@ import Synchronization
 /// - ``maxPerRotationPerPass`` (3): creates one rotation may send in one reconcile pass. Past it,
 ///   the create is postponed as a transient failure: the rotation machine's back-off (30 s doubling
 ///   up to 1 h) spaces the next try.
-/// - ``maxPerPass`` (10): creates one pass may send for all rotations together; past it, likewise
-///   postponed.
+/// - ``maxPerPass`` (10): **repeat** creates one pass may send for all rotations together (creates
+///   of a rotation that has created before: after a lost or refused answer, in this pass or an
+///   earlier one); past it, likewise postponed. A rotation's first create is never counted here, so
+///   a healthy pass with many due consumers (bounded by `schedule.max_per_cycle`) is not slowed.
 ///
 /// Both only postpone: a rotation is never failed for them, because ``RotationRecord/createAttempts``
 /// also counts creates that were journaled but never sent (a process killed right after the
@@ -25,11 +27,11 @@ import Synchronization
 public final class CreateLimiter: Sendable {
     /// Creates one rotation may send in one pass.
     public static let maxPerRotationPerPass = 3
-    /// Creates one pass may send in all.
+    /// Repeat creates one pass may send in all.
     public static let maxPerPass = 10
 
     private let perPass: Int
-    private let made = Mutex<(total: Int, byRotation: [String: Int])>((0, [:]))
+    private let made = Mutex<(total: Int, repeats: Int, byRotation: [String: Int])>((0, 0, [:]))
 
     /// A fresh limiter for one pass, allowing `perPass` creates.
     public init(perPass: Int = CreateLimiter.maxPerPass) { self.perPass = perPass }
@@ -48,13 +50,16 @@ public final class CreateLimiter: Sendable {
                     "\(operation): postponed, this rotation already sent \(mine) creates in this pass whose answers "
                         + "were lost or refused; retried after a back-off")
             }
-            if made.total >= perPass {
+            // The machine counts the create it is about to send: 1 means this rotation's first.
+            let repeated = mine > 0 || record.createAttempts > 1
+            if repeated && made.repeats >= perPass {
                 return RotationFailure(
                     .transient,
-                    "\(operation): postponed, this pass already sent \(made.total) creates (the cap per pass); "
-                        + "retried after a back-off")
+                    "\(operation): postponed, this pass already sent \(made.repeats) repeat creates (the cap per "
+                        + "pass); retried after a back-off")
             }
             made.total += 1
+            if repeated { made.repeats += 1 }
             made.byRotation[record.id] = mine + 1
             return nil
         }
