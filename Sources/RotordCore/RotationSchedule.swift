@@ -11,6 +11,10 @@ public struct RotationSchedule: Sendable, Hashable {
     /// rotation in its grace period does not count. `nil` = no limit.
     public var maxConcurrent: Int?
 
+    /// The daemon lists Fracttal again at least this often (`resync:`), even with no deadline
+    /// nearer, so that changes made by hand are noticed; 1 h by default.
+    public var resync: ConfigDuration = .hours(1)
+
     /// How soon the next pass runs when due consumers were held back by the limits.
     public static let followUpDelay: ConfigDuration = .seconds(1)
 

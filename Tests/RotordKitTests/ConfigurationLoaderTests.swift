@@ -98,4 +98,13 @@ import Testing
     @Test func missingFileIsAConfigError() {
         #expect(throws: ConfigurationErrors.self) { try loader.load(path: "/nonexistent/rotord.yaml") }
     }
+
+    @Test func scheduleResync() throws {
+        let parsed = try loader.parse(Self.base + "schedule:\n  resync: 10m\n", path: "/etc/rotord/rotord.yaml")
+        #expect(parsed.schedule.resync == .minutes(10))
+        #expect(try loader.parse(Self.base, path: "/etc/rotord/rotord.yaml").schedule.resync == .hours(1))
+        let refused = errors(Self.base + "schedule:\n  resync: 0s\n")
+        #expect(refused.first?.key == "schedule.resync", "\(refused)")
+        #expect(refused.first?.description.contains("at least 1s") == true)
+    }
 }

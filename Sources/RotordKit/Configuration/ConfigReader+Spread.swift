@@ -7,8 +7,15 @@ extension ConfigReader {
     /// Reads `schedule:` and `metrics:` from the top-level mapping.
     mutating func readScheduleAndMetrics(_ top: [String: Node], into configuration: inout RotordConfiguration) {
         if let node = top["schedule"],
-            let map = mapping(node, at: "schedule", allowed: ["max_per_cycle", "max_concurrent"])
+            let map = mapping(node, at: "schedule", allowed: ["max_per_cycle", "max_concurrent", "resync"])
         {
+            if let v = duration(map["resync"], at: "schedule.resync") {
+                if v.seconds < 1 {
+                    error("schedule.resync", map["resync"], "must be at least 1s (how often Fracttal is listed again)")
+                } else {
+                    configuration.schedule.resync = v
+                }
+            }
             configuration.schedule.maxPerCycle = int(
                 map["max_per_cycle"], at: "schedule.max_per_cycle", range: 1...1_000_000)
             configuration.schedule.maxConcurrent = int(

@@ -97,12 +97,20 @@ public final class Daemon: Sendable {
         var wakeups = wakes.makeAsyncIterator()
         while !stopRequested {
             let now = Date()
-            let next = report.nextDeadline ?? now.addingTimeInterval(86_400)
-            let seconds = min(max(next.timeIntervalSince(now), 1), 86_400)
+            let armedAt = ContinuousClock.now
+            let resync = shared.withLock { $0.context.configuration.schedule.resync }
+            let seconds = DaemonTiming.sleepSeconds(next: report.nextDeadline, now: now, resync: resync)
             timer.schedule(wallDeadline: .now() + seconds, leeway: .milliseconds(500))
             monitor.idle(until: .now.advanced(by: .seconds(seconds)))
             let reason = await wakeups.next() ?? .stop
             monitor.beat()
+            // Deadlines are wall-clock dates: if the clock was set while rotord slept, plan again now
+            // (the state watch wakes the loop every second, so within a second of the jump).
+            let jump = DaemonTiming.wallClockJump(
+                wallThen: now, monotonicThen: armedAt, wallNow: Date(), monotonicNow: .now)
+            if let jump, reason != .stop {
+                logger.notice("the wall clock moved by \(Int(jump.rounded())) s while rotord slept; planning again")
+            }
             switch reason {
             case .stop:
                 break
@@ -114,10 +122,11 @@ public final class Daemon: Sendable {
             case .stateChanged:
                 // Another process changed the state (its audit lines). Wait until it has released the
                 // lock (the watch asks again each second until then), so this pass never waits on it.
-                guard watch.changed(), await Self.lockIsFree(shared.withLock { $0.context.store.directory }) else {
-                    continue
+                if jump == nil {
+                    guard watch.changed(), await Self.lockIsFree(shared.withLock { $0.context.store.directory })
+                    else { continue }
+                    logger.info("the state directory changed (a manual rotation?); planning again")
                 }
-                logger.info("the state directory changed (a manual rotation?); planning again")
                 report = await reconcile()
             }
             watch.settle()
