@@ -45,26 +45,30 @@ public struct HookRunner: Sendable {
                 arguments, environment: environment, timeout: .seconds(max(timeout.seconds, 1)),
                 progress: onProgress)
             let problem = Self.problem(result.ending, timeout: timeout, program: arguments[0])
-            if !result.output.isEmpty {
-                var output = result.output
-                if let secret, !secret.isEmpty {
-                    output = output.replacingOccurrences(of: secret, with: KeyMask.mask(secret))
-                }
-                let text = output.trimmingCharacters(in: .whitespacesAndNewlines)
-                let metadata: Logger.Metadata = [
-                    "rotord_consumer": "\(consumer)", "rotord_rotation_id": "\(rotationID)", "rotord_hook": "\(hook)",
-                ]
-                let message: Logger.Message =
-                    "after_publish hook output (\(hook))\(result.outputTruncated ? ", first 4 KiB" : ""): \(text)"
-                if problem == nil {
-                    logger.info(message, metadata: metadata)
-                } else {
-                    logger.warning(message, metadata: metadata)
-                }
-            }
+            Self.logOutput(
+                result, of: "after_publish hook", field: ("rotord_hook", "\(hook)"), consumer: consumer,
+                rotationID: rotationID, secret: secret, failed: problem != nil, logger: logger)
             if let problem { failures.append("\(hook): \(problem)") }
         }
         return failures
+    }
+
+    /// Logs a child's output (if any) with the consumer and rotation fields, `secret` masked; at
+    /// warning level when the child failed. One place for hooks and probes.
+    static func logOutput(
+        _ result: ChildProcess.Result, of what: String, field: (String, String), consumer: String, rotationID: String,
+        secret: String?, failed: Bool, logger: Logger
+    ) {
+        var output = result.output
+        if let secret, !secret.isEmpty { output = output.replacingOccurrences(of: secret, with: KeyMask.mask(secret)) }
+        let text = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { return }
+        let metadata: Logger.Metadata = [
+            "rotord_consumer": "\(consumer)", "rotord_rotation_id": "\(rotationID)", field.0: "\(field.1)",
+        ]
+        let message: Logger.Message =
+            "\(what) output (\(field.1))\(result.outputTruncated ? ", first 4 KiB" : ""): \(text)"
+        if failed { logger.warning(message, metadata: metadata) } else { logger.info(message, metadata: metadata) }
     }
 
     /// rotord's environment without its own variables (`ROTORD_*`, `NOTIFY_SOCKET`, `WATCHDOG_*`), plus

@@ -31,21 +31,9 @@ public struct ProbeRunner: Sendable {
             probe.arguments, environment: environment, timeout: .seconds(max(probe.timeout.seconds, 1)),
             progress: onProgress)
         let problem = HookRunner.problem(result.ending, timeout: probe.timeout, program: program)
-        var output = result.output
-        if let secret, !secret.isEmpty { output = output.replacingOccurrences(of: secret, with: KeyMask.mask(secret)) }
-        let text = output.trimmingCharacters(in: .whitespacesAndNewlines)
-        if !text.isEmpty {
-            let metadata: Logger.Metadata = [
-                "rotord_consumer": "\(consumer)", "rotord_rotation_id": "\(rotationID)", "rotord_probe": "\(probe)",
-            ]
-            let message: Logger.Message =
-                "probe output (\(probe))\(result.outputTruncated ? ", first 4 KiB" : ""): \(text)"
-            if problem == nil {
-                logger.info(message, metadata: metadata)
-            } else {
-                logger.warning(message, metadata: metadata)
-            }
-        }
+        HookRunner.logOutput(
+            result, of: "probe", field: ("rotord_probe", "\(probe)"), consumer: consumer, rotationID: rotationID,
+            secret: secret, failed: problem != nil, logger: logger)
         return problem.map { ["\(probe): \($0)"] } ?? []
     }
 }
