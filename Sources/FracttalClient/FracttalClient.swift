@@ -207,6 +207,12 @@ public actor FracttalClient {
         return requestBudget.withBudget { $0.delay(at: now) }
     }
 
+    /// Takes the next request's slot in the budget now (zero), or says how long to wait for one.
+    private func reserveSlot() -> Duration {
+        let now = clock.now
+        return requestBudget.withBudget { $0.reserve(at: now) }
+    }
+
     /// Sleeps `wait` unless that passes the operation's `deadline` (then fails with `last`).
     private func pause(_ wait: Duration, deadline: ContinuousClock.Instant, tries: Int, last: FracttalError)
         async throws(FracttalError)
@@ -231,7 +237,7 @@ public actor FracttalClient {
         _ request: HTTPClientRequest, operation: String, counted: Bool, deadline: ContinuousClock.Instant? = nil
     ) async throws(FracttalError) -> (Int, Data, HTTPHeaders) {
         if counted {
-            var wait = budgetDelay()
+            var wait = reserveSlot()
             var rounds = 0
             let waitStarted = clock.now
             defer {
@@ -255,10 +261,8 @@ public actor FracttalClient {
                     throw .transport(
                         sent: false, detail: "cancelled while waiting for the rate limit", operation: operation)
                 }
-                wait = budgetDelay()
+                wait = reserveSlot()
             }
-            let sentAt = clock.now
-            requestBudget.withBudget { $0.record(at: sentAt) }
         }
         let response: HTTPClientResponse
         let bytes: ByteBuffer

@@ -10,9 +10,12 @@ public struct RequestBudget: Sendable {
     public let window: Duration
     private var sent: [ContinuousClock.Instant] = []  // ring of the last `limit` send times
     private var head = 0
-    private var blockedUntil: ContinuousClock.Instant?
+    /// The server's block: no request before this instant (a 406, a 429, or nothing remaining).
+    private(set) var blockedUntil: ContinuousClock.Instant?
     /// What the server last said is left of its window: at most `count` more requests before `until`.
-    private var allowance: (count: Int, until: ContinuousClock.Instant)?
+    private(set) var allowance: (count: Int, until: ContinuousClock.Instant)?
+    /// How many requests were ever recorded (the ledger uses it to see which sends are new).
+    private(set) var recordedCount = 0
 
     /// Creates a budget of `limit` requests per `window` (0 = unlimited).
     public init(limit: Int, window: Duration = .seconds(60)) {
@@ -41,8 +44,25 @@ public struct RequestBudget: Sendable {
     /// Takes over `other`'s server-imposed wait.
     mutating func copyServerState(from other: RequestBudget) { blockedUntil = other.blockedUntil }
 
+    /// Replaces the server's state (block and allowance) with one read from the shared ledger.
+    mutating func setServerState(
+        blockedUntil: ContinuousClock.Instant?, allowance: (count: Int, until: ContinuousClock.Instant)?
+    ) {
+        self.blockedUntil = blockedUntil
+        self.allowance = allowance
+    }
+
+    /// Takes the next request's slot if it may go at `now`: records it and returns zero, or returns
+    /// how long to wait and records nothing. One step, so that no other sharer slips in between.
+    public mutating func reserve(at now: ContinuousClock.Instant) -> Duration {
+        let wait = delay(at: now)
+        if wait == .zero { record(at: now) }
+        return wait
+    }
+
     /// Records a request sent at `now`.
     public mutating func record(at now: ContinuousClock.Instant) {
+        recordedCount += 1
         if let current = allowance {
             allowance = current.until > now ? (current.count - 1, current.until) : nil
         }

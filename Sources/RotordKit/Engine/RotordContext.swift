@@ -50,6 +50,11 @@ public struct RotordContext: Sendable {
             ])
         }
         let settings = configuration.fracttal
+        // Every rotord of this host with this state directory spends one budget (the account's).
+        let budget =
+            budget
+            ?? SharedRequestBudget(
+                limit: settings.requestsPerMinute, ledgerPath: store.directory + "/" + StateStore.requestBudgetFile)
         for warning in settings.plaintextWarnings { logger.warning("\(configPath): \(warning)") }
         let client = FracttalClient(
             configuration: FracttalClientConfiguration(

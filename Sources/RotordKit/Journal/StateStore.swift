@@ -11,8 +11,13 @@ import RotordCore
 /// - `summary.json`: per consumer, the last completed rotation and the failures since (derived
 ///   from the history, rebuilt from it when missing);
 /// - `audit.jsonl`: one hash-chained line per rotation step (``AuditLog``);
-/// - `lock`: see ``StateLock``.
+/// - `lock`: see ``StateLock``;
+/// - `request-budget`: the Fracttal request budget every rotord of the host shares (the API
+///   requests of the last minute and the server's rate-limit state; not a secret, not fsync'd).
 public struct StateStore: Sendable {
+    /// The request budget's file name in the state directory (see `SharedRequestBudget`).
+    public static let requestBudgetFile = "request-budget"
+
     /// The state directory.
     public let directory: String
     /// `directory/rotations`.
