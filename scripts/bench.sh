@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build -c release --product rotord 2>&1 | grep -E "error|Compiling rotord|Build" || true
-swift build -c release --product rotord-bench 2>&1 | grep -E "error|Build" || true
-exec "$(swift build -c release --show-bin-path)/rotord-bench" "$@"
+swift build -c release --static-swift-stdlib --product rotord 2>&1 | grep -E "error|Compiling rotord|Build" || true
+swift build -c release --static-swift-stdlib --product rotord-bench 2>&1 | grep -E "error|Build" || true
+exec "$(swift build -c release --static-swift-stdlib --show-bin-path)/rotord-bench" "$@"

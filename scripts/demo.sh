@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 for product in rotord fracttal-sim; do
-    swift build -c release --product "$product" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || true
+    swift build -c release --static-swift-stdlib --product "$product" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || true
 done
-bin=$(swift build -c release --show-bin-path)
+bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 exec "$bin/rotord" demo "$@"

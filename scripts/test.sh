@@ -15,7 +15,7 @@ build() {  # build ARGS...: quiet unless something is wrong
     swift build "$@" 2>&1 | tee -a "$log" | grep -E "error|warning:|Build" | grep -vE '^\[[0-9]+/[0-9]+\] Compiling' || true
 }
 SECONDS=0
-for product in rotord rotord-faults fracttal-sim; do build -c release --product "$product"; done
+for product in rotord rotord-faults fracttal-sim; do build -c release --static-swift-stdlib --product "$product"; done
 echo "test: release build took ${SECONDS}s"
 SECONDS=0
 build --build-tests
@@ -27,7 +27,7 @@ if grep -E "^$PWD/(Sources|Tests)/.*warning:" "$log" | sort -u | grep .; then
     exit 1
 fi
 
-release=$(swift build -c release --show-bin-path)
+release=$(swift build -c release --static-swift-stdlib --show-bin-path)
 export ROTORD_TEST_BIN_DIR=$release
 echo "test: process-level tests run $release/rotord, $release/rotord-faults and $release/fracttal-sim"
 set +e

@@ -25,7 +25,7 @@ final class SimulatorProcess: Sendable {
         guard let path = executable ?? locate() else {
             throw StartError(
                 description: "fracttal-sim was not found beside rotord or on PATH; build it "
-                    + "(swift build -c release --product fracttal-sim) or pass --simulator PATH")
+                    + "(swift build -c release --static-swift-stdlib --product fracttal-sim) or pass --simulator PATH")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)

@@ -21,8 +21,8 @@ if [ "$(id -u)" != 0 ] || ! command -v systemd-nspawn >/dev/null; then
 fi
 bin=${1:-}
 if [ -z "$bin" ]; then
-    for product in rotord fracttal-sim; do swift build -c release --product "$product" 2>&1 | grep -E "error" || true; done
-    bin=$(swift build -c release --show-bin-path)
+    for product in rotord fracttal-sim; do swift build -c release --static-swift-stdlib --product "$product" 2>&1 | grep -E "error" || true; done
+    bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 fi
 echo "systemd: testing $bin/rotord and $bin/fracttal-sim"
 
