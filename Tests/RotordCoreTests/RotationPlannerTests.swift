@@ -91,14 +91,15 @@ import Testing
         #expect(plan.entries[0].status == .waitingForWindow(opens: Date(timeIntervalSince1970: 1_780_020_000)))
     }
 
-    @Test func plansAHundredThousandConsumers() {
-        // Not a timing assertion (see Benchmarks); just that scale works.
-        let names = (0..<100_000).map { "c\($0)" }
+    @Test func plansAThousandConsumers() {
+        // That scale works, quickly even in a debug build; how fast 100,000 plan is a benchmark
+        // (`scripts/bench.sh planning`, docs/benchmarks.md), not a unit test.
+        let names = (0..<1_000).map { "c\($0)" }
         let consumers = names.enumerated().map { consumer($0.offset, $0.element, ageDays: Double($0.offset % 120)) }
         let plan = planner.plan(
             configuration: config(names), consumers: consumers, groupNames: [3: "Reportes"], active: [], history: [:],
             now: now)
-        #expect(plan.entries.count == 100_000)
+        #expect(plan.entries.count == 1_000)
         #expect(plan.due.count > 0)
     }
 }

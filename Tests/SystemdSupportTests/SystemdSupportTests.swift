@@ -5,59 +5,68 @@ import RotordTestKit
 import SystemdSupport
 import Testing
 
-/// These touch process-wide environment variables: one at a time.
-@Suite(.serialized, .timeLimit(.minutes(1)))
+/// `sd_notify(3)` and `sd_watchdog_enabled(3)` read the process environment. Each test that sets
+/// it runs in a child process of its own (a swift-testing exit test), so no other test, running in
+/// parallel in this process, ever sees `NOTIFY_SOCKET` or `WATCHDOG_USEC` change.
+@Suite(.timeLimit(.minutes(1)))
 struct SystemdNotifierTests {
-    @Test func sendsEachNotificationToTheSocket() throws {
-        let socket = try FakeNotifySocket()
-        setenv("NOTIFY_SOCKET", socket.path, 1)
-        defer {
+    @Test func sendsEachNotificationToTheSocket() async {
+        await #expect(processExitsWith: .success) {
+            let socket = try FakeNotifySocket()
+            defer { socket.close() }
+            setenv("NOTIFY_SOCKET", socket.path, 1)
+            let notifier = SystemdNotifier()
+            #expect(notifier.isActive)
+            notifier.ready(status: "3 consumers, 0 due")
+            #expect(socket.receive(timeout: 2) == "READY=1\nSTATUS=3 consumers, 0 due")
+            notifier.status("line one\nline two")
+            #expect(socket.receive(timeout: 2) == "STATUS=line one line two")
+            notifier.stopping()
+            #expect(socket.receive(timeout: 2) == "STOPPING=1")
+            notifier.reloading()
+            let reloading = try #require(socket.receive(timeout: 2))
+            #expect(reloading.wholeMatch(of: /RELOADING=1\nMONOTONIC_USEC=[0-9]+/) != nil, "\(reloading)")
+            notifier.extendTimeout(by: .seconds(30))
+            #expect(socket.receive(timeout: 2) == "EXTEND_TIMEOUT_USEC=30000000")
+            notifier.watchdogPing()
+            #expect(socket.receive(timeout: 2) == "WATCHDOG=1")
+            notifier.watchdogTrigger()
+            #expect(socket.receive(timeout: 2) == "WATCHDOG=trigger")
+            #expect(getenv("NOTIFY_SOCKET") != nil, "the environment is never unset")
+        }
+    }
+
+    @Test func outsideSystemdNothingHappens() async {
+        await #expect(processExitsWith: .success) {
             unsetenv("NOTIFY_SOCKET")
-            socket.close()
+            let notifier = SystemdNotifier()
+            #expect(!notifier.isActive)
+            #expect(notifier.send("READY=1") == false)
+            notifier.ready()
+            notifier.watchdogPing()
         }
-        let notifier = SystemdNotifier()
-        #expect(notifier.isActive)
-        notifier.ready(status: "3 consumers, 0 due")
-        #expect(socket.receive(timeout: 2) == "READY=1\nSTATUS=3 consumers, 0 due")
-        notifier.status("line one\nline two")
-        #expect(socket.receive(timeout: 2) == "STATUS=line one line two")
-        notifier.stopping()
-        #expect(socket.receive(timeout: 2) == "STOPPING=1")
-        notifier.reloading()
-        let reloading = try #require(socket.receive(timeout: 2))
-        #expect(reloading.wholeMatch(of: /RELOADING=1\nMONOTONIC_USEC=[0-9]+/) != nil, "\(reloading)")
-        notifier.extendTimeout(by: .seconds(30))
-        #expect(socket.receive(timeout: 2) == "EXTEND_TIMEOUT_USEC=30000000")
-        notifier.watchdogPing()
-        #expect(socket.receive(timeout: 2) == "WATCHDOG=1")
-        notifier.watchdogTrigger()
-        #expect(socket.receive(timeout: 2) == "WATCHDOG=trigger")
-        #expect(getenv("NOTIFY_SOCKET") != nil, "the environment is never unset")
     }
 
-    @Test func outsideSystemdNothingHappens() {
-        unsetenv("NOTIFY_SOCKET")
-        let notifier = SystemdNotifier()
-        #expect(!notifier.isActive)
-        #expect(notifier.send("READY=1") == false)
-        notifier.ready()
-        notifier.watchdogPing()
-    }
-
-    @Test func watchdogSettingsFromTheEnvironment() {
-        defer {
+    @Test func watchdogSettingsFromTheEnvironment() async {
+        await #expect(processExitsWith: .success) {
             unsetenv("WATCHDOG_USEC")
-            unsetenv("WATCHDOG_PID")
+            #expect(WatchdogSettings.fromEnvironment() == nil)
+            setenv("WATCHDOG_USEC", "30000000", 1)
+            setenv("WATCHDOG_PID", "\(getpid())", 1)
+            let settings = WatchdogSettings.fromEnvironment()
+            #expect(settings?.interval == .seconds(30))
+            #expect(settings?.pingInterval == .seconds(15))
+            setenv("WATCHDOG_PID", "1", 1)
+            #expect(WatchdogSettings.fromEnvironment() == nil, "the watchdog is for another process")
         }
-        unsetenv("WATCHDOG_USEC")
-        #expect(WatchdogSettings.fromEnvironment() == nil)
-        setenv("WATCHDOG_USEC", "30000000", 1)
-        setenv("WATCHDOG_PID", "\(getpid())", 1)
-        let settings = WatchdogSettings.fromEnvironment()
-        #expect(settings?.interval == .seconds(30))
-        #expect(settings?.pingInterval == .seconds(15))
-        setenv("WATCHDOG_PID", "1", 1)
-        #expect(WatchdogSettings.fromEnvironment() == nil, "the watchdog is for another process")
+    }
+
+    /// An exit test can fail: a child that records an issue is reported here (the parent sees it).
+    @Test func aFailingChildIsSeen() async {
+        await #expect(processExitsWith: .failure) {
+            setenv("NOTIFY_SOCKET", "/nonexistent/notify", 1)
+            exit(SystemdNotifier().send("READY=1") ? 0 : 1)
+        }
     }
 
     @Test func gateDecisions() {
