@@ -137,8 +137,11 @@ final class Scenario: @unchecked Sendable {
     // MARK: - Reading the world
 
     /// The pair in a consumer's env file.
-    func envPair(_ name: String) -> (key: String, secret: String)? {
-        guard let text = try? String(contentsOfFile: "\(deliverDir)/\(name).env", encoding: .utf8) else { return nil }
+    func envPair(_ name: String) -> (key: String, secret: String)? { pair(in: "\(deliverDir)/\(name).env") }
+
+    /// The pair in the env file at `path`.
+    func pair(in path: String) -> (key: String, secret: String)? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         var values: [String: String] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: "=", maxSplits: 1)
