@@ -3,9 +3,10 @@ import Glibc
 import Testing
 
 /// Issue 10, outage safety of the deliver files, with the real `rotord run --once` against the simulator and
-/// real file systems: a full disk leaves the old file intact and the rotation unfinished until space is freed.
-/// Needs root (`mount`); skipped with that reason otherwise.
-@Suite(.serialized, .timeLimit(.minutes(3)), .enabled(if: getuid() == 0, "needs root: mounts a tmpfs"))
+/// real file systems and users: a full disk leaves the old file intact and the rotation unfinished until space
+/// is freed; files end with the owner, group and mode configured for users the test creates. Needs root
+/// (`mount`, `useradd`); skipped with that reason otherwise.
+@Suite(.serialized, .timeLimit(.minutes(3)), .enabled(if: getuid() == 0, "needs root: mounts a tmpfs and adds users"))
 struct DeliveryOutageTests {
     /// Runs a system command to completion (bounded), returning its exit status.
     @discardableResult
@@ -119,5 +120,68 @@ struct DeliveryOutageTests {
         for text in [full.output, again.output, freed.output] {
             #expect(RotationEndToEndTests.secretLike(text).isEmpty, "no secret printed: \(text)")
         }
+    }
+
+    /// A system user and its group, made by `useradd --system` with a unique name; ``remove()`` deletes both.
+    struct SystemUser {
+        let name = "rtdtest_\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        let uid: uid_t
+        let gid: gid_t
+
+        init() throws {
+            let status = try DeliveryOutageTests.command(
+                "/usr/sbin/useradd",
+                ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name])
+            guard status == 0, let user = getpwnam(name), let group = getgrnam(name) else {
+                _ = try? DeliveryOutageTests.command("/usr/sbin/userdel", [name])
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: "useradd \(name): \(status)"])
+            }
+            uid = user.pointee.pw_uid
+            gid = group.pointee.gr_gid
+        }
+
+        func remove() {
+            _ = try? DeliveryOutageTests.command("/usr/sbin/userdel", [name])
+            if getgrnam(name) != nil { _ = try? DeliveryOutageTests.command("/usr/sbin/groupdel", [name]) }
+        }
+    }
+
+    @Test func eachFileEndsWithItsConfiguredOwnerGroupAndMode() async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
+        defer { s.cleanUp() }
+        let reader = try SystemUser()
+        defer { reader.remove() }
+        let writer = try SystemUser()
+        defer { writer.remove() }
+        let byName = s.deliverDir + "/etl.env"
+        let byNumber = s.deliverDir + "/etl.json"
+        try s.writeConfig(
+            consumers: [],
+            extra: Self.consumerYAML(
+                "etl",
+                deliver: """
+                          - path: \(byName)
+                            owner: \(reader.name)
+                            group: \(reader.name)
+                            mode: "0640"
+                          - path: \(byNumber)
+                            format: json
+                            owner: "\(writer.uid)"
+                            group: "\(writer.gid)"
+                            mode: "0600"
+
+                    """))
+        let result = try await s.run(["run", "--once"])
+        #expect(result.status == 0, "\(result.output)")
+        for (path, user, mode) in [(byName, reader, 0o640), (byNumber, writer, 0o600)] {
+            var st = stat()
+            #expect(lstat(path, &st) == 0, "\(path) is written")
+            #expect(st.st_uid == user.uid && st.st_gid == user.gid, "\(path): \(st.st_uid):\(st.st_gid)")
+            #expect(st.st_mode & 0o7777 == mode, "\(path): \(String(st.st_mode & 0o7777, radix: 8))")
+            #expect(st.st_mode & S_IFMT == S_IFREG)
+        }
+        print(
+            "system users \(reader.name) (\(reader.uid):\(reader.gid)) and \(writer.name) (\(writer.uid):\(writer.gid))"
+        )
     }
 }
