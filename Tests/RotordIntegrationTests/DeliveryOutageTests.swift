@@ -68,20 +68,13 @@ struct DeliveryOutageTests {
         }
     }
 
-    /// A `consumers:` entry with the given `deliver:` items (each `      - path: ...` and its keys).
-    static func consumerYAML(_ name: String, deliver: String) -> String {
-        "  - name: \(name)\n    permission_group: Reportes\n    deliver:\n" + deliver
-    }
-
     @Test func aFullDiskKeepsTheOldFileAndTheOldConsumerUntilSpaceIsFreed() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
         defer { s.cleanUp() }
         let disk = try SmallDisk(size: "64k")
         defer { disk.remove() }
         let path = disk.path + "/etl.env"
-        try s.writeConfig(
-            consumers: [],
-            extra: Self.consumerYAML("etl", deliver: "      - path: \(path)\n        format: env\n"))
+        try s.writeConfig(consumer: "etl", deliver: "      - path: \(path)\n        format: env\n")
         let old = try #require(await s.live("etl").first)
         let oldContent = "FRACTTAL_CLIENT_ID=\(old.key!)\nFRACTTAL_CLIENT_SECRET=\(old.secret!)\n"
         try oldContent.write(toFile: path, atomically: false, encoding: .utf8)
@@ -156,21 +149,19 @@ struct DeliveryOutageTests {
         let byName = s.deliverDir + "/etl.env"
         let byNumber = s.deliverDir + "/etl.json"
         try s.writeConfig(
-            consumers: [],
-            extra: Self.consumerYAML(
-                "etl",
-                deliver: """
-                          - path: \(byName)
-                            owner: \(reader.name)
-                            group: \(reader.name)
-                            mode: "0640"
-                          - path: \(byNumber)
-                            format: json
-                            owner: "\(writer.uid)"
-                            group: "\(writer.gid)"
-                            mode: "0600"
+            consumer: "etl",
+            deliver: """
+                      - path: \(byName)
+                        owner: \(reader.name)
+                        group: \(reader.name)
+                        mode: "0640"
+                      - path: \(byNumber)
+                        format: json
+                        owner: "\(writer.uid)"
+                        group: "\(writer.gid)"
+                        mode: "0600"
 
-                    """))
+                """)
         let result = try await s.run(["run", "--once"])
         #expect(result.status == 0, "\(result.output)")
         for (path, user, mode) in [(byName, reader, 0o640), (byNumber, writer, 0o600)] {

@@ -112,6 +112,13 @@ final class Scenario: @unchecked Sendable {
         try (yaml + extra).write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
+    /// Writes the configuration with one consumer, `name`, whose `deliver:` items are `deliver` (each
+    /// `      - path: ...` and its keys), instead of the usual three files.
+    func writeConfig(consumer name: String, deliver: String) throws {
+        try writeConfig(
+            consumers: [], extra: "  - name: \(name)\n    permission_group: Reportes\n    deliver:\n" + deliver)
+    }
+
     /// Kills (SIGKILL, by pid) every rotord this scenario started that still runs, stops the
     /// simulator (SIGTERM, then SIGKILL), reaps them all within bounded waits and removes the
     /// temporary directory. Idempotent and synchronous, so a `defer` runs it on every path.

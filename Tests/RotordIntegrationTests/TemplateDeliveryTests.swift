@@ -12,16 +12,14 @@ struct TemplateDeliveryTests {
         let conf = s.deliverDir + "/etl.conf"
         let env = s.deliverDir + "/etl.env"
         try s.writeConfig(
-            consumers: [],
-            extra: DeliveryOutageTests.consumerYAML(
-                "etl",
-                deliver: """
-                          - path: \(conf)
-                            format: template
-                            template: "id={{key}}\\nsecret={{secret}}\\nname={{name}}\\nrotated={{rotated_at}}\\n"
-                          - path: \(env)
+            consumer: "etl",
+            deliver: """
+                      - path: \(conf)
+                        format: template
+                        template: "id={{key}}\\nsecret={{secret}}\\nname={{name}}\\nrotated={{rotated_at}}\\n"
+                      - path: \(env)
 
-                    """))
+                """)
         let old = try #require(await s.live("etl").first)
 
         // Killed after the template file (the first) is written, before the env file.
