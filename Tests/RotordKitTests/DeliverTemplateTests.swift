@@ -70,6 +70,7 @@ import Testing
         ("\"{{client_secret}} {{secret}}\"", "unknown variable(s) {{client_secret}}", "{{rotated_at}}"),
         ("\"{{^key}}{{nope}}{{/key}}{{secret}}\"", "unknown variable(s) {{nope}}", "{{name}}"),
         ("\"id={{key}}\"", "does not use {{secret}}", "{{secret}}"),
+        ("\"{{.}} {{secret}}\"", "unknown variable(s) {{.}}", "{{key}}"),
         ("\"{{> other}}{{secret}}\"", "partial", "does not support"),
     ])
     func badTemplatesAreConfigurationErrors(template: String, problem: String, detail: String) throws {

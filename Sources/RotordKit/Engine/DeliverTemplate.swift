@@ -86,13 +86,19 @@ public struct DeliverTemplate: Sendable {
     }
 }
 
-/// A Mustache context that records the names a template asks for (used once per template, at load time).
-private final class LookupRecorder: MustacheParent {
+/// A Mustache context that records the names a template asks for (used once per template, at load time). Rendered
+/// itself (`{{.}}` outside a section), it records `.` as unknown.
+private final class LookupRecorder: MustacheParent, CustomStringConvertible {
     let values: [String: Any]
     var asked: Set<String> = []
     var unknown: Set<String> = []
 
     init(values: [String: Any]) { self.values = values }
+
+    var description: String {
+        unknown.insert(".")
+        return ""
+    }
 
     func child(named name: String) -> Any? {
         asked.insert(name)
