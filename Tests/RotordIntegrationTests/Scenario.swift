@@ -112,6 +112,13 @@ final class Scenario: @unchecked Sendable {
         try (yaml + extra).write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
+    /// Writes the configuration with one consumer, `name`, whose `deliver:` items are `deliver` (each
+    /// `      - path: ...` and its keys), instead of the usual three files.
+    func writeConfig(consumer name: String, deliver: String) throws {
+        try writeConfig(
+            consumers: [], extra: "  - name: \(name)\n    permission_group: Reportes\n    deliver:\n" + deliver)
+    }
+
     /// Kills (SIGKILL, by pid) every rotord this scenario started that still runs, stops the
     /// simulator (SIGTERM, then SIGKILL), reaps them all within bounded waits and removes the
     /// temporary directory. Idempotent and synchronous, so a `defer` runs it on every path.
@@ -137,8 +144,11 @@ final class Scenario: @unchecked Sendable {
     // MARK: - Reading the world
 
     /// The pair in a consumer's env file.
-    func envPair(_ name: String) -> (key: String, secret: String)? {
-        guard let text = try? String(contentsOfFile: "\(deliverDir)/\(name).env", encoding: .utf8) else { return nil }
+    func envPair(_ name: String) -> (key: String, secret: String)? { pair(in: "\(deliverDir)/\(name).env") }
+
+    /// The pair in the env file at `path`.
+    func pair(in path: String) -> (key: String, secret: String)? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         var values: [String: String] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: "=", maxSplits: 1)

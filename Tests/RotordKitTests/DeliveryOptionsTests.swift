@@ -101,7 +101,7 @@ import Testing
         defer { dir.remove() }
         let target = DeliverTarget(
             path: dir.path + "/a.cred", format: .credstore(keyVariable: "ID", secretVariable: "SECRET"))
-        _ = try await SecretPublisher().publish([target], name: "a", key: key, secret: secret)
+        _ = try await SecretPublisher().publish([target], name: "a", key: key, secret: secret, rotatedAt: .distantPast)
         #expect(dir.read("a.cred") == "ID=\(key)\nSECRET=\(secret)\n")
         #expect(dir.mode("a.cred") == 0o600)
     }
@@ -112,14 +112,17 @@ import Testing
         var target = DeliverTarget(path: dir.path + "/a.env", format: .env(keyVariable: "ID", secretVariable: "S"))
         target.backup = 2
         let publisher = SecretPublisher()
-        for n in 1...4 { _ = try await publisher.publish([target], name: "a", key: "key\(n)", secret: "secret\(n)") }
+        for n in 1...4 {
+            _ = try await publisher.publish(
+                [target], name: "a", key: "key\(n)", secret: "secret\(n)", rotatedAt: .distantPast)
+        }
         #expect(dir.read("a.env") == "ID=key4\nS=secret4\n")
         #expect(dir.read("a.env.1") == "ID=key3\nS=secret3\n")
         #expect(dir.read("a.env.2") == "ID=key2\nS=secret2\n")
         #expect(dir.read("a.env.3") == nil, "only 2 kept")
         #expect(dir.mode("a.env.1") == 0o600)
         // Republishing the same pair changes nothing, not even the backups.
-        _ = try await publisher.publish([target], name: "a", key: "key4", secret: "secret4")
+        _ = try await publisher.publish([target], name: "a", key: "key4", secret: "secret4", rotatedAt: .distantPast)
         #expect(dir.read("a.env.1") == "ID=key3\nS=secret3\n")
     }
 
@@ -132,13 +135,14 @@ import Testing
         let before = inode(path)
         var target = DeliverTarget(path: path, format: .env(keyVariable: "ID", secretVariable: "S"))
         target.inPlace = true
-        _ = try await SecretPublisher().publish([target], name: "a", key: key, secret: secret)
+        _ = try await SecretPublisher().publish([target], name: "a", key: key, secret: secret, rotatedAt: .distantPast)
         #expect(inode(path) == before, "the same file, for a single-file bind mount")
         #expect(dir.read("a.env") == "ID=\(key)\nS=\(secret)\n")
         #expect(dir.mode("a.env") == 0o600)
         var atomic = target
         atomic.inPlace = false
-        _ = try await SecretPublisher().publish([atomic], name: "a", key: "other", secret: secret)
+        _ = try await SecretPublisher().publish(
+            [atomic], name: "a", key: "other", secret: secret, rotatedAt: .distantPast)
         #expect(inode(path) != before, "the atomic write replaces the file")
     }
 
@@ -146,9 +150,9 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let target = DeliverTarget(path: dir.path + "/a.env", format: .env(keyVariable: "ID", secretVariable: "S"))
-        _ = try await SecretPublisher().publish([target], name: "a", key: key, secret: secret)
+        _ = try await SecretPublisher().publish([target], name: "a", key: key, secret: secret, rotatedAt: .distantPast)
         let first = inode(dir.path + "/a.env")
-        _ = try await SecretPublisher().publish([target], name: "a", key: key, secret: secret)
+        _ = try await SecretPublisher().publish([target], name: "a", key: key, secret: secret, rotatedAt: .distantPast)
         #expect(inode(dir.path + "/a.env") == first, "the second publish wrote nothing")
     }
 
@@ -170,11 +174,13 @@ import Testing
         ] {
             await #expect(throws: RotationFailure.self) {
                 _ = try await SecretPublisher().publish(
-                    [good, DeliverTarget(path: hostile, format: env)], name: "a", key: key, secret: secret)
+                    [good, DeliverTarget(path: hostile, format: env)], name: "a", key: key, secret: secret,
+                    rotatedAt: .distantPast)
             }
             do {
                 _ = try await SecretPublisher().publish(
-                    [good, DeliverTarget(path: hostile, format: env)], name: "a", key: key, secret: secret)
+                    [good, DeliverTarget(path: hostile, format: env)], name: "a", key: key, secret: secret,
+                    rotatedAt: .distantPast)
             } catch {
                 #expect(error.message.contains(hostile) && error.message.contains(reason), "\(error.message)")
                 #expect(!error.message.contains(secret))
@@ -190,7 +196,7 @@ import Testing
         defer { dir.remove() }
         let target = DeliverTarget(
             path: dir.path + "/a.env", format: .env(keyVariable: "ID", secretVariable: "S"), mode: 0o640)
-        _ = try await SecretPublisher().publish([target], name: "a", key: key, secret: secret)
+        _ = try await SecretPublisher().publish([target], name: "a", key: key, secret: secret, rotatedAt: .distantPast)
         chmod(dir.path + "/a.env", 0o666)
         let consumer = ManagedConsumer(name: "a", permissionGroup: "G", deliver: [target])
         let repaired = Reconciler.repairDrift([consumer])
@@ -227,7 +233,7 @@ import Testing
             DeliverTarget(
                 path: dir.path + "/a", format: .raw(keyPath: dir.path + "/a.key", secretPath: dir.path + "/a.secret")),
         ]
-        _ = try await SecretPublisher().publish(targets, name: "a", key: key, secret: quoted)
+        _ = try await SecretPublisher().publish(targets, name: "a", key: key, secret: quoted, rotatedAt: .distantPast)
         for target in targets {
             let pair = SecretPublisher.currentPair([target])
             #expect(pair?.key == key && pair?.secret == quoted, "\(target.formatName)")

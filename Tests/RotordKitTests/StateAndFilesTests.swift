@@ -101,24 +101,24 @@ import Testing
     let key = "AbCdEfGhIjKlMnOpQr"
     let secret = "s3cretS3CRETs3cretS3CRETs3cret12"
 
-    @Test func rendersEveryFormat() {
-        let env = SecretPublisher.render(
+    @Test func rendersEveryFormat() throws {
+        let env = try SecretPublisher.render(
             DeliverTarget(path: "/x.env", format: .env(keyVariable: "ID", secretVariable: "SECRET")), name: "n",
-            key: key, secret: secret)
+            key: key, secret: secret, rotatedAt: .distantPast)
         #expect(String(decoding: env[0].1, as: UTF8.self) == "ID=\(key)\nSECRET=\(secret)\n")
-        let json = SecretPublisher.render(
+        let json = try SecretPublisher.render(
             DeliverTarget(path: "/x.json", format: .json(keyField: "client_id", secretField: "client_secret")),
-            name: "n", key: key, secret: secret)
+            name: "n", key: key, secret: secret, rotatedAt: .distantPast)
         let object = try? JSONSerialization.jsonObject(with: Data(json[0].1)) as? [String: String]
         #expect(object == ["client_id": key, "client_secret": secret])
-        let raw = SecretPublisher.render(
+        let raw = try SecretPublisher.render(
             DeliverTarget(path: "/x", format: .raw(keyPath: "/x.key", secretPath: "/x.secret")), name: "n", key: key,
-            secret: secret)
+            secret: secret, rotatedAt: .distantPast)
         #expect(raw.map(\.0) == ["/x.key", "/x.secret"])
         #expect(raw.map { String(decoding: $0.1, as: UTF8.self) } == [key, secret])
-        let template = SecretPublisher.render(
+        let template = try SecretPublisher.render(
             DeliverTarget(path: "/x.conf", format: .template("id={{key}}\nsecret={{secret}}\nname={{name}}\n")),
-            name: "etl", key: key, secret: secret)
+            name: "etl", key: key, secret: secret, rotatedAt: .distantPast)
         #expect(String(decoding: template[0].1, as: UTF8.self) == "id=\(key)\nsecret=\(secret)\nname=etl\n")
     }
 
@@ -136,7 +136,8 @@ import Testing
             DeliverTarget(
                 path: dir.path + "/b", format: .raw(keyPath: dir.path + "/b.key", secretPath: dir.path + "/b.secret")),
         ]
-        let files = try await SecretPublisher().publish(targets, name: "n", key: key, secret: secret)
+        let files = try await SecretPublisher().publish(
+            targets, name: "n", key: key, secret: secret, rotatedAt: .distantPast)
         #expect(files == [dir.path + "/a.env", dir.path + "/b.key", dir.path + "/b.secret"])
         #expect(dir.mode("a.env") == 0o640)
         #expect(dir.mode("b.secret") == 0o600)

@@ -179,7 +179,8 @@ extension ConfigReader {
         var deliver: [DeliverTarget] = []
         for (i, node) in sequence(map["deliver"], at: "\(key).deliver").enumerated() {
             let k = "\(key).deliver[\(i)]"
-            if let m = mapping(node, at: k, allowed: Self.deliverKeys), let t = deliverTarget(m, at: k) {
+            if let m = mapping(node, at: k, allowed: Self.deliverKeys), let t = deliverTarget(m, at: k, consumer: name)
+            {
                 deliver.append(t)
             }
         }
@@ -205,7 +206,7 @@ extension ConfigReader {
         "backup", "in_place",
     ]
 
-    mutating func deliverTarget(_ map: [String: Node], at key: String) -> DeliverTarget? {
+    mutating func deliverTarget(_ map: [String: Node], at key: String, consumer: String? = nil) -> DeliverTarget? {
         let formatName = string(map["format"], at: "\(key).format") ?? "env"
         let path: String?
         if formatName == "raw", map["path"] == nil, map["key_path"] != nil, map["secret_path"] != nil {
@@ -250,11 +251,18 @@ extension ConfigReader {
             format = .raw(keyPath: keyPath, secretPath: secretPath)
         case "template":
             guard let text = string(map["template"], at: "\(key).template") else {
-                error("\(key).template", nil, "is required with format: template (a text with {{key}} and {{secret}})")
+                error(
+                    "\(key).template", nil,
+                    "is required with format: template (a Mustache text with {{key}} and {{secret}})")
                 return nil
             }
-            if !text.contains("{{secret}}") {
-                error("\(key).template", map["template"], "does not contain {{secret}}")
+            do {
+                _ = try DeliverTemplate(text)
+            } catch let problem {
+                error(
+                    "\(key).template", map["template"],
+                    "the template of \(consumer.map { "consumer \($0), " } ?? "")deliver file \(path ?? "?") \(problem)"
+                )
             }
             format = .template(text)
         default:

@@ -168,7 +168,8 @@ public struct RotationDriver: Sendable {
             }
             do {
                 let files = try await publisher.publish(
-                    managed?.deliver ?? [], name: record.consumerName, key: key, secret: secret)
+                    managed?.deliver ?? [], name: record.consumerName, key: key, secret: secret,
+                    rotatedAt: record.newCreatedAt ?? record.startedAt)
                 return .published(files: files)
             } catch {
                 return .publishFailed(error)

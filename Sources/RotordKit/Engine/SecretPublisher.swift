@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import RotordCore
 
@@ -13,9 +14,10 @@ public struct SecretPublisher: Sendable {
         self.afterEachFile = afterEachFile
     }
 
-    /// The files and bytes a target gets for this pair.
-    public static func render(_ target: DeliverTarget, name: String, key: String, secret: String) -> [(String, [UInt8])]
-    {
+    /// The files and bytes a target gets for this pair; `rotatedAt` is the template's `{{rotated_at}}`.
+    public static func render(
+        _ target: DeliverTarget, name: String, key: String, secret: String, rotatedAt: Date
+    ) throws(DeliverTemplate.Problem) -> [(String, [UInt8])] {
         switch target.format {
         case .env(let keyVariable, let secretVariable), .credstore(let keyVariable, let secretVariable):
             let text = "\(keyVariable)=\(envQuote(key))\n\(secretVariable)=\(envQuote(secret))\n"
@@ -26,15 +28,15 @@ public struct SecretPublisher: Sendable {
             return [(target.path, Array(text.utf8))]
         case .raw(let keyPath, let secretPath):
             return [(keyPath, Array(key.utf8)), (secretPath, Array(secret.utf8))]
-        case .template(let template):
-            let text = template.replacingAll("{{key}}", with: key).replacingAll("{{secret}}", with: secret)
-                .replacingAll("{{name}}", with: name)
-            return [(target.path, Array(text.utf8))]
+        case .template(let text):
+            let rendered = try DeliverTemplate(text).render(key: key, secret: secret, name: name, rotatedAt: rotatedAt)
+            return [(target.path, Array(rendered.utf8))]
         }
     }
 
-    /// Writes every target; returns the files written or already up to date.
-    public func publish(_ targets: [DeliverTarget], name: String, key: String, secret: String)
+    /// Writes every target; returns the files written or already up to date. `rotatedAt` (the template's
+    /// `{{rotated_at}}`) must be the same for every publish of one rotation, so that a re-publish writes nothing.
+    public func publish(_ targets: [DeliverTarget], name: String, key: String, secret: String, rotatedAt: Date)
         async throws(RotationFailure)
         -> [String]
     {
@@ -54,7 +56,13 @@ public struct SecretPublisher: Sendable {
             if target.group != nil && gid == nil {
                 throw RotationFailure(.permanent, "writing \(target.path): no such group \(target.group!)")
             }
-            for (path, bytes) in Self.render(target, name: name, key: key, secret: secret) {
+            let rendered: [(String, [UInt8])]
+            do {
+                rendered = try Self.render(target, name: name, key: key, secret: secret, rotatedAt: rotatedAt)
+            } catch {
+                throw RotationFailure(.permanent, "writing \(target.path): the template \(error)")
+            }
+            for (path, bytes) in rendered {
                 do {
                     let mode = mode_t(target.mode)
                     try Self.keepBackups(

@@ -1,0 +1,111 @@
+import Foundation
+import Mustache
+
+/// The text of a `format: template` deliver file: a Mustache template (swift-mustache) whose values are written
+/// as they are, never HTML-escaped, so a secret with `&`, `<` or `"` reaches the file unchanged.
+///
+/// Variables: `{{key}}`, `{{secret}}` (required), `{{name}}` (the consumer's name) and `{{rotated_at}}` (when the
+/// published consumer was created, ISO-8601 UTC: the same for every publish of one rotation, so re-publishing
+/// it does not change the file). Any other name, a partial (`{{> file}}`) or a malformed tag is a ``Problem``,
+/// found when the configuration is loaded.
+public struct DeliverTemplate: Sendable {
+    /// The variables a template may use.
+    public static let variables = ["key", "secret", "name", "rotated_at"]
+
+    /// Put before every template: values are text, not HTML. Takes no line, so the parser's line numbers stay
+    /// those of the operator's text.
+    static let textPragma = "{{% CONTENT_TYPE: TEXT}}"
+
+    /// Why a template cannot be used.
+    public struct Problem: Error, Sendable, CustomStringConvertible {
+        /// What is wrong and what to do.
+        public var description: String
+    }
+
+    let template: MustacheTemplate
+
+    /// Parses `text`; throws when it is malformed, uses an unknown variable or a partial, or lacks `{{secret}}`.
+    public init(_ text: String) throws(Problem) {
+        do {
+            template = try MustacheTemplate(string: Self.textPragma + text)
+        } catch let error as MustacheTemplate.ParserError {
+            let context = error.context
+            let column = context.lineNumber == 1 ? context.columnNumber - Self.textPragma.count : context.columnNumber
+            throw Problem(
+                description:
+                    "is not a valid Mustache template (\(Self.explain(error.error)) at line \(context.lineNumber), "
+                    + "column \(max(column, 1))): \(context.line.replacingOccurrences(of: Self.textPragma, with: ""))")
+        } catch {
+            throw Problem(description: "is not a valid Mustache template (\(error))")
+        }
+        if text.contains("{{>") || text.contains("{{<") {
+            throw Problem(description: "uses a partial ({{> NAME}} or {{< NAME}}), which rotord does not support")
+        }
+        // Render twice, once with every variable a text and once with every variable false, so that the names
+        // in both plain and inverted sections are asked for; any name rotord does not know is an error.
+        let filled = LookupRecorder(values: Dictionary(uniqueKeysWithValues: Self.variables.map { ($0, "x") }))
+        _ = template.render(filled)
+        let empty = LookupRecorder(values: Dictionary(uniqueKeysWithValues: Self.variables.map { ($0, false) }))
+        _ = template.render(empty)
+        let unknown = filled.unknown.union(empty.unknown)
+        if !unknown.isEmpty {
+            let names = unknown.sorted().map { "{{\($0)}}" }.joined(separator: ", ")
+            throw Problem(
+                description:
+                    "uses unknown variable(s) \(names); the variables are "
+                    + Self.variables.map { "{{\($0)}}" }.joined(separator: ", "))
+        }
+        if !filled.asked.contains("secret") {
+            throw Problem(description: "does not use {{secret}}")
+        }
+    }
+
+    /// The file's text for one credential.
+    public func render(key: String, secret: String, name: String, rotatedAt: Date) -> String {
+        let values: [String: String] = [
+            "key": key, "secret": secret, "name": name, "rotated_at": Self.stamp(rotatedAt),
+        ]
+        return template.render(values)
+    }
+
+    /// `rotated_at`: ISO-8601 in UTC to the second, e.g. `2026-11-30T08:15:00Z`.
+    public static func stamp(_ date: Date) -> String {
+        date.ISO8601Format()
+    }
+
+    static func explain(_ error: any Error) -> String {
+        switch error as? MustacheTemplate.Error {
+        case .sectionCloseNameIncorrect: "a section is closed with another name than it was opened with"
+        case .unfinishedName: "a tag is not closed: {{ without }}"
+        case .expectedSectionEnd: "a section {{#NAME}} is not closed with {{/NAME}}"
+        case .invalidSetDelimiter: "a set-delimiter tag is malformed"
+        case .invalidConfigVariableSyntax, .unrecognisedConfigVariable: "a pragma {{% ...}} is not understood"
+        // The parser's own error when the text ends inside a tag.
+        default: "\(error)" == "overflow" ? "a tag is not closed: {{ without }}" : "\(error)"
+        }
+    }
+}
+
+/// A Mustache context that records the names a template asks for (used once per template, at load time). Rendered
+/// itself (`{{.}}` outside a section), it records `.` as unknown.
+private final class LookupRecorder: MustacheParent, CustomStringConvertible {
+    let values: [String: Any]
+    var asked: Set<String> = []
+    var unknown: Set<String> = []
+
+    init(values: [String: Any]) { self.values = values }
+
+    var description: String {
+        unknown.insert(".")
+        return ""
+    }
+
+    func child(named name: String) -> Any? {
+        asked.insert(name)
+        guard let value = values[name] else {
+            unknown.insert(name)
+            return nil
+        }
+        return value
+    }
+}
