@@ -1,5 +1,6 @@
 import Foundation
 import FracttalSimulator
+import Glibc
 import RotordCore
 import Testing
 
@@ -21,7 +22,7 @@ struct AdoptionTests {
 
     /// The reports of `plan --json` / `status --json`, by consumer name.
     static func reports(_ result: Scenario.Result) throws -> [String: [String: Any]] {
-        let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+        let parsed = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
         let list = try #require(parsed, "\(result.output)")
         return Dictionary(list.map { ($0["name"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
     }
@@ -78,10 +79,10 @@ struct AdoptionTests {
     }
 
     @Test func aNameUnsafeInAPathIsRefusedLoudlyAndNothingIsWritten() async throws {
-        let s = try await Scenario(consumers: [])
+        let s = try await Scenario(consumers: [.init(name: "kept", ageDays: 5)])
         defer { s.cleanUp() }
         let unsafe = await IdentityTests.add(s, "etl-..x", ageDays: 120)
-        try s.writeConfig(consumers: [], extra: Self.rule(s))
+        try s.writeConfig(consumers: ["kept"], extra: Self.rule(s))
 
         let status = try await s.run(["status", "--json"])
         let reports = try Self.reports(status)
@@ -95,5 +96,55 @@ struct AdoptionTests {
         let written = (try? FileManager.default.contentsOfDirectory(atPath: s.deliverDir)) ?? []
         #expect(written.isEmpty, "nothing written: \(written)")
         await IdentityTests.noSecret(s, run.output + status.output)
+    }
+
+    @Test func anAdoptedRotationInGraceIsResumedWithItsRuleAfterARestart() async throws {
+        let s = try await Scenario(consumers: [.init(name: "kept", ageDays: 5)])
+        defer { s.cleanUp() }
+        let byHand = await IdentityTests.add(s, "etl-hand", ageDays: 120)
+        try s.writeConfig(consumers: ["kept"], grace: "1h", extra: Self.rule(s))
+
+        let first = try await s.run(["run", "--once"])
+        #expect(first.status == 0, "\(first.output)")
+        let pair = try #require(s.envPair("adopted-etl-hand"))
+        #expect(await s.live("etl-hand").count == 2, "the old consumer lives through grace")
+
+        // A new process (a restart): the rotation in flight is driven with its rule, not as unmanaged.
+        let second = try await s.run(["run", "--once"])
+        #expect(second.status == 0, "\(second.output)")
+        #expect(!second.output.contains("no longer in the configuration"), "\(second.output)")
+        let status = try Self.reports(try await s.run(["status", "--json"]))
+        #expect(status["etl-hand"]?["adopted_by"] as? String == "adopt[0]")
+        #expect(status["etl-hand"]?["status"] as? String == "in_flight", "\(status)")
+        #expect(await s.live("etl-hand").contains { $0.id == byHand.id }, "deleted only after grace")
+        #expect(s.envPair("adopted-etl-hand")?.key == pair.key)
+        await IdentityTests.noSecret(s, first.output + second.output)
+    }
+
+    /// A rotation of an adopted consumer killed right after the create: a restarted rotord finishes it with the
+    /// rule (publishes at the rendered path); with the rule removed instead, the machine's unmanaged event
+    /// deletes only the replacement rotord made, and leaves the consumer made by hand alone.
+    @Test(arguments: [true, false])
+    func anAdoptedRotationKilledAfterCreateIsFinishedOrUndone(keepRule: Bool) async throws {
+        let s = try await Scenario(consumers: [.init(name: "kept", ageDays: 5)])
+        defer { s.cleanUp() }
+        let byHand = await IdentityTests.add(s, "etl-hand", ageDays: 120)
+        try s.writeConfig(consumers: ["kept"], extra: Self.rule(s))
+        let killed = try await s.run(["run", "--once"], environment: ["ROTORD_CRASH_AT": "after:create"], faults: true)
+        #expect(killed.status == 128 + SIGKILL, "\(killed.output)")
+        #expect(await s.live("etl-hand").count == 2, "the replacement was created")
+
+        if !keepRule { try s.writeConfig(consumers: ["kept"]) }
+        let restarted = try await s.run(["run", "--once"])
+        let live = await s.live("etl-hand")
+        if keepRule {
+            #expect(restarted.status == 0, "\(restarted.output)")
+            #expect(live.count == 1 && live[0].id != byHand.id, "finished: the old consumer is retired")
+            #expect(s.envPair("adopted-etl-hand")?.key == live.first?.key, "published at the rendered path")
+        } else {
+            #expect(live.map(\.id) == [byHand.id], "the replacement is deleted, the consumer made by hand kept")
+            #expect(s.envPair("adopted-etl-hand") == nil, "nothing published for a consumer no rule matches")
+        }
+        await IdentityTests.noSecret(s, killed.output + restarted.output)
     }
 }
