@@ -76,6 +76,18 @@ struct AdoptionTests {
         #expect(after["etl-hand"]?["status"] as? String == "ok")
         #expect(after["etl-hand"]?["consumer_id"] as? Int == replacement.id)
         #expect(after["etl-hand"]?["last_rotation"] != nil, "the history of an adopted consumer is kept")
+
+        let online = try await s.run(["check-config"])
+        #expect(online.status == 0, "\(online.output)")
+        #expect(online.stdout.contains("adopted: etl-fresh (adopt[0]), etl-hand (adopt[0])"), "\(online.stdout)")
+        // rotate NAME takes an adopted name like a configured one.
+        let rotate = try await s.run(["rotate", "etl-fresh"])
+        #expect(rotate.status == 0, "\(rotate.output)")
+        #expect(!(await s.live("etl-fresh").contains { $0.id == fresh.id }))
+        #expect(s.envPair("adopted-etl-fresh")?.key == (await s.live("etl-fresh")).first?.key)
+        let unknown = try await s.run(["rotate", "other"])
+        #expect(unknown.status == 78 && unknown.stderr.contains("no adopt: rule"), "\(unknown.output)")
+        await IdentityTests.noSecret(s, rotate.output + online.output)
     }
 
     @Test func aNameUnsafeInAPathIsRefusedLoudlyAndNothingIsWritten() async throws {
@@ -88,6 +100,12 @@ struct AdoptionTests {
         let reports = try Self.reports(status)
         #expect(reports["etl-..x"]?["status"] as? String == "refused", "\(status.output)")
         #expect((reports["etl-..x"]?["detail"] as? String)?.contains("not safe in a file path") == true)
+        let check = try await s.run(["check-config", "--json"])
+        #expect(check.status == 0, "a refused consumer is a warning, the rules are valid: \(check.output)")
+        let items = try? JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [[String: Any]]
+        let warning = items?.first { $0["key"] as? String == "adopt[0]" }
+        #expect(warning?["severity"] as? String == "warning", "\(check.stdout)")
+        #expect((warning?["message"] as? String)?.contains("etl-..x") == true)
 
         let run = try await s.run(["run", "--once"])
         #expect(run.status == 1, "a refused adoption is a problem: \(run.output)")
