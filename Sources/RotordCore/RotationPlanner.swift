@@ -68,6 +68,8 @@ public struct PlanEntry: Sendable, Hashable {
         case ambiguous(ids: [Int])
         /// The configuration pins `consumer_id`, and no such consumer of this name exists.
         case pinnedMissing(id: Int)
+        /// An `adopt:` rule matched the consumer but cannot manage it (``ManagedConsumer/adoptionRefusal``).
+        case refused(reason: String)
     }
 
     /// The managed consumer.
@@ -98,7 +100,7 @@ public struct PlanEntry: Sendable, Hashable {
     /// Whether this entry is a configuration problem (missing consumer, wrong group).
     public var isProblem: Bool {
         switch status {
-        case .missing, .groupMismatch, .ambiguous, .pinnedMissing: true
+        case .missing, .groupMismatch, .ambiguous, .pinnedMissing, .refused: true
         default: false
         }
     }
@@ -171,6 +173,10 @@ public struct RotationPlanner: Sendable {
         }
         let sorted = usable.filter(inGroup).sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
         var entry = PlanEntry(managed: managed, current: sorted.last, liveConsumers: sorted, status: .ok)
+        if let refusal = managed.adoptionRefusal {
+            entry.status = .refused(reason: refusal)
+            return entry
+        }
         if let inFlight {
             if let current = entry.current {
                 entry.dueDate = managed.policy.dueDate(createdAt: current.createdAt, consumer: managed.name)

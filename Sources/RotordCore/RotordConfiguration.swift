@@ -19,6 +19,9 @@ public struct RotordConfiguration: Sendable, Hashable {
     public var schedule = RotationSchedule()
     /// Where to write the Prometheus text-format metrics after each pass (`metrics.textfile:`).
     public var metricsTextfile: String?
+    /// The `adopt:` rules, in file order: consumers made by hand that come under policy without being named
+    /// (``resolvingAdoption(consumers:groupNames:active:adminKey:)``).
+    public var adopt: [AdoptRule] = []
 
     /// Creates a configuration.
     public init(
@@ -115,6 +118,12 @@ public struct ManagedConsumer: Sendable, Hashable {
     public var afterPublish: [PublishHook]
     /// What must succeed before the old consumer is deleted (`probe:`); `nil` when none.
     public var probe: AdoptionProbe? = nil
+    /// The rule that adopted this consumer (`adopt[0]`); `nil` for a consumer named under `consumers:`.
+    public var adoptedBy: String? = nil
+    /// Why the rule that matched this consumer cannot manage it (an unsafe name for a path, a file another
+    /// consumer writes, several permission groups); `nil` when nothing stops it. A refused consumer is never
+    /// rotated and nothing is written for it.
+    public var adoptionRefusal: String? = nil
 
     /// Creates a managed consumer.
     public init(

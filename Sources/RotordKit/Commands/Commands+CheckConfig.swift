@@ -41,12 +41,13 @@ extension Commands {
                 )
             }
         }
+        let counted = Self.counted(configuration)
         guard !offline else {
-            return out.finish(
-                valid: "\(configPath): valid (\(configuration.consumers.count) consumers; Fracttal not contacted)")
+            return out.finish(valid: "\(configPath): valid (\(counted); Fracttal not contacted)")
         }
         guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
         var remote: [ConfigurationError] = []
+        var adopted = ""
         do {
             let listing = try await context.directory.consumers()
             let groups = await context.directory.groupNames(for: listing)
@@ -56,6 +57,9 @@ extension Commands {
             for (index, entry) in plan.entries.enumerated() where entry.isProblem {
                 remote.append(.init(file: configPath, key: "consumers[\(index)]", message: Reconciler.describe(entry)))
             }
+            adopted = Self.adoptionLines(
+                configuration, listing: listing, groups: groups, adminKey: context.directory.adminKey,
+                configPath: configPath, output: &out)
         } catch {
             let message = "could not reach Fracttal to check that the consumers exist: \(error.message)"
             if json {
@@ -65,8 +69,33 @@ extension Commands {
             }
         }
         for p in remote { out.problem(p) }
-        return out.finish(
-            valid: remote.isEmpty ? "\(configPath): valid (\(configuration.consumers.count) consumers)" : nil)
+        return out.finish(valid: remote.isEmpty ? "\(configPath): valid (\(counted)\(adopted))" : nil)
+    }
+
+    /// "2 consumers" or "2 consumers, 1 adopt rule".
+    static func counted(_ configuration: RotordConfiguration) -> String {
+        let rules = configuration.adopt.count
+        return "\(configuration.consumers.count) consumers"
+            + (rules == 0 ? "" : ", \(rules) adopt rule\(rules == 1 ? "" : "s")")
+    }
+
+    /// What the `adopt:` rules adopt at this listing: a refused consumer is a warning (the rule is valid; the
+    /// consumer is not managed); returns "; adopted: a (adopt[0]), …" for the verdict line.
+    static func adoptionLines(
+        _ configuration: RotordConfiguration, listing: [ConsumerRecord], groups: [Int: String], adminKey: String?,
+        configPath: String, output: inout CheckConfigOutput
+    ) -> String {
+        guard !configuration.adopt.isEmpty else { return "" }
+        let resolved = configuration.resolvingAdoption(
+            consumers: listing, groupNames: groups, active: [], adminKey: adminKey)
+        let adopted = resolved.consumers.filter { $0.adoptedBy != nil }
+        for consumer in adopted {
+            guard let refusal = consumer.adoptionRefusal, let rule = consumer.adoptedBy else { continue }
+            output.warning(
+                .init(file: configPath, key: rule, message: "consumer \(consumer.name) is not managed: \(refusal)"))
+        }
+        let names = adopted.filter { $0.adoptionRefusal == nil }.map { "\($0.name) (\($0.adoptedBy ?? ""))" }
+        return names.isEmpty ? "; adopt rules match no consumer now" : "; adopted: \(names.joined(separator: ", "))"
     }
 
     /// Problems with the files and directories the configuration names.
@@ -88,11 +117,19 @@ extension Commands {
         if access(state, W_OK) != 0 && access(AtomicFile.parent(of: state), W_OK) != 0 {
             problems.append(.init(file: configPath, key: "state_dir", message: "\(state) cannot be created or written"))
         }
-        for (i, consumer) in configuration.consumers.enumerated() {
-            for (j, target) in consumer.deliver.enumerated() {
+        let entries =
+            configuration.consumers.enumerated().map {
+                (
+                    key: "consumers[\($0.offset)]", deliver: $0.element.deliver, hooks: $0.element.afterPublish,
+                    probe: $0.element.probe
+                )
+            }
+            + configuration.adopt.map { (key: $0.label, deliver: $0.deliver, hooks: $0.afterPublish, probe: $0.probe) }
+        for (consumerKey, deliver, hooks, probe) in entries {
+            for (j, target) in deliver.enumerated() {
                 for problem in SecretPublisher.pathProblems([target]) {
                     problems.append(
-                        .init(file: configPath, key: "consumers[\(i)].deliver[\(j)].path", message: problem))
+                        .init(file: configPath, key: "\(consumerKey).deliver[\(j)].path", message: problem))
                 }
                 for path in target.filePaths {
                     let dir = AtomicFile.parent(of: path)
@@ -100,34 +137,34 @@ extension Commands {
                     if stat(dir, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
                         problems.append(
                             .init(
-                                file: configPath, key: "consumers[\(i)].deliver[\(j)].path",
+                                file: configPath, key: "\(consumerKey).deliver[\(j)].path",
                                 message: "the directory \(dir) does not exist"))
                     } else if access(dir, W_OK | X_OK) != 0 {
                         problems.append(
                             .init(
-                                file: configPath, key: "consumers[\(i)].deliver[\(j)].path",
+                                file: configPath, key: "\(consumerKey).deliver[\(j)].path",
                                 message: "the directory \(dir) is not writable by this user"))
                     }
                     if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG, (st.st_mode & S_IFMT) != S_IFLNK {
                         problems.append(
                             .init(
-                                file: configPath, key: "consumers[\(i)].deliver[\(j)].path",
+                                file: configPath, key: "\(consumerKey).deliver[\(j)].path",
                                 message: "\(path) exists and is not a regular file"))
                     }
                 }
             }
-            for (j, hook) in consumer.afterPublish.enumerated() {
+            for (j, hook) in hooks.enumerated() {
                 if case .exec(let arguments, _) = hook, access(arguments[0], X_OK) != 0 {
                     problems.append(
                         .init(
-                            file: configPath, key: "consumers[\(i)].after_publish[\(j)].exec",
+                            file: configPath, key: "\(consumerKey).after_publish[\(j)].exec",
                             message: "\(arguments[0]) is not an executable program"))
                 }
             }
-            if let program = consumer.probe?.arguments.first, access(program, X_OK) != 0 {
+            if let program = probe?.arguments.first, access(program, X_OK) != 0 {
                 problems.append(
                     .init(
-                        file: configPath, key: "consumers[\(i)].probe.exec",
+                        file: configPath, key: "\(consumerKey).probe.exec",
                         message: "\(program) is not an executable program"))
             }
         }

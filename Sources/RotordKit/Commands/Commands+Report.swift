@@ -21,13 +21,19 @@ extension Commands {
         guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
         let now = Date()
         var created: [String: Date] = [:]
+        var configuration = context.configuration
         do {
-            for consumer in try await context.directory.consumers()
+            let listing = try await context.directory.consumers()
+            for consumer in listing
             where created[consumer.name] == nil
                 || created[consumer.name]! < consumer.createdAt
             {
                 created[consumer.name] = consumer.createdAt
             }
+            let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+            configuration = configuration.resolvingAdoption(
+                consumers: listing, groupNames: await context.directory.groupNames(for: listing), active: active,
+                adminKey: context.directory.adminKey)
         } catch {
             printError(
                 "warning: cannot list the Fracttal account (\(error.message)); the report uses the audit log only")
@@ -39,7 +45,7 @@ extension Commands {
                     + "run rotord report --verify")
         }
         let reports = ComplianceReport.build(
-            configuration: context.configuration, audit: audit.entries(), currentCreatedAt: created,
+            configuration: configuration, audit: audit.entries(), currentCreatedAt: created,
             since: now.addingTimeInterval(-since.timeInterval), now: now)
         print(render(reports, format: format, since: since, now: now))
         return 0

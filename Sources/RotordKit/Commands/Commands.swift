@@ -117,8 +117,10 @@ public enum Commands {
         }
         let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
         let histories = context.store.consumerHistories().mapValues { $0.clamped(now: now).history }
+        let configuration = context.configuration.resolvingAdoption(
+            consumers: listing, groupNames: groups, active: active, adminKey: context.directory.adminKey)
         let plan = RotationPlanner().plan(
-            configuration: context.configuration, consumers: listing, groupNames: groups, active: active,
+            configuration: configuration, consumers: listing, groupNames: groups, active: active,
             history: histories, now: now)
         // A creation date more than a day ahead means a wrong clock (here or at Fracttal): its age,
         // and so its due date, cannot be trusted.
@@ -150,8 +152,10 @@ public enum Commands {
         faults: any FaultInjector = NoFaults()
     ) async -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
-        guard context.configuration.consumer(named: name) != nil else {
-            printError("\(configPath): no consumer named \(name) under consumers:")
+        guard await isManaged(name, context: context) else {
+            printError(
+                "\(configPath): no consumer named \(name) under consumers:"
+                    + (context.configuration.adopt.isEmpty ? "" : ", and no adopt: rule manages one of that name now"))
             return exitConfig
         }
         let unconfirmed = ((try? context.store.rotations()) ?? []).contains {
@@ -178,6 +182,19 @@ public enum Commands {
         case .done, .waiting: return 0
         default: return 1
         }
+    }
+
+    /// Whether `name` is configured, or adopted (not refused) by an `adopt:` rule at the current listing.
+    static func isManaged(_ name: String, context: RotordContext) async -> Bool {
+        if context.configuration.consumer(named: name) != nil { return true }
+        guard !context.configuration.adopt.isEmpty, let listing = try? await context.directory.consumers() else {
+            return false
+        }
+        let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+        return context.configuration.resolvingAdoption(
+            consumers: listing, groupNames: await context.directory.groupNames(for: listing), active: active,
+            adminKey: context.directory.adminKey
+        ).actionableConsumer(named: name) != nil
     }
 
     /// `status` without Fracttal: the journal and the history only.

@@ -5,10 +5,13 @@ import RotordCore
 public struct ConsumerReport: Sendable, Encodable, Hashable {
     /// The consumer's name.
     public var name: String
-    /// The configured permission group.
+    /// The configured permission group (for an adopted consumer, the rule's or the consumer's).
     public var permissionGroup: String
+    /// The `adopt:` rule that brought the consumer under policy (`adopt[0]`); `nil` for a configured consumer.
+    public var adoptedBy: String?
     /// `ok`, `due`, `waiting_for_window`, `backing_off`, `in_flight`, `unconfirmed` (in flight, an action or the
-    /// probe failed, old consumer kept), `missing`, `group_mismatch`, `ambiguous`, `pinned_missing`.
+    /// probe failed, old consumer kept), `missing`, `group_mismatch`, `ambiguous`, `pinned_missing`,
+    /// `refused` (an `adopt:` rule matched it but cannot manage it).
     public var status: String
     /// A sentence for people.
     public var detail: String
@@ -103,12 +106,14 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
         case nextDue = "next_due"
         case liveConsumers = "live_consumers", lastRotation = "last_rotation", inFlight = "in_flight"
         case lastError = "last_error", reason
+        case adoptedBy = "adopted_by"
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name)
         try c.encode(permissionGroup, forKey: .permissionGroup)
+        try c.encodeIfPresent(adoptedBy, forKey: .adoptedBy)
         try c.encode(status, forKey: .status)
         try c.encode(detail, forKey: .detail)
         try c.encode(due, forKey: .due)
@@ -133,6 +138,7 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
     public init(entry: PlanEntry, history: ConsumerHistory?, now: Date, includeActions: Bool) {
         name = entry.managed.name
         permissionGroup = entry.managed.permissionGroup
+        adoptedBy = entry.managed.adoptedBy
         consumerID = entry.current?.id
         key = entry.current.map { KeyMask.mask($0.key) }
         createdAt = entry.current?.createdAt
@@ -183,7 +189,11 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
         case .pinnedMissing:
             status = "pinned_missing"
             detail = Reconciler.describe(entry)
+        case .refused:
+            status = "refused"
+            detail = Reconciler.describe(entry)
         }
+        if let rule = adoptedBy { detail += "; adopted by \(rule)" }
         lastError = inFlight?.lastError ?? history?.lastFailure
         reason = entry.reason
         if let reason { detail += "; \(reason)" }

@@ -7,7 +7,9 @@ import Yams
 /// `docs/configuration.md`).
 extension ConfigReader {
     mutating func configuration(_ top: [String: Node]) -> RotordConfiguration {
-        let allowedTop: Set<String> = ["fracttal", "state_dir", "defaults", "consumers", "schedule", "metrics"]
+        let allowedTop: Set<String> = [
+            "fracttal", "state_dir", "defaults", "consumers", "schedule", "metrics", "adopt",
+        ]
         for (name, node) in top where !allowedTop.contains(name) {
             error(name, node, "unknown key; expected one of: \(allowedTop.sorted().joined(separator: ", "))")
         }
@@ -37,10 +39,12 @@ extension ConfigReader {
             seen[consumer.name] = i
             consumers.append(consumer)
         }
+        let rules = adoptRules(top["adopt"], defaults: defaults)
         checkDeliverPaths(fracttal: fracttal, stateDirectory: stateDirectory)
         var configuration = RotordConfiguration(
             sourcePath: file, fracttal: fracttal, stateDirectory: stateDirectory, defaults: defaults,
             consumers: consumers)
+        configuration.adopt = rules
         readScheduleAndMetrics(top, into: &configuration)
         return configuration
     }
@@ -175,6 +179,19 @@ extension ConfigReader {
         let name = requiredString(map, "name", at: key)
         let group = requiredString(map, "permission_group", at: key)
         let pinned = int(map["consumer_id"], at: "\(key).consumer_id", range: 1...Int.max)
+        let handling = handling(map, defaults: defaults, at: key)
+        guard let name, let group else { return nil }
+        var consumer = ManagedConsumer(
+            name: name, permissionGroup: group, consumerID: pinned, policy: handling.policy,
+            deliver: handling.deliver, afterPublish: handling.afterPublish)
+        consumer.probe = handling.probe
+        return consumer
+    }
+
+    /// What a consumer entry and an `adopt:` rule share: the policy, deliver targets, hooks and probe.
+    mutating func handling(_ map: [String: Node], defaults: RotationPolicy, at key: String) -> (
+        policy: RotationPolicy, deliver: [DeliverTarget], afterPublish: [PublishHook], probe: AdoptionProbe?
+    ) {
         let policy = policy(map, base: defaults, at: key)
         var deliver: [DeliverTarget] = []
         for (i, node) in sequence(map["deliver"], at: "\(key).deliver").enumerated() {
@@ -193,12 +210,7 @@ extension ConfigReader {
         }
         var adoptionProbe: AdoptionProbe?
         if let node = map["probe"] { adoptionProbe = probe(node, at: "\(key).probe") }
-        guard let name, let group else { return nil }
-        var consumer = ManagedConsumer(
-            name: name, permissionGroup: group, consumerID: pinned, policy: policy, deliver: deliver,
-            afterPublish: hooks)
-        consumer.probe = adoptionProbe
-        return consumer
+        return (policy, deliver, hooks, adoptionProbe)
     }
 
     static let deliverKeys: Set<String> = [

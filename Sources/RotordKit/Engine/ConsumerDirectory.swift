@@ -16,9 +16,14 @@ public protocol ConsumerDirectory: Sendable {
     func delete(id: Int) async throws(RotationFailure)
     /// Whether the pair obtains a token now; throws when that cannot be told.
     func verify(key: String, secret: String) async throws(RotationFailure) -> Bool
+    /// The key of the admin consumer rotord acts as, which an `adopt:` rule never adopts; `nil` when unknown.
+    var adminKey: String? { get }
 }
 
 extension ConsumerDirectory {
+    /// Unknown by default.
+    public var adminKey: String? { nil }
+
     /// Group names for `listing`, asked of the API only when some consumer lacks its group's name
     /// (the listing usually carries it, and every request spends the shared rate budget).
     /// Empty when the groups cannot be listed: a name check is then skipped, not failed.

@@ -6,8 +6,14 @@ public struct FracttalDirectory: ConsumerDirectory {
     /// The client, acting as the Super Administrator consumer.
     public let client: FracttalClient
 
-    /// Wraps `client`.
-    public init(client: FracttalClient) { self.client = client }
+    /// The admin consumer's key (never adopted by an `adopt:` rule).
+    public let adminKey: String?
+
+    /// Wraps `client`, acting as the admin consumer whose key is `adminKey`.
+    public init(client: FracttalClient, adminKey: String? = nil) {
+        self.client = client
+        self.adminKey = adminKey
+    }
 
     public func consumers() async throws(RotationFailure) -> [ConsumerRecord] {
         do {

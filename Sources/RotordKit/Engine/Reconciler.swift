@@ -165,11 +165,30 @@ public struct Reconciler: Sendable {
             }
         }
 
+        // Adopted consumers (adopt:) come from a listing: with rotations in flight, list before finishing them,
+        // so an adopted consumer's rotation is driven with its rule (else it would count as unmanaged).
+        var effective = configuration
+        if !configuration.adopt.isEmpty
+            && active.contains(where: { configuration.consumer(named: $0.consumerName) == nil })
+        {
+            do {
+                let early = try await directory.consumers()
+                effective = configuration.resolvingAdoption(
+                    consumers: early, groupNames: await directory.groupNames(for: early), active: active,
+                    adminKey: directory.adminKey)
+            } catch {
+                report.unavailable = error.message
+                report.nextDeadline = clock.now().addingTimeInterval(60)
+                logger.warning("cannot list the Fracttal account: \(error.message)")
+                return report
+            }
+        }
+
         // Finish what is in flight first: it holds secrets and old consumers.
         for record in active {
             if stopRequested() { break }
             if let only, record.consumerName != only { continue }
-            let managed = configuration.consumer(named: record.consumerName)
+            let managed = effective.actionableConsumer(named: record.consumerName)
             // A manual rotation first ends the previous one's grace and skips any retry wait.
             var first: RotationEvent = force[record.consumerName] != nil ? .forced : .resume
             var record = record
@@ -193,8 +212,11 @@ public struct Reconciler: Sendable {
             return report
         }
         let stillActive = report.outcomes.map(\.record).filter { !$0.step.isTerminal }
+        effective = configuration.resolvingAdoption(
+            consumers: listing, groupNames: groups, active: stillActive, adminKey: directory.adminKey)
+        Self.repairDrift(effective.consumers.filter { $0.adoptedBy != nil }, logger: logger)
         var plan = planner.plan(
-            configuration: configuration, consumers: listing, groupNames: groups, active: stillActive,
+            configuration: effective, consumers: listing, groupNames: groups, active: stillActive,
             history: histories(), now: clock.now())
         var startedAny = false
         for entry in plan.entries {
@@ -226,10 +248,11 @@ public struct Reconciler: Sendable {
         if startedAny || !active.isEmpty {
             // The account changed: plan again from a fresh listing for an exact next deadline.
             if let fresh = try? await directory.consumers() {
+                let unfinished = (try? store.rotations().filter { !$0.step.isTerminal }) ?? []
                 plan = planner.plan(
-                    configuration: configuration, consumers: fresh, groupNames: groups,
-                    active: (try? store.rotations().filter { !$0.step.isTerminal }) ?? [],
-                    history: histories(), now: clock.now())
+                    configuration: configuration.resolvingAdoption(
+                        consumers: fresh, groupNames: groups, active: unfinished, adminKey: directory.adminKey),
+                    consumers: fresh, groupNames: groups, active: unfinished, history: histories(), now: clock.now())
             }
         }
         report.plan = plan
@@ -300,7 +323,12 @@ public struct Reconciler: Sendable {
         case .ambiguous(let ids):
             "consumer \(entry.managed.name): \(ids.count) client_credentials consumers of that name exist in "
                 + "permission group \"\(entry.managed.permissionGroup)\" (ids \(ids.map(String.init).joined(separator: ", "))); "
-                + "not rotating any: pin the one rotord manages with consumer_id"
+                + (entry.managed.adoptedBy.map {
+                    "not rotating any (adopted by \($0)): configure it under consumers: and pin the one rotord "
+                        + "manages with consumer_id"
+                } ?? "not rotating any: pin the one rotord manages with consumer_id")
+        case .refused(let reason):
+            "consumer \(entry.managed.name) is not managed: \(reason)"
         case .pinnedMissing(let id):
             "consumer \(entry.managed.name): consumer_id \(id) is not a client_credentials consumer named "
                 + "\(entry.managed.name) in Fracttal; fix consumer_id (or remove it)"

@@ -64,7 +64,8 @@ public struct RotordContext: Sendable {
                 consumersPath: settings.consumersPath, permissionGroupsPath: settings.permissionGroupsPath),
             credentials: credentials, logger: logger, onWait: progress, budget: budget)
         return RotordContext(
-            configuration: configuration, store: store, directory: FracttalDirectory(client: client), logger: logger,
+            configuration: configuration, store: store,
+            directory: FracttalDirectory(client: client, adminKey: credentials.key), logger: logger,
             requestBudget: client.requestBudget)
     }
 }
