@@ -43,7 +43,9 @@ extension ConfigReader {
             )
         }
         // The same keys as a consumer: policy, deliver, hooks, probe.
-        let handling = handling(map, defaults: defaults, at: key)
+        let handling = handling(
+            map, defaults: defaults, at: key,
+            owner: "adopt rule \(glob.map { "\"\($0.pattern)\"" } ?? "of permission group \(group ?? "?")")")
         let literal = glob?.isLiteral ?? false
         for (i, target) in handling.deliver.enumerated() {
             let paths = Set(target.filePaths + [target.path]).sorted()

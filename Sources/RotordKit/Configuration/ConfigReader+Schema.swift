@@ -179,7 +179,7 @@ extension ConfigReader {
         let name = requiredString(map, "name", at: key)
         let group = requiredString(map, "permission_group", at: key)
         let pinned = int(map["consumer_id"], at: "\(key).consumer_id", range: 1...Int.max)
-        let handling = handling(map, defaults: defaults, at: key)
+        let handling = handling(map, defaults: defaults, at: key, owner: "consumer \(name ?? "?")")
         guard let name, let group else { return nil }
         var consumer = ManagedConsumer(
             name: name, permissionGroup: group, consumerID: pinned, policy: handling.policy,
@@ -189,15 +189,15 @@ extension ConfigReader {
     }
 
     /// What a consumer entry and an `adopt:` rule share: the policy, deliver targets, hooks and probe.
-    mutating func handling(_ map: [String: Node], defaults: RotationPolicy, at key: String) -> (
+    /// `owner` names the entry in messages ("consumer etl", "adopt rule etl-*").
+    mutating func handling(_ map: [String: Node], defaults: RotationPolicy, at key: String, owner: String) -> (
         policy: RotationPolicy, deliver: [DeliverTarget], afterPublish: [PublishHook], probe: AdoptionProbe?
     ) {
         let policy = policy(map, base: defaults, at: key)
         var deliver: [DeliverTarget] = []
         for (i, node) in sequence(map["deliver"], at: "\(key).deliver").enumerated() {
             let k = "\(key).deliver[\(i)]"
-            if let m = mapping(node, at: k, allowed: Self.deliverKeys), let t = deliverTarget(m, at: k, consumer: name)
-            {
+            if let m = mapping(node, at: k, allowed: Self.deliverKeys), let t = deliverTarget(m, at: k, owner: owner) {
                 deliver.append(t)
             }
         }
@@ -218,7 +218,7 @@ extension ConfigReader {
         "backup", "in_place",
     ]
 
-    mutating func deliverTarget(_ map: [String: Node], at key: String, consumer: String? = nil) -> DeliverTarget? {
+    mutating func deliverTarget(_ map: [String: Node], at key: String, owner: String? = nil) -> DeliverTarget? {
         let formatName = string(map["format"], at: "\(key).format") ?? "env"
         let path: String?
         if formatName == "raw", map["path"] == nil, map["key_path"] != nil, map["secret_path"] != nil {
@@ -273,7 +273,7 @@ extension ConfigReader {
             } catch let problem {
                 error(
                     "\(key).template", map["template"],
-                    "the template of \(consumer.map { "consumer \($0), " } ?? "")deliver file \(path ?? "?") \(problem)"
+                    "the template of \(owner.map { "\($0), " } ?? "")deliver file \(path ?? "?") \(problem)"
                 )
             }
             format = .template(text)
