@@ -30,6 +30,8 @@ FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 SWIFT_BUILD_FLAGS ?= -c release --static-swift-stdlib
 BIN_DIR ?= .build/release
 DIST ?= dist
+# dpkg-deb's compression (scripts/test.sh uses a faster level: the contents are the same).
+DEB_COMPRESSION ?= -Zxz -z6
 PROGRAMS := rotord fracttal-sim
 
 # The package's version and date come from packaging/changelog (one place).
@@ -53,19 +55,20 @@ $(GENERATE_MANUAL):
 	[ -d $(ARGUMENT_PARSER) ] || swift package resolve
 	swift build --package-path $(ARGUMENT_PARSER) --scratch-path $(DIST)/.tools --product generate-manual
 
-# rotord(8) with one page per subcommand (rotord-run(8), ...), fracttal-sim(1), and the hand-written
+# rotord(8) with one page per subcommand (rotord.run(8), ...), fracttal-sim(1), and the hand-written
 # rotord.yaml(5) (checked against docs/configuration.md by Tests/SystemdHarness/package.sh).
 man: $(GENERATE_MANUAL)
 	for p in $(PROGRAMS); do [ -x $(BIN_DIR)/$$p ] || { echo "make: $(BIN_DIR)/$$p is missing: run make build" >&2; exit 1; }; done
 	rm -rf $(DIST)/man && mkdir -p $(DIST)/man
 	$(GENERATE_MANUAL) $(BIN_DIR)/rotord --multi-page --section 8 --date $(CHANGELOG_DATE) -o $(DIST)/man
+	for f in $(DIST)/man/rotord.*.8; do awk -f packaging/man-names.awk "$$f" > "$$f.tmp" && mv "$$f.tmp" "$$f"; done
 	$(GENERATE_MANUAL) $(BIN_DIR)/fracttal-sim --section 1 --date $(CHANGELOG_DATE) -o $(DIST)/man
 	cp packaging/man/rotord.yaml.5 $(DIST)/man/
 
 completions:
 	rm -rf $(DIST)/completions && mkdir -p $(DIST)/completions/{bash,zsh,fish}
 	for p in $(PROGRAMS); do \
-	    $(BIN_DIR)/$$p --generate-completion-script bash > $(DIST)/completions/bash/$$p; \
+	    $(BIN_DIR)/$$p --generate-completion-script bash | sed '1{/^#!/d}' > $(DIST)/completions/bash/$$p; \
 	    $(BIN_DIR)/$$p --generate-completion-script zsh > $(DIST)/completions/zsh/_$$p; \
 	    $(BIN_DIR)/$$p --generate-completion-script fish > $(DIST)/completions/fish/$$p.fish; \
 	done
@@ -117,6 +120,7 @@ deb: man completions
 	done
 	gzip -9n $(DIST)/deb/usr/share/man/man*/*
 	install -m 0644 packaging/copyright $(DIST)/deb/usr/share/doc/rotord/copyright
+	install -D -m 0644 packaging/lintian-overrides $(DIST)/deb/usr/share/lintian/overrides/rotord
 	gzip -9n -c packaging/changelog > $(DIST)/deb/usr/share/doc/rotord/changelog.gz
 	chmod 0644 $(DIST)/deb/usr/share/doc/rotord/changelog.gz
 	install -d -m 0755 $(DIST)/deb/DEBIAN $(DIST)/shlibs/debian
@@ -128,7 +132,9 @@ deb: man completions
 	size=$$(du -sk --exclude=DEBIAN $(DIST)/deb | cut -f1); \
 	sed -e "s/@VERSION@/$(VERSION)/" -e "s/@ARCH@/$(ARCH)/" -e "s/@DEPENDS@/$$depends/" \
 	    -e "s/@INSTALLED_SIZE@/$$size/" packaging/control.in > $(DIST)/deb/DEBIAN/control
-	dpkg-deb --root-owner-group -Zxz -z6 --build $(DIST)/deb $(DEB)
+	(cd $(DIST)/deb && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z | xargs -0 md5sum) \
+	    > $(DIST)/deb/DEBIAN/md5sums
+	dpkg-deb --root-owner-group $(DEB_COMPRESSION) --build $(DIST)/deb $(DEB)
 	@echo "make: $(DEB) ($$(du -h $(DEB) | cut -f1)); Depends: $$(dpkg-deb -f $(DEB) Depends)"
 
 clean-dist:

@@ -42,7 +42,7 @@ Tests/SystemdHarness/run.sh "$release"
 
 # The Debian package, from the binaries tested above (docs/install.md).
 SECONDS=0
-if ! make --no-print-directory -s deb BIN_DIR="$release" > "$log" 2>&1; then
+if ! make --no-print-directory -s deb BIN_DIR="$release" DEB_COMPRESSION="-Zxz -z1" > "$log" 2>&1; then
     cat "$log"; echo "test: make deb failed" >&2; exit 1
 fi
 grep '^make: ' "$log"

@@ -16,6 +16,7 @@ wait_for() {  # wait_for SECONDS COMMAND...: poll every 0.2 s, bounded
 finish() {
     journalctl -o export --no-pager > /out/journal.export 2>/dev/null
     journalctl -u rotord -u fracttal-sim --no-pager > /out/journal.txt 2>&1
+    journalctl -u rotord -o verbose --no-pager > /out/journal-verbose.txt 2>&1
     echo checker-done >> "$out"
     systemctl poweroff
     exit 0
@@ -26,7 +27,7 @@ t=/etc/rotord-test
 # 1. Install under a running systemd: the maintainer scripts make the directories, update the
 #    catalog and reload systemd; nothing is enabled or started.
 if dpkg -i /pkg/rotord.deb > /out/dpkg-install.txt 2>&1; then pass dpkg-install; else fail dpkg-install "$(tail -3 /out/dpkg-install.txt | tr '\n' '|')"; fi
-dpkg -L rotord > /out/files.txt 2>/dev/null
+dpkg -L rotord 2>/dev/null | while read -r f; do [ -d "$f" ] || echo "$f"; done > /out/files.txt   # files and links
 if systemctl cat rotord.service rotord-once.service rotord.timer >/dev/null 2>&1 && \
     [ "$(systemctl show rotord -p FragmentPath --value)" = /lib/systemd/system/rotord.service ] && \
     show ExecStart | grep -q 'path=/usr/bin/rotord'; then

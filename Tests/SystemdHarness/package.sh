@@ -40,14 +40,16 @@ results=$base/out/results.txt
 pass() { echo "PASS $1" >> "$results"; }
 fail() { echo "FAIL $1: $2" >> "$results"; }
 
-# 1. lintian (Debian's checks): no error; every warning is listed (and justified in docs/install.md).
+# 1. lintian (Debian's checks): no error; warnings and overrides are listed (each justified in
+#    docs/install.md; the overrides in packaging/lintian-overrides).
 SECONDS=0
-lintian --no-tag-display-limit --info "$deb" > "$base"/out/lintian.txt 2>&1 || true
+lintian --tag-display-limit 0 --show-overrides "$deb" > "$base"/out/lintian.txt 2>&1 || true
 sed 's/^/package: lintian: /' "$base"/out/lintian.txt
 errors=$(grep -c '^E: ' "$base"/out/lintian.txt || true)
 warnings=$(grep -c '^W: ' "$base"/out/lintian.txt || true)
+overrides=$(grep -c '^O: ' "$base"/out/lintian.txt || true)
 if [ "$errors" -eq 0 ] && ! grep -q '^internal error\|^lintian: ' "$base"/out/lintian.txt; then
-    pass "lintian-no-errors ($warnings warnings, ${SECONDS}s)"
+    pass "lintian-no-errors ($warnings warnings, $overrides overrides, ${SECONDS}s)"
 else
     fail lintian-no-errors "$errors errors (E:)"
 fi
@@ -97,6 +99,9 @@ if [ -e "$root"/usr/bin/rotord ] || [ -e "$root"/etc/rotord ] || [ -e "$root"/va
     fail clean-host "the host already has /usr/bin/rotord, /etc/rotord or /var/lib/rotord"
 fi
 cp "$deb" "$base"/pkg/rotord.deb
+# A container image's policy-rc.d (exit 101: "no service actions") would stop deb-systemd-invoke from
+# acting in the maintainer scripts; a real machine has none.
+rm -f "$root"/usr/sbin/policy-rc.d
 mkdir -p "$root"/usr/local/lib/rotord-test "$root"/etc/rotord-test
 install -m 0755 Tests/SystemdHarness/package-checker.sh "$root"/usr/local/lib/rotord-test/
 cp config/rotord.example.yaml "$root"/etc/rotord-test/
@@ -165,6 +170,7 @@ failed=$(grep -c '^FAIL' "$results" || true)
 if [ "$failed" -gt 0 ]; then
     echo "--- console (last 40 lines)"; tail -40 "$base"/out/console.txt
     echo "--- rotord journal (last 60 lines)"; tail -60 "$base"/out/journal.txt 2>/dev/null
+    echo "--- rotord's errors"; grep -E '^ +(ERROR|ROTORD_ERROR)=' "$base"/out/journal-verbose.txt 2>/dev/null | sort | uniq -c | tail -20
 fi
 echo "package: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
