@@ -5,14 +5,7 @@
 set -u
 out=/out/container.txt
 : > "$out"
-pass() { echo "PASS $1" >> "$out"; }
-fail() { echo "FAIL $1: $2" >> "$out"; }
-show() { systemctl show rotord -p "$1" --value; }
-wait_for() {  # wait_for SECONDS COMMAND...: poll every 0.2 s, bounded
-    local deadline=$((SECONDS + $1)); shift
-    while [ $SECONDS -lt $deadline ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-    return 1
-}
+. /usr/local/lib/rotord-test/checker-lib.sh
 finish() {
     journalctl -o export --no-pager > /out/journal.export 2>/dev/null
     journalctl -u rotord -u fracttal-sim --no-pager > /out/journal.txt 2>&1
@@ -93,6 +86,20 @@ fi
 journalctl -u rotord -o cat --no-pager | grep -q '/etc/rotord/rotord.yaml' && pass no-config-names-the-file || \
     fail no-config-names-the-file "$(journalctl -u rotord -o cat --no-pager | tail -3 | tr '\n' '|')"
 
+# 5b. A configuration but the admin credentials not written yet (the package's empty files): 78 too,
+#     naming the empty file, instead of systemd's 243/CREDENTIALS for a missing one.
+printf 'fracttal:\n  token_url: http://127.0.0.1:9/oauth/token\n  api_url: http://127.0.0.1:9/api\nconsumers: []\n' \
+    > /etc/rotord/rotord.yaml
+systemctl reset-failed rotord
+systemctl start rotord 2>/dev/null
+wait_for 10 test "$(show ActiveState)" = failed
+if [ "$(show ExecMainStatus)" = 78 ] && [ "$(show NRestarts)" = 0 ] && \
+    journalctl -u rotord -o cat --no-pager | grep -q 'fracttal-admin-key is empty'; then
+    pass empty-credentials-exit-78
+else
+    fail empty-credentials-exit-78 "ExecMainStatus=$(show ExecMainStatus) NRestarts=$(show NRestarts)"
+fi
+
 # 6. With a configuration (the shipped example, pointed at the packaged fracttal-sim) and the admin
 #    credentials: active, and reports-etl (past its deadline) is rotated.
 port=$(cat $t/sim-port)
@@ -139,8 +146,12 @@ else
     fail systemd-analyze-security "exposure '$exposure' (want at most 1.5)"
 fi
 
-# 7. Remove: the units stop and the program goes; configuration and state stay.
+cp /etc/rotord/deliver/reports-etl.env /out/ 2>/dev/null   # its new secret must not be in the journal
+
+# 7. Remove: the units stop and the program goes; configuration and state stay. (Enabled first, as an
+#    administrator would: purge removes the link.)
 systemctl stop fracttal-sim
+systemctl enable -q rotord.service
 if dpkg -r rotord > /out/dpkg-remove.txt 2>&1 && [ ! -e /usr/bin/rotord ] && ! systemctl is-active -q rotord && \
     [ -s /etc/rotord/rotord.yaml ] && [ -n "$(ls -A /var/lib/rotord)" ] && [ -s /etc/rotord/deliver/reports-etl.env ]; then
     pass "remove-keeps-config-and-state ($(ls /var/lib/rotord | tr '\n' ' '))"
@@ -152,7 +163,9 @@ fi
 dpkg --purge rotord > /out/dpkg-purge.txt 2>&1 || fail dpkg-purge "$(tail -3 /out/dpkg-purge.txt | tr '\n' '|')"
 left=""
 while read -r f; do [ -f "$f" ] || [ -L "$f" ] && left="$left $f"; done < /out/files.txt
-for p in /etc/rotord /var/lib/rotord; do [ -e "$p" ] && left="$left $p"; done
+for p in /etc/rotord /var/lib/rotord /etc/systemd/system/multi-user.target.wants/rotord.service; do
+    [ -e "$p" ] || [ -L "$p" ] && left="$left $p"
+done
 systemctl cat rotord.service >/dev/null 2>&1 && left="$left rotord.service(loaded)"
 dpkg -s rotord >/dev/null 2>&1 && left="$left dpkg-status"
 if [ -z "$left" ] && [ "$(wc -l < /out/files.txt)" -gt 10 ]; then

@@ -8,16 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if [ "$(id -u)" != 0 ] || ! command -v systemd-nspawn >/dev/null; then
-    if [ "${ROTORD_SKIP_SYSTEMD_TESTS:-}" = 1 ]; then
-        echo "package: tests skipped on request (ROTORD_SKIP_SYSTEMD_TESTS=1)"
-        exit 0
-    fi
-    echo "package: cannot run: need root and systemd-nspawn (apt-get install systemd-container);" \
-        "set ROTORD_SKIP_SYSTEMD_TESTS=1 to skip them knowingly" >&2
-    echo "package: 0 passed, 1 failed"
-    exit 1
-fi
+. Tests/SystemdHarness/harness-lib.sh
+harness_require package
 deb=${1:-}
 if [ -z "$deb" ]; then
     make --no-print-directory deb >&2
@@ -25,16 +17,8 @@ if [ -z "$deb" ]; then
 fi
 echo "package: testing $deb"
 
-base=$(mktemp -d /var/tmp/rotord-pkg.XXXXXX)   # never under /tmp
-cleanup() {
-    set +e
-    mountpoint -q "$base/root" && umount "$base/root"
-    mountpoint -q "$base" && umount "$base"
-    rmdir "$base" 2>/dev/null
-}
-trap cleanup EXIT INT TERM
-mount -t tmpfs -o size=2g tmpfs "$base"
-mkdir -p "$base"/upper "$base"/work "$base"/root "$base"/out "$base"/pkg
+harness_overlay pkg
+mkdir -p "$base"/pkg
 results=$base/out/results.txt
 : > "$results"
 pass() { echo "PASS $1" >> "$results"; }
@@ -92,9 +76,6 @@ else
 fi
 
 # 4. Under systemd: the container.
-mount -t overlay overlay -o lowerdir=/,upperdir="$base"/upper,workdir="$base"/work "$base"/root
-root=$base/root
-cat /proc/sys/kernel/random/uuid | tr -d - > "$root"/etc/machine-id
 if [ -e "$root"/usr/bin/rotord ] || [ -e "$root"/etc/rotord ] || [ -e "$root"/var/lib/rotord ]; then
     fail clean-host "the host already has /usr/bin/rotord, /etc/rotord or /var/lib/rotord"
 fi
@@ -103,7 +84,7 @@ cp "$deb" "$base"/pkg/rotord.deb
 # acting in the maintainer scripts; a real machine has none.
 rm -f "$root"/usr/sbin/policy-rc.d
 mkdir -p "$root"/usr/local/lib/rotord-test "$root"/etc/rotord-test
-install -m 0755 Tests/SystemdHarness/package-checker.sh "$root"/usr/local/lib/rotord-test/
+install -m 0755 Tests/SystemdHarness/package-checker.sh Tests/SystemdHarness/checker-lib.sh "$root"/usr/local/lib/rotord-test/
 cp config/rotord.example.yaml "$root"/etc/rotord-test/
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 rand() { python3 -c "import secrets, string; print(''.join(secrets.choice(string.ascii_letters + string.digits) for _ in range($1)))"; }
@@ -160,8 +141,9 @@ grep -q '^checker-done' "$base"/out/container.txt 2>/dev/null || fail checker-fi
 # No secret in the container's journal.
 if [ -f "$base"/out/journal.export ]; then
     leaked=""
-    for s in "$admin_secret"; do grep -qF "$s" "$base"/out/journal.export && leaked="$leaked ${s:0:4}…"; done
-    [ -z "$leaked" ] && pass journal-no-secret || fail journal-no-secret "leaked:$leaked"
+    etl_secret=$(sed -n 's/^FRACTTAL_CLIENT_SECRET=//p' "$base"/out/reports-etl.env 2>/dev/null)
+    for s in "$admin_secret" $etl_secret; do grep -qF "$s" "$base"/out/journal.export && leaked="$leaked ${s:0:4}…"; done
+    [ -z "$leaked" ] && [ -n "$etl_secret" ] && pass journal-no-secret || fail journal-no-secret "leaked:$leaked"
 fi
 
 sed 's/^/package: /' "$results"
