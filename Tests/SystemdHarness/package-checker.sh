@@ -148,6 +148,16 @@ fi
 
 cp /etc/rotord/deliver/reports-etl.env /out/ 2>/dev/null   # its new secret must not be in the journal
 
+# 6b. Upgrade (the same package again: postinst configure with the old version): the running daemon
+#     is restarted onto the new binary.
+before=$(show MainPID)
+restarted() { [ "$(show ActiveState)" = active ] && [ "$(show MainPID)" != "$before" ] && [ "$(show MainPID)" != 0 ]; }
+if dpkg -i /pkg/rotord.deb > /out/dpkg-upgrade.txt 2>&1 && wait_for 30 restarted; then
+    pass "upgrade-restarts-daemon (MainPID $before → $(show MainPID))"
+else
+    fail upgrade-restarts-daemon "ActiveState=$(show ActiveState) MainPID $before → $(show MainPID); $(tail -2 /out/dpkg-upgrade.txt | tr '\n' '|')"
+fi
+
 # 7. Remove: the units stop and the program goes; configuration and state stay. (Enabled first, as an
 #    administrator would: purge removes the link.)
 systemctl stop fracttal-sim
