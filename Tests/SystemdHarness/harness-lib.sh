@@ -33,3 +33,15 @@ harness_overlay() {
     root=$base/root
     tr -d - < /proc/sys/kernel/random/uuid > "$root"/etc/machine-id
 }
+
+# harness_reloadable_unit NAME: NAME.service in the overlay, standing for a service whose credentials
+# rotord rotates; `systemctl reload NAME` (an after_publish hook) writes /run/NAME-reloaded.
+harness_reloadable_unit() {
+    cat > "$root/etc/systemd/system/$1.service" <<UNIT
+[Unit]
+Description=A service whose credentials rotord rotates (test)
+[Service]
+ExecStart=/bin/sleep infinity
+ExecReload=/bin/sh -c 'date > /run/$1-reloaded'
+UNIT
+}

@@ -106,13 +106,7 @@ cat > "$root"/etc/rotord-test/seed.json <<JSON
   {"name": "erp-sync", "permission_group_id": 4, "secret": "$(rand 32)", "created_at": "$(ago 2)"}]}
 JSON
 # What the example configuration's hooks call: reports-etl.service (reloaded) and its program.
-cat > "$root"/etc/systemd/system/reports-etl.service <<'UNIT'
-[Unit]
-Description=A service whose credentials rotord rotates (test)
-[Service]
-ExecStart=/bin/sleep infinity
-ExecReload=/bin/sh -c 'date > /run/reports-etl-reloaded'
-UNIT
+harness_reloadable_unit reports-etl
 printf '#!/bin/sh\n# reports-etl --check-credentials (test)\nexit 0\n' > "$root"/usr/local/bin/reports-etl
 chmod 0755 "$root"/usr/local/bin/reports-etl
 cat > "$root"/etc/systemd/system/package-checker.service <<'UNIT'

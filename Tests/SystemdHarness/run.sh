@@ -106,13 +106,7 @@ Type=oneshot
 ExecStart=/usr/local/lib/rotord-test/checker.sh
 StandardOutput=journal+console
 UNIT
-cat > "$root"/etc/systemd/system/hook-target.service <<'UNIT'
-[Unit]
-Description=A service whose credentials rotord rotates (test)
-[Service]
-ExecStart=/bin/sleep infinity
-ExecReload=/bin/sh -c 'date > /run/hook-target-reloaded'
-UNIT
+harness_reloadable_unit hook-target
 cat > "$root"/etc/systemd/system/harness.target <<'UNIT'
 [Unit]
 Description=rotord test harness
