@@ -2,7 +2,8 @@
 # Installs what a fresh Debian 12 machine with Swift 6.3 lacks to build and test rotord.
 set -euo pipefail
 need=()
-for pkg in libsystemd-dev systemd-container pkg-config; do
+# lintian, man-db, dpkg-dev: the package test (make deb, Tests/SystemdHarness/package.sh).
+for pkg in libsystemd-dev systemd-container pkg-config make lintian man-db groff-base dpkg-dev; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: unit and integration (swift test), then the tests under a real systemd.
-# The process-level tests (integration, crash safety, chaos, daemon, systemd) run the **release**
-# binaries, which are what operators run; the unit tests run the debug build.
+# The process-level tests (integration, crash safety, chaos, daemon, systemd, package) run the
+# **release** binaries, built as they are shipped (Swift runtime linked in: --static-swift-stdlib);
+# the unit tests run the debug build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -15,7 +16,8 @@ build() {  # build ARGS...: quiet unless something is wrong
     swift build "$@" 2>&1 | tee -a "$log" | grep -E "error|warning:|Build" | grep -vE '^\[[0-9]+/[0-9]+\] Compiling' || true
 }
 SECONDS=0
-for product in rotord rotord-faults fracttal-sim; do build -c release --static-swift-stdlib --product "$product"; done
+release_flags=(-c release --static-swift-stdlib)
+for product in rotord rotord-faults fracttal-sim; do build "${release_flags[@]}" --product "$product"; done
 echo "test: release build took ${SECONDS}s"
 SECONDS=0
 build --build-tests
@@ -27,7 +29,7 @@ if grep -E "^$PWD/(Sources|Tests)/.*warning:" "$log" | sort -u | grep .; then
     exit 1
 fi
 
-release=$(swift build -c release --static-swift-stdlib --show-bin-path)
+release=$(swift build "${release_flags[@]}" --show-bin-path)
 export ROTORD_TEST_BIN_DIR=$release
 echo "test: process-level tests run $release/rotord, $release/rotord-faults and $release/fracttal-sim"
 set +e
@@ -37,3 +39,13 @@ set -e
 [ "$status" -eq 0 ] || { echo "test: swift test failed" >&2; exit "$status"; }
 
 Tests/SystemdHarness/run.sh "$release"
+
+# The Debian package, from the binaries tested above (docs/install.md).
+SECONDS=0
+if ! make --no-print-directory -s deb BIN_DIR="$release" DEB_COMPRESSION="-Zxz -z1" > "$log" 2>&1; then
+    cat "$log"; echo "test: make deb failed" >&2; exit 1
+fi
+grep '^make: ' "$log"
+deb=$(ls -t dist/rotord_*.deb | head -1)
+echo "test: make deb took ${SECONDS}s"
+Tests/SystemdHarness/package.sh "$deb"

@@ -36,7 +36,8 @@ import Testing
         let erp = try #require(c.consumer(named: "erp-sync"))
         #expect(
             erp.deliver[0].format
-                == .raw(keyPath: "/etc/erp-sync/fracttal.key", secretPath: "/etc/erp-sync/fracttal.secret"))
+                == .raw(
+                    keyPath: "/etc/rotord/deliver/erp-sync.key", secretPath: "/etc/rotord/deliver/erp-sync.secret"))
     }
 
     func errors(_ yaml: String) -> [ConfigurationError] {

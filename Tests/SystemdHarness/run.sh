@@ -8,17 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if [ "$(id -u)" != 0 ] || ! command -v systemd-nspawn >/dev/null; then
-    # Never a silent pass: a CI that cannot run these tests must say so and fail.
-    if [ "${ROTORD_SKIP_SYSTEMD_TESTS:-}" = 1 ]; then
-        echo "systemd: tests skipped on request (ROTORD_SKIP_SYSTEMD_TESTS=1)"
-        exit 0
-    fi
-    echo "systemd: cannot run: need root and systemd-nspawn (apt-get install systemd-container);" \
-        "set ROTORD_SKIP_SYSTEMD_TESTS=1 to skip them knowingly" >&2
-    echo "systemd: 0 passed, 1 failed"
-    exit 1
-fi
+. Tests/SystemdHarness/harness-lib.sh
+harness_require systemd
 bin=${1:-}
 if [ -z "$bin" ]; then
     for product in rotord fracttal-sim; do swift build -c release --static-swift-stdlib --product "$product" 2>&1 | grep -E "error" || true; done
@@ -26,26 +17,14 @@ if [ -z "$bin" ]; then
 fi
 echo "systemd: testing $bin/rotord and $bin/fracttal-sim"
 
-base=$(mktemp -d /var/tmp/rotord-sd.XXXXXX)   # never under /tmp
-cleanup() {
-    set +e
-    mountpoint -q "$base/root" && umount "$base/root"
-    mountpoint -q "$base" && umount "$base"
-    rmdir "$base" 2>/dev/null
-}
-trap cleanup EXIT INT TERM
-mount -t tmpfs -o size=2g tmpfs "$base"
-mkdir -p "$base"/upper "$base"/work "$base"/root "$base"/out
-mount -t overlay overlay -o lowerdir=/,upperdir="$base"/upper,workdir="$base"/work "$base"/root
-root=$base/root
-cat /proc/sys/kernel/random/uuid | tr -d - > "$root"/etc/machine-id
+harness_overlay sd
 
 # What is under test.
 install -m 0755 "$bin/rotord" "$bin/fracttal-sim" "$root"/usr/local/bin/
 install -m 0644 systemd/rotord.service systemd/rotord-once.service systemd/rotord.timer "$root"/etc/systemd/system/
 mkdir -p "$root"/usr/lib/systemd/catalog "$root"/usr/local/lib/rotord-test
 install -m 0644 systemd/rotord.catalog "$root"/usr/lib/systemd/catalog/
-install -m 0755 Tests/SystemdHarness/checker.sh "$root"/usr/local/lib/rotord-test/
+install -m 0755 Tests/SystemdHarness/checker.sh Tests/SystemdHarness/checker-lib.sh "$root"/usr/local/lib/rotord-test/
 
 # The Fracttal simulator inside the container, on a free loopback port.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -127,13 +106,7 @@ Type=oneshot
 ExecStart=/usr/local/lib/rotord-test/checker.sh
 StandardOutput=journal+console
 UNIT
-cat > "$root"/etc/systemd/system/hook-target.service <<'UNIT'
-[Unit]
-Description=A service whose credentials rotord rotates (test)
-[Service]
-ExecStart=/bin/sleep infinity
-ExecReload=/bin/sh -c 'date > /run/hook-target-reloaded'
-UNIT
+harness_reloadable_unit hook-target
 cat > "$root"/etc/systemd/system/harness.target <<'UNIT'
 [Unit]
 Description=rotord test harness
