@@ -66,7 +66,8 @@ defaults:
 consumers:
 YAML
     for name in "$@"; do
-        printf '  - name: %s\n    permission_group: Reportes\n    deliver:\n      - path: /etc/rotord/deliver/%s.env\n        format: env\n        mode: "0640"\n' "$name" "$name"
+        # owner/group root: under the unit's syscall filter (no chown), a file already root's must still work.
+        printf '  - name: %s\n    permission_group: Reportes\n    deliver:\n      - path: /etc/rotord/deliver/%s.env\n        format: env\n        mode: "0640"\n        owner: root\n        group: "0"\n' "$name" "$name"
         # etl's service is reloaded through systemd from inside rotord's sandbox.
         if [ "$name" = etl ]; then printf '    after_publish:\n      - reload: hook-target.service\n'; fi
 

@@ -31,11 +31,7 @@ extension SecretPublisher {
         let fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AtomicFile.Failure(path: path, operation: "opening (in place)", code: errno) }
         defer { close(fd) }
-        if uid != nil || gid != nil {
-            guard fchown(fd, uid ?? UInt32.max, gid ?? UInt32.max) == 0 else {
-                throw AtomicFile.Failure(path: path, operation: "setting the owner of", code: errno)
-            }
-        }
+        try AtomicFile.setOwner(fd, uid: uid, gid: gid, path: path)
         guard fchmod(fd, mode) == 0 else {
             throw AtomicFile.Failure(path: path, operation: "setting the mode of", code: errno)
         }

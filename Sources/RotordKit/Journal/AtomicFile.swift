@@ -50,11 +50,7 @@ public enum AtomicFile {
             if !ok { unlink(tmp) }
         }
         // Owner and mode first, so the content is never readable by anyone it should not be.
-        if uid != nil || gid != nil {
-            guard fchown(fd, uid ?? UInt32.max, gid ?? UInt32.max) == 0 else {
-                throw Failure(path: path, operation: "setting the owner of", code: errno)
-            }
-        }
+        try Self.setOwner(fd, uid: uid, gid: gid, path: path)
         guard fchmod(fd, mode) == 0 else { throw Failure(path: path, operation: "setting the mode of", code: errno) }
         var offset = 0
         while offset < bytes.count {
@@ -121,5 +117,20 @@ public enum AtomicFile {
     public static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Gives the open file `fd` the owner `uid` and group `gid` (`nil`: keep), calling `fchown` only
+    /// for what differs: a file that already has them (`owner: root` written by root) needs no
+    /// privilege, so it works under a unit whose syscall filter denies `chown` (see docs/install.md).
+    static func setOwner(_ fd: Int32, uid: uid_t?, gid: gid_t?, path: String) throws(Failure) {
+        guard uid != nil || gid != nil else { return }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw Failure(path: path, operation: "reading the owner of", code: errno) }
+        let newUID = uid.flatMap { $0 == st.st_uid ? nil : $0 }
+        let newGID = gid.flatMap { $0 == st.st_gid ? nil : $0 }
+        guard newUID != nil || newGID != nil else { return }
+        guard fchown(fd, newUID ?? UInt32.max, newGID ?? UInt32.max) == 0 else {
+            throw Failure(path: path, operation: "setting the owner of", code: errno)
+        }
     }
 }
