@@ -44,6 +44,7 @@ let package = Package(
         .target(
             name: "FracttalClient",
             dependencies: [
+                "RotordCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

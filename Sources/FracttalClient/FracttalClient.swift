@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import RotordCore
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials

@@ -8,18 +8,13 @@ import Foundation
 /// its side effect, a crash at any instant leaves a record from which ``advance(_:on:now:)``
 /// with ``RotationEvent/resume`` picks up safely.
 public struct RotationMachine: Sendable {
-    /// How long to wait after the n-th consecutive transient error (1-based), capped.
-    public var backoff: @Sendable (Int) -> ConfigDuration
+    /// How long to wait after the n-th consecutive transient error of a rotation (1-based):
+    /// ``Backoff/rotationStep``, jittered by the rotation's id.
+    public var backoff: Backoff
 
-    /// Creates a machine; the default backoff is 30 s doubling up to 1 h.
-    public init(backoff: @escaping @Sendable (Int) -> ConfigDuration = RotationMachine.defaultBackoff) {
+    /// Creates a machine; the default backoff is 30 s doubling up to 1 h, with equal jitter.
+    public init(backoff: Backoff = .rotationStep) {
         self.backoff = backoff
-    }
-
-    /// 30 s, 1 m, 2 m, 4 m … capped at 1 h.
-    public static let defaultBackoff: @Sendable (Int) -> ConfigDuration = { attempt in
-        let exponent = min(max(attempt - 1, 0), 7)
-        return .seconds(min(30 << exponent, 3_600))
     }
 
     /// A transition: the record to persist, then the action to perform.
@@ -300,7 +295,7 @@ public struct RotationMachine: Sendable {
     private func retry(_ r: inout RotationRecord, _ failure: RotationFailure, now: Date) -> Transition {
         r.transientErrors += 1
         r.failure = failure.message
-        let at = now.addingTimeInterval(backoff(r.transientErrors).timeInterval)
+        let at = now.addingTimeInterval(Backoff.seconds(backoff.delay(attempt: r.transientErrors, key: r.id)))
         r.retryAt = at
         r.updatedAt = now
         return Transition(record: r, action: .retryAt(at))

@@ -122,17 +122,12 @@ public struct RotationPlan: Sendable, Hashable {
 /// Decides, for each managed consumer, whether a rotation is due. Pure.
 public struct RotationPlanner: Sendable {
     /// How long to wait after `n` consecutive failed rotations (1-based).
-    public var failureBackoff: @Sendable (Int) -> ConfigDuration
+    /// ``Backoff/failedRotations``, jittered by the consumer's name.
+    public var failureBackoff: Backoff
 
-    /// Creates a planner; the default backoff is 5 min doubling up to 6 h.
-    public init(failureBackoff: @escaping @Sendable (Int) -> ConfigDuration = RotationPlanner.defaultFailureBackoff) {
+    /// Creates a planner; the default backoff is 5 min doubling up to 6 h, with equal jitter.
+    public init(failureBackoff: Backoff = .failedRotations) {
         self.failureBackoff = failureBackoff
-    }
-
-    /// 5 m, 10 m, 20 m … capped at 6 h.
-    public static let defaultFailureBackoff: @Sendable (Int) -> ConfigDuration = { failures in
-        let exponent = min(max(failures - 1, 0), 10)
-        return .seconds(min(300 << exponent, 21_600))
     }
 
     /// Plans every managed consumer of `configuration` against the account's `consumers`.
@@ -226,7 +221,8 @@ public struct RotationPlanner: Sendable {
         entry.reason = decision.reason
         let start = decision.start
         if let history, history.consecutiveFailures > 0, let failedAt = history.lastFailureAt {
-            let until = failedAt.addingTimeInterval(failureBackoff(history.consecutiveFailures).timeInterval)
+            let wait = failureBackoff.delay(attempt: history.consecutiveFailures, key: managed.name)
+            let until = failedAt.addingTimeInterval(Backoff.seconds(wait))
             if until > now && start <= until {
                 entry.status = .backingOff(until: until)
                 entry.nextDeadline = until

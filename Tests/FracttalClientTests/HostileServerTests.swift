@@ -1,6 +1,7 @@
 import Foundation
 import FracttalClient
 import FracttalSimulator
+import RotordCore
 import Synchronization
 import Testing
 

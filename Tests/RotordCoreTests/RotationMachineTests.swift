@@ -4,7 +4,8 @@ import Testing
 
 /// Every transition of the rotation state machine, driven with explicit times: no clock, no sleep.
 @Suite struct RotationMachineTests {
-    let machine = RotationMachine()
+    /// Exact dates: the machine's backoff without its jitter (the jitter has its own test below).
+    let machine = RotationMachine(backoff: Backoff.rotationStep.withoutJitter)
     let t0 = Date(timeIntervalSince1970: 1_780_000_000)
     let old = ConsumerRecord(
         id: 7, name: "reports-etl", description: "nightly", permissionGroupId: 3, key: "OLDKEYoldkey123456",
@@ -117,8 +118,30 @@ import Testing
             machine.advance(t.record, on: .resume, now: t0.addingTimeInterval(30)).action
                 == .findMarked(marker: creating.marker))
         // Backoff doubles and is capped.
-        #expect(RotationMachine.defaultBackoff(2) == .minutes(1))
-        #expect(RotationMachine.defaultBackoff(50) == .hours(1))
+        #expect(Backoff.rotationStep.bound(attempt: 2) == .seconds(60))
+        #expect(Backoff.rotationStep.bound(attempt: 50) == .seconds(3_600))
+    }
+
+    @Test func retriesAreJitteredByTheRotationIDStably() {
+        // The default machine: equal jitter keyed by the rotation's id, so retries of many
+        // rotations failing together spread over 15–30 s, and a restart computes the same date.
+        let jittered = RotationMachine()
+        var dates: Set<Date> = []
+        for i in 0..<20 {
+            var r = planned()
+            r.id = "rotation-\(i)"
+            let creating = jittered.advance(r, on: .resume, now: t0).record
+            let failed = RotationFailure(.transient, "connection refused")
+            let t = jittered.advance(creating, on: .createFailed(failed), now: t0)
+            guard case .retryAt(let at) = t.action else {
+                Issue.record("expected a retry, got \(t.action)")
+                continue
+            }
+            #expect(at >= t0.addingTimeInterval(15) && at <= t0.addingTimeInterval(30), "\(at)")
+            #expect(jittered.advance(creating, on: .createFailed(failed), now: t0).action == t.action, "stable")
+            dates.insert(at)
+        }
+        #expect(dates.count > 10, "20 rotations failing together retry at \(dates.count) different times")
     }
 
     @Test func verificationRefusedDiscardsTheNewConsumerAndFails() {

@@ -5,7 +5,7 @@ import Testing
 /// "No outage from a rotation": the old consumer is deleted only once the rotation is confirmed (every
 /// `after_publish` action succeeded, grace ended, the probe passed), or an operator accepted it.
 @Suite struct RotationMachineUnconfirmedTests {
-    let machine = RotationMachine()
+    let machine = RotationMachine(backoff: Backoff.rotationStep.withoutJitter)
     let t0 = Date(timeIntervalSince1970: 1_780_000_000)
 
     /// A rotation that has just published, with one hour of grace.

@@ -72,7 +72,10 @@ import Testing
         let plan = planner.plan(
             configuration: config(["old"]), consumers: [consumer(1, "old", ageDays: 100)], groupNames: [3: "Reportes"],
             active: [], history: history, now: now)
-        #expect(plan.entries[0].status == .backingOff(until: now.addingTimeInterval(540)))
+        // Two failures: a bound of 10 min after the last one, equal jitter keyed by the name (5–10 min).
+        let wait = Backoff.seconds(Backoff.failedRotations.delay(attempt: 2, key: "old"))
+        #expect(wait >= 300 && wait <= 600)
+        #expect(plan.entries[0].status == .backingOff(until: now.addingTimeInterval(-60 + wait)))
         let later = planner.plan(
             configuration: config(["old"]), consumers: [consumer(1, "old", ageDays: 100)], groupNames: [3: "Reportes"],
             active: [], history: history, now: now.addingTimeInterval(600))

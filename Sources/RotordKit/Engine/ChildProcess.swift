@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RotordCore
 
 /// A program run by rotord (a hook, a probe): spawned directly (no shell), in its own process
 /// group, with **no descriptor of rotord's** (everything above 2 is closed in the child), its
@@ -88,10 +89,13 @@ struct ChildProcess {
 
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
-        var delay = Duration.milliseconds(2)
+        // Polls of 1–2 ms, then doubling up to 50–100 ms (the one `Backoff`, equal jitter).
+        let polls = Backoff(initial: .milliseconds(2), maximum: .milliseconds(100), jitter: .equal)
+        var attempt = 0
         var status: Int32 = 0
         var ending: Ending?
         while ending == nil {
+            attempt += 1
             let reaped = waitpid(pid, &status, WNOHANG)
             if reaped == pid {
                 ending = Self.ending(status)
@@ -113,8 +117,7 @@ struct ChildProcess {
                 break
             }
             progress()
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .milliseconds(100))
+            try? await Task.sleep(for: polls.delay(attempt: attempt))
         }
         let (output, truncated) = outputFD >= 0 ? Self.readOutput(outputFD) : ("", false)
         return Result(ending: ending ?? .timedOut, output: output, outputTruncated: truncated)

@@ -219,10 +219,11 @@ public struct RotationDriver: Sendable {
     private func verify(key: String, secret: String, record: RotationRecord) async -> RotationEvent? {
         let wallStart = clock.now()
         let budget = max(verifyTimeout.timeInterval, 0)
-        var delay = Duration.milliseconds(250)
+        // The polls: 125–250 ms, then doubling up to 2.5–5 s (the one `Backoff`, equal jitter).
+        let polls = Backoff(initial: .milliseconds(250), maximum: .seconds(5), jitter: .equal)
         var lastError: RotationFailure?
         var refusals = 0
-        for _ in 0..<10_000 {
+        for attempt in 1...10_000 {
             onProgress()
             do {
                 if try await directory.verify(key: key, secret: secret) {
@@ -236,8 +237,7 @@ public struct RotationDriver: Sendable {
             }
             if stopRequested() { return nil }
             if clock.now().timeIntervalSince(wallStart) >= budget { break }
-            await sleep(delay)
-            delay = min(delay * 2, .seconds(5))
+            await sleep(polls.delay(attempt: attempt))
         }
         if let lastError, refusals == 0 { return .verificationUnavailable(lastError) }
         let reason =

@@ -1,4 +1,5 @@
 import Glibc
+import RotordCore
 
 /// The single-instance lock of a state directory (`flock` on `state_dir/lock`).
 ///
@@ -17,8 +18,9 @@ public final class StateLock: @unchecked Sendable {
         guard fd >= 0 else { throw AtomicFile.Failure(path: path, operation: "opening the lock", code: errno) }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
-        var delayMs: Int32 = 5
-        for _ in 0..<100_000 {
+        // Polls of 2.5–5 ms, then doubling up to 100–200 ms (the one `Backoff`, equal jitter).
+        let polls = Backoff(initial: .milliseconds(5), maximum: .milliseconds(200), jitter: .equal)
+        for attempt in 1...100_000 {
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { return StateLock(fd: fd) }
             guard errno == EWOULDBLOCK || errno == EINTR else {
                 let code = errno
@@ -26,8 +28,7 @@ public final class StateLock: @unchecked Sendable {
                 throw AtomicFile.Failure(path: path, operation: "locking", code: code)
             }
             if clock.now >= deadline { break }
-            try? await Task.sleep(for: .milliseconds(delayMs))
-            delayMs = min(delayMs * 2, 200)
+            try? await Task.sleep(for: polls.delay(attempt: attempt))
         }
         close(fd)
         return nil
