@@ -149,7 +149,7 @@ enum Demo {
         var report = await reconciler.pass()
         Commands.printSummary(report)
         var rounds = 0
-        while report.exitCode == 0, let next = report.nextDeadline, next.timeIntervalSinceNow < 60, rounds < 5,
+        while ExitStatus.pass(report) == 0, let next = report.nextDeadline, next.timeIntervalSinceNow < 60, rounds < 5,
             report.outcomes.contains(where: { if case .waiting = $0.outcome { true } else { false } })
         {
             rounds += 1

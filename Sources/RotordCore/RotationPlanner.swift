@@ -113,8 +113,26 @@ public struct RotationPlan: Sendable, Hashable {
     /// When this plan was made.
     public var now: Date
 
-    /// The earliest future instant at which something is due (a start, a window, a retry, a grace end).
+    /// The earliest instant at which something is due (a start, a window, a retry, a grace end).
     public var nextDeadline: Date? { entries.compactMap(\.nextDeadline).min() }
+
+    /// The entry whose deadline comes first after `instant`, with that deadline: what the daemon
+    /// waits for and what `STATUS=` names. The one definition of "next" (the reconciler adds the
+    /// retries of what it just did: ``nextDeadline(after:also:)``).
+    public func nextEntry(after instant: Date) -> (entry: PlanEntry, at: Date)? {
+        var best: (entry: PlanEntry, at: Date)?
+        for entry in entries {
+            guard let at = entry.nextDeadline, at > instant else { continue }
+            if best.map({ at < $0.at }) ?? true { best = (entry, at) }
+        }
+        return best
+    }
+
+    /// The first deadline after `instant` of this plan and of `also` (the retries and waits of the
+    /// pass that made it), or `nil` when nothing is ever due.
+    public func nextDeadline(after instant: Date, also: [Date] = []) -> Date? {
+        ([nextEntry(after: instant)?.at].compactMap { $0 } + also.filter { $0 > instant }).min()
+    }
     /// The entries that start a rotation now.
     public var due: [PlanEntry] { entries.filter(\.startsNow) }
 }

@@ -94,6 +94,21 @@ import Testing
         #expect(plan.entries[0].status == .waitingForWindow(opens: Date(timeIntervalSince1970: 1_780_020_000)))
     }
 
+    @Test func theNextDeadlineIsDefinedOnce() throws {
+        // The daemon's wake-up, STATUS='s "next" and the reconciler's report all read it here.
+        let plan = planner.plan(
+            configuration: config(["a", "b"]),
+            consumers: [consumer(1, "a", ageDays: 10), consumer(2, "b", ageDays: 50)],
+            groupNames: [3: "Reportes"], active: [], history: [:], now: now)
+        let next = try #require(plan.nextEntry(after: now))
+        #expect(next.entry.managed.name == "b")
+        #expect(plan.nextDeadline(after: now) == next.at)
+        let soon = now.addingTimeInterval(5)
+        #expect(plan.nextDeadline(after: now, also: [soon]) == soon, "a retry of the pass comes first")
+        #expect(plan.nextDeadline(after: now, also: [now.addingTimeInterval(-5)]) == next.at, "the past is not next")
+        #expect(plan.nextEntry(after: next.at.addingTimeInterval(1))?.entry.managed.name == "a")
+    }
+
     @Test func plansAThousandConsumers() {
         // That scale works, quickly even in a debug build; how fast 100,000 plan is a benchmark
         // (`scripts/bench.sh planning`, docs/benchmarks.md), not a unit test.

@@ -6,10 +6,10 @@ import RotordCore
 /// The commands' implementations; the `rotord` executable only parses arguments and calls these.
 /// Each returns the process exit status.
 public enum Commands {
-    /// EX_CONFIG.
-    public static let exitConfig: Int32 = 78
-    /// EX_TEMPFAIL: something waits to be retried.
-    public static let exitTempFail: Int32 = 75
+    /// EX_CONFIG (``ExitStatus/config``).
+    public static let exitConfig = ExitStatus.config
+    /// EX_TEMPFAIL: something waits to be retried (``ExitStatus/tempFail``).
+    public static let exitTempFail = ExitStatus.tempFail
 
     /// The context, or `nil` after printing the configuration errors (exit 78).
     static func loadContext(_ configPath: String, logLevel: String, createState: Bool = true) -> RotordContext? {
@@ -35,7 +35,7 @@ public enum Commands {
             report: report, configuration: context.configuration, store: context.store, logger: context.logger,
             traffic: context.requestBudget?.traffic)
         printSummary(report)
-        return report.exitCode
+        return ExitStatus.pass(report)
     }
 
     public static func printSummary(_ report: Reconciler.Report) {
@@ -175,13 +175,7 @@ public enum Commands {
             ? await reconciler.pass(only: name, accept: [name: revokeOldNow])
             : await reconciler.pass(force: [name: revokeOldNow], only: name)
         printSummary(report)
-        guard report.problems.isEmpty, report.unavailable == nil,
-            let last = report.outcomes.last(where: { $0.consumer == name })
-        else { return 1 }
-        switch last.outcome {
-        case .done, .waiting: return 0
-        default: return 1
-        }
+        return ExitStatus.rotation(of: name, report)
     }
 
     /// Whether `name` is configured, or adopted (not refused) by an `adopt:` rule at the current listing.

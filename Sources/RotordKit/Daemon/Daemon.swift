@@ -242,9 +242,7 @@ public final class Daemon: Sendable {
             }.count
             parts.append("\(plan.entries.count) consumers, \(due) due")
             let now = Date()
-            if let next = plan.entries.filter({ ($0.nextDeadline ?? .distantPast) > now })
-                .min(by: { $0.nextDeadline! < $1.nextDeadline! }), let at = next.nextDeadline
-            {
+            if let (next, at) = plan.nextEntry(after: now) {
                 parts.append(
                     "next: \(next.managed.name) in \(ConfigDuration(seconds: Int64(at.timeIntervalSince(now))).humanReadable)"
                 )

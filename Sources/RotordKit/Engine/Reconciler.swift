@@ -47,12 +47,6 @@ public struct Reconciler: Sendable {
             plan?.entries.filter { if case .backingOff = $0.status { true } else { false } }.count ?? 0
         }
 
-        /// The `run --once` exit status: 0 all done or nothing due, 75 something waits for a retry, 1 a rotation failed.
-        public var exitCode: Int32 {
-            if failedCount > 0 || !problems.isEmpty || unconfirmedCount > 0 { return 1 }
-            if retryingCount > 0 || backingOffCount > 0 || unavailable != nil { return 75 }
-            return 0
-        }
     }
 
     let configuration: RotordConfiguration
@@ -256,7 +250,7 @@ public struct Reconciler: Sendable {
             }
         }
         report.plan = plan
-        var deadlines = plan.entries.compactMap(\.nextDeadline).filter { $0 > report.at }
+        var deadlines: [Date] = []
         for (_, _, outcome) in report.outcomes {
             switch outcome {
             case .waiting(let until): deadlines.append(until)
@@ -265,7 +259,7 @@ public struct Reconciler: Sendable {
             default: break
             }
         }
-        report.nextDeadline = deadlines.min()
+        report.nextDeadline = plan.nextDeadline(after: report.at, also: deadlines)
         return report
     }
 
