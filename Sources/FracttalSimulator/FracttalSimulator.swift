@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// A simulator of Fracttal's token endpoint and API (see `docs/fracttal-api.md`), served on
 /// 127.0.0.1 by Hummingbird, for tests, the demo, benchmarks and operators.
@@ -49,24 +50,11 @@ public actor FracttalSimulator {
     /// Binds and serves in the background; returns the bound port.
     public func start() async throws -> Int {
         if let boundPort { return boundPort }
-        if configuration.control && !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
-            throw SimulatorError(
-                message: "the control API exposes secrets: it binds loopback only, not \(configuration.host)")
-        }
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let state = self.state
-        let app = Application(
-            responder: CallbackResponder { (request: Request, context: SimulatorRequestContext) in
-                try await SimulatorHTTP.respond(to: request, context: context, state: state)
-            },
-            configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "fracttal-sim"),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger
-        )
+        let app = try service { port in
+            portContinuation.yield(port)
+            portContinuation.finish()
+        }
         task = Task { try await app.run() }
         var port = 0
         for await p in portStream {
@@ -80,6 +68,26 @@ public actor FracttalSimulator {
         }
         boundPort = port
         return port
+    }
+
+    /// The server as a swift-service-lifecycle `Service`, to run in a `ServiceGroup` (as `fracttal-sim`
+    /// does) instead of ``start()``: it serves until the group shuts down gracefully, and calls
+    /// `onBound` with the bound port once it listens.
+    public nonisolated func service(onBound: @escaping @Sendable (Int) -> Void) throws -> some Service {
+        if configuration.control && !["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
+            throw SimulatorError(
+                message: "the control API exposes secrets: it binds loopback only, not \(configuration.host)")
+        }
+        let state = self.state
+        return Application(
+            responder: CallbackResponder { (request: Request, context: SimulatorRequestContext) in
+                try await SimulatorHTTP.respond(to: request, context: context, state: state)
+            },
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "fracttal-sim"),
+            onServerRunning: { channel in onBound(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
     }
 
     /// Stops serving and frees the port.

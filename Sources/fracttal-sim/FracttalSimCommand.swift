@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import FracttalSimulator
+import Logging
+import ServiceLifecycle
 
 /// `fracttal-sim`: the Fracttal simulator as a server on loopback, for trying rotord by hand.
 @main
@@ -74,41 +76,38 @@ struct FracttalSimCommand: AsyncParsableCommand {
                 host: host, port: port, tokenLifetime: tokenLifetime, requestsPerMinute: requestsPerMinute,
                 rateLimitWindow: rateLimitWindow, control: control),
             seed: seedValue)
-        let bound: Int
-        do { bound = try await simulator.start() } catch {
-            FileHandle.standardError.write(Data("fracttal-sim: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
         var faults = SimulatorFaults()
         faults.latency = latency
         faults.newCredentialActivationDelay = activationDelay
         await simulator.setFaults(faults)
-        print("fracttal-sim listening on http://\(host):\(bound)")
-        if let (key, dir) = printAdmin {
-            print(
-                "admin consumer rotord-admin: key \(key.prefix(4))…, key and secret in \(dir)/fracttal-admin-key and fracttal-admin-secret"
-            )
-        }
-        fflush(nil)
-        // Serve until SIGINT or SIGTERM.
-        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-            source.setEventHandler { continuation.yield(sig) }
-            source.resume()
-            sources.append(source)
-        }
-        if stopOnStdinEOF {
-            Thread.detachNewThread {
-                _ = FileHandle.standardInput.readDataToEndOfFile()
-                continuation.yield(0)
+        let host = self.host, admin = printAdmin
+        let server: any Service
+        do {
+            server = try simulator.service { bound in
+                print("fracttal-sim listening on http://\(host):\(bound)")
+                if let (key, dir) = admin {
+                    print(
+                        "admin consumer rotord-admin: key \(key.prefix(4))…, key and secret in \(dir)/fracttal-admin-key and fracttal-admin-secret"
+                    )
+                }
+                fflush(nil)
             }
+        } catch {
+            FileHandle.standardError.write(Data("fracttal-sim: \(error)\n".utf8))
+            throw ExitCode(1)
         }
-        for await _ in stream { break }
-        await simulator.stop()
-        _ = sources
+        // Serve until SIGINT or SIGTERM (or the end of standard input): a graceful shutdown lets the
+        // requests in progress finish.
+        var services = [ServiceGroupConfiguration.ServiceConfiguration(service: server, serviceName: "fracttal-sim")]
+        if stopOnStdinEOF {
+            services.append(.init(service: StandardInputEOF(), successTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "fracttal-sim"))
+        configuration.maximumGracefulShutdownDuration = .seconds(5)
+        do { try await ServiceGroup(configuration: configuration).run() } catch {
+            FileHandle.standardError.write(Data("fracttal-sim: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
-
 }

@@ -3,22 +3,26 @@ import Foundation
 import Glibc
 import Logging
 import RotordCore
+import ServiceLifecycle
 import Synchronization
 import SystemdSupport
+import UnixSignals
 
-/// `rotord run`: reconcile, then sleep on a `DispatchSourceTimer` re-armed to the next deadline;
-/// SIGHUP reloads the configuration, SIGTERM/SIGINT stop at a journaled boundary; a change of the
-/// audit log by another process (a manual `rotord rotate`) triggers a pass within a second (``StateWatch``).
+/// `rotord run`, as a swift-service-lifecycle `Service`: reconcile, then sleep on a
+/// `DispatchSourceTimer` re-armed to the next deadline; SIGHUP (a `UnixSignalsSequence`) reloads
+/// the configuration; a graceful shutdown (the `ServiceGroup`'s SIGTERM/SIGINT) stops at a journaled
+/// boundary; a change of the audit log by another process (a manual `rotord rotate`) triggers a pass
+/// within a second (``StateWatch``).
 ///
-/// systemd is told `READY=1` after the first pass, `STATUS=` after each, `RELOADING=1` and
-/// `STOPPING=1` at those moments, and the watchdog is pinged only while ``LoopMonitor`` shows
-/// progress.
-public final class Daemon: Sendable {
+/// ``Commands/runDaemon(_:logLevel:faults:)`` runs it in a `ServiceGroup` beside its
+/// ``WatchdogPinger`` (``watchdogPinger()``). systemd is told `READY=1` after the first pass,
+/// `STATUS=` after each, `RELOADING=1` and `STOPPING=1` at those moments, and the watchdog is pinged
+/// only while ``LoopMonitor`` shows progress.
+public final class Daemon: Service, Sendable {
     enum Wake: Sendable { case timer, reload, stop, stateChanged }
 
     private struct Shared {
         var context: RotordContext
-        var stopRequested = false
         var reloadProblem: String?
         var journalFailures = 0
     }
@@ -64,24 +68,48 @@ public final class Daemon: Sendable {
         }
     }
 
-    var stopRequested: Bool { shared.withLock { $0.stopRequested } }
+    /// Runs until the task shuts down gracefully (or is cancelled), finishing the current journaled
+    /// step first; then sends `STOPPING=1` and returns.
+    public func run() async {
+        // Trapped before the first pass, so a SIGHUP during start-up reloads instead of ending rotord
+        // (ignored as well, so one arriving after the sequence has ended cannot end it either).
+        signal(SIGHUP, SIG_IGN)
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let wake = self.wake
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await _ in hangups { wake.yield(.reload) }
+            }
+            await withGracefulShutdownHandler {
+                await self.serve()
+            } onGracefulShutdown: { [self] in
+                stopRequested()
+            }
+            group.cancelAll()
+        }
+    }
 
-    /// Runs until stopped; returns the exit status.
-    public func run() async -> Int32 {
-        let signals = installSignalHandlers()
+    /// A graceful shutdown began (SIGTERM/SIGINT): tell systemd and wake the loop.
+    private func stopRequested() {
+        startup.stopping()
+        notifier.stopping(status: "stopping: finishing the current step")
+        notifier.extendTimeout(by: .seconds(20))
+        logger.notice("stop requested; finishing the current step")
+        wake.yield(.stop)
+    }
+
+    /// Whether the loop should end: a graceful shutdown, or the task was cancelled.
+    private var stopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
+
+    private func serve() async {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "rotord.timer"))
         let wake = self.wake
         timer.setEventHandler { wake.yield(.timer) }
         timer.schedule(wallDeadline: .distantFuture)
         timer.resume()
-        defer {
-            timer.cancel()
-            for s in signals { s.cancel() }
-        }
+        defer { timer.cancel() }
         writePIDFile()
         defer { removePIDFile() }
-        let watchdog = startWatchdog()
-        defer { watchdog?.cancel() }
         // A manual `rotate` next to the daemon changes the audit log: re-plan within a second.
         let watch = StateWatch(path: shared.withLock { $0.context.store.auditLog.path })
         let watching = watch.start { wake.yield(.stateChanged) }
@@ -95,7 +123,7 @@ public final class Daemon: Sendable {
         logger.notice("rotord ready: \(status)", metadata: LogEvent.daemonReady.metadata)
 
         var wakeups = wakes.makeAsyncIterator()
-        while !stopRequested {
+        while !stopping {
             let now = Date()
             let armedAt = ContinuousClock.now
             let resync = shared.withLock { $0.context.configuration.schedule.resync }
@@ -130,11 +158,10 @@ public final class Daemon: Sendable {
                 report = await reconcile()
             }
             watch.settle()
-            if !stopRequested { notifier.status(statusLine(report)) }
+            if !stopping { notifier.status(statusLine(report)) }
         }
         notifier.stopping(status: "stopping")
         logger.notice("rotord stopped")
-        return 0
     }
 
     // MARK: - Passes
@@ -144,8 +171,7 @@ public final class Daemon: Sendable {
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
             faults: faults, logger: logger, lockTimeout: .seconds(10),
-            onProgress: Self.progress(monitor: monitor, startup: startup),
-            stopRequested: { [weak self] in self?.stopRequested ?? true })
+            onProgress: Self.progress(monitor: monitor, startup: startup))
         let report = await reconciler.pass()
         MetricsTextfile.publish(
             report: report, configuration: context.configuration, store: context.store, logger: logger,
@@ -266,48 +292,20 @@ public final class Daemon: Sendable {
         return parts.joined(separator: "; ").replacingOccurrences(of: "\n", with: " ")
     }
 
-    // MARK: - Signals, watchdog, pid file
+    // MARK: - Watchdog, pid file
 
-    private func installSignalHandlers() -> [any DispatchSourceSignal] {
-        let queue = DispatchQueue(label: "rotord.signals")
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT, SIGHUP] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            let wake = self.wake
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                if sig == SIGHUP {
-                    wake.yield(.reload)
-                } else {
-                    let first = self.shared.withLock { s -> Bool in
-                        defer { s.stopRequested = true }
-                        return !s.stopRequested
-                    }
-                    if first {
-                        self.startup.stopping()
-                        self.notifier.stopping(status: "stopping: finishing the current step")
-                        self.notifier.extendTimeout(by: .seconds(20))
-                        self.logger.notice("stop requested; finishing the current step")
-                    }
-                    wake.yield(.stop)
-                }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        return sources
-    }
-
-    private func startWatchdog() -> Task<Void, Never>? {
+    /// The watchdog's pinger, to run as a second service beside the daemon, when systemd enabled the
+    /// watchdog (`$WATCHDOG_USEC`); `nil` otherwise.
+    func watchdogPinger() -> WatchdogPinger? {
         guard let settings = WatchdogSettings.fromEnvironment() else { return nil }
         let timeout = shared.withLock { $0.context.configuration.fracttal.timeout }
         // A legitimate step can block for one request timeout; allow that plus a margin.
         let maxStall = max(settings.interval, .seconds(timeout.seconds) + .seconds(5))
         let notifier = self.notifier
-        let pinger = WatchdogPinger(maxStall: maxStall, monitor: monitor, logger: logger) { notifier.watchdogPing() }
         logger.info("watchdog enabled: ping every \(settings.pingInterval), allowed stall \(maxStall)")
-        return Task.detached { await pinger.run(every: settings.pingInterval) }
+        return WatchdogPinger(maxStall: maxStall, every: settings.pingInterval, monitor: monitor, logger: logger) {
+            notifier.watchdogPing()
+        }
     }
 
     private var pidPath: String { shared.withLock { $0.context.store.directory } + "/rotord.pid" }

@@ -103,18 +103,4 @@ extension Commands {
         }
         return nil
     }
-
-    /// `rotord run`.
-    public static func runDaemon(_ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults())
-        async -> Int32
-    {
-        let daemon: Daemon
-        do {
-            daemon = try Daemon(configPath: configPath, logger: LogSetup.make(level: logLevel), faults: faults)
-        } catch {
-            printError(error.description)
-            return exitConfig
-        }
-        return await daemon.run()
-    }
 }

@@ -1,22 +1,30 @@
 import Logging
+import ServiceLifecycle
 import Synchronization
 import SystemdSupport
 
 /// The daemon's watchdog loop: every ping interval, ping systemd if, and only if, the rotation
 /// loop has shown life recently enough (``LoopMonitor``, ``WatchdogGate``).
 ///
-/// The daemon runs ``run(every:)``; tests drive ``tick(now:)`` with explicit instants, so the
-/// decision they check is the one the daemon makes.
-final class WatchdogPinger: Sendable {
+/// A `Service`: `rotord run` runs it beside the ``Daemon`` in one `ServiceGroup`, listed first so
+/// that it is shut down last and keeps pinging while the daemon finishes its current step. Tests
+/// drive ``tick(now:)`` with explicit instants, so the decision they check is the one the daemon makes.
+final class WatchdogPinger: Service, Sendable {
     private let gate: WatchdogGate
     private let monitor: LoopMonitor
     private let ping: @Sendable () -> Void
     private let logger: Logger
+    private let interval: Duration
     private let warned = Mutex(false)
 
-    /// Pings through `ping` while `monitor` shows a heartbeat no older than `maxStall`.
-    init(maxStall: Duration, monitor: LoopMonitor, logger: Logger, ping: @escaping @Sendable () -> Void) {
+    /// Pings through `ping`, every `interval` once running, while `monitor` shows a heartbeat no older
+    /// than `maxStall`.
+    init(
+        maxStall: Duration, every interval: Duration = .seconds(1), monitor: LoopMonitor, logger: Logger,
+        ping: @escaping @Sendable () -> Void
+    ) {
         self.gate = WatchdogGate(maxStall: maxStall)
+        self.interval = interval
         self.monitor = monitor
         self.logger = logger
         self.ping = ping
@@ -42,11 +50,12 @@ final class WatchdogPinger: Sendable {
         return decision
     }
 
-    /// Ticks every `interval` until cancelled.
-    func run(every interval: Duration) async {
-        while !Task.isCancelled {
+    /// Ticks every `interval` until the task shuts down gracefully or is cancelled.
+    func run() async {
+        let interval = self.interval
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             tick()
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

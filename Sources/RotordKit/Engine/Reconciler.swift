@@ -2,9 +2,13 @@ import Foundation
 import FracttalClient
 import Logging
 import RotordCore
+import ServiceLifecycle
 
 /// One reconcile pass: under the state lock, recover unfinished rotations, list the account,
 /// plan, start what is due, and drive every rotation as far as it can go now.
+///
+/// Inside the daemon's `ServiceGroup` a pass ends early, at a journaled boundary, once the task is
+/// shutting down gracefully (`Task.isShuttingDownGracefully`, SIGTERM/SIGINT); elsewhere it never does.
 public struct Reconciler: Sendable {
     /// The outcome of a pass.
     public struct Report: Sendable {
@@ -57,7 +61,6 @@ public struct Reconciler: Sendable {
     let faults: any FaultInjector
     let logger: Logger
     let onProgress: @Sendable () -> Void
-    let stopRequested: @Sendable () -> Bool
     let lockTimeout: Duration
 
     /// Creates a reconciler.
@@ -65,8 +68,7 @@ public struct Reconciler: Sendable {
         configuration: RotordConfiguration, store: StateStore, directory: any ConsumerDirectory,
         clock: any WallClock = SystemWallClock(), planner: RotationPlanner = .init(),
         faults: any FaultInjector = NoFaults(),
-        logger: Logger, lockTimeout: Duration = .seconds(300), onProgress: @escaping @Sendable () -> Void = {},
-        stopRequested: @escaping @Sendable () -> Bool = { false }
+        logger: Logger, lockTimeout: Duration = .seconds(300), onProgress: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
         self.store = store
@@ -77,14 +79,13 @@ public struct Reconciler: Sendable {
         self.logger = logger
         self.lockTimeout = lockTimeout
         self.onProgress = onProgress
-        self.stopRequested = stopRequested
     }
 
     /// A driver whose creates count against `creates` (one ``CreateLimiter`` per pass).
     func driver(_ creates: CreateLimiter) -> RotationDriver {
         RotationDriver(
             store: store, directory: directory, clock: clock, faults: faults, logger: logger,
-            verifyTimeout: configuration.fracttal.verifyTimeout, onProgress: onProgress, stopRequested: stopRequested,
+            verifyTimeout: configuration.fracttal.verifyTimeout, onProgress: onProgress,
             creates: creates)
     }
 
@@ -180,7 +181,7 @@ public struct Reconciler: Sendable {
 
         // Finish what is in flight first: it holds secrets and old consumers.
         for record in active {
-            if stopRequested() { break }
+            if Task.isShuttingDownGracefully { break }
             if let only, record.consumerName != only { continue }
             let managed = effective.actionableConsumer(named: record.consumerName)
             // A manual rotation first ends the previous one's grace and skips any retry wait.
@@ -214,7 +215,7 @@ public struct Reconciler: Sendable {
             history: histories(), now: clock.now())
         var startedAny = false
         for entry in plan.entries {
-            if stopRequested() { break }
+            if Task.isShuttingDownGracefully { break }
             if case .inFlight = entry.status { continue }
             if let only, entry.managed.name != only { continue }
             // Blocked by an unreadable journal record (reported above).

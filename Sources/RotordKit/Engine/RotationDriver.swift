@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RotordCore
+import ServiceLifecycle
 
 /// Drives one rotation through the ``RotationMachine``: persist the record, perform the action,
 /// feed back the outcome, until the rotation finishes or has to wait.
@@ -18,7 +19,7 @@ public struct RotationDriver: Sendable {
         case waiting(until: Date)
         /// A transient error; retry at the date.
         case retrying(at: Date, reason: String)
-        /// Stopped between steps because a stop was requested.
+        /// Stopped between steps because the task is shutting down gracefully (`Task.isShuttingDownGracefully`).
         case interrupted
         /// The journal could not be written: nothing was done after that.
         case journalFailed(String)
@@ -32,7 +33,6 @@ public struct RotationDriver: Sendable {
     let logger: Logger
     let verifyTimeout: ConfigDuration
     let onProgress: @Sendable () -> Void
-    let stopRequested: @Sendable () -> Bool
     let sleep: @Sendable (Duration) async -> Void
     let creates: CreateLimiter
 
@@ -41,7 +41,6 @@ public struct RotationDriver: Sendable {
         store: StateStore, directory: any ConsumerDirectory, clock: any WallClock = SystemWallClock(),
         machine: RotationMachine = .init(), faults: any FaultInjector = NoFaults(), logger: Logger,
         verifyTimeout: ConfigDuration = .minutes(2), onProgress: @escaping @Sendable () -> Void = {},
-        stopRequested: @escaping @Sendable () -> Bool = { false },
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
         creates: CreateLimiter = CreateLimiter()
     ) {
@@ -54,7 +53,6 @@ public struct RotationDriver: Sendable {
         self.logger = logger
         self.verifyTimeout = verifyTimeout
         self.onProgress = onProgress
-        self.stopRequested = stopRequested
         self.sleep = sleep
     }
 
@@ -82,7 +80,7 @@ public struct RotationDriver: Sendable {
                 record = transition.record
                 if record.step != previous { await stepEntered(record) }
             }
-            if stopRequested() && transition.action.continuesNow { return (record, .interrupted) }
+            if Task.isShuttingDownGracefully && transition.action.continuesNow { return (record, .interrupted) }
             switch transition.action {
             case .finished(let step):
                 return (record, step == .done ? .done : .failed(record.failure ?? step.rawValue))
@@ -235,7 +233,7 @@ public struct RotationDriver: Sendable {
             } catch {
                 lastError = error
             }
-            if stopRequested() { return nil }
+            if Task.isShuttingDownGracefully { return nil }
             if clock.now().timeIntervalSince(wallStart) >= budget { break }
             await sleep(polls.delay(attempt: attempt))
         }
