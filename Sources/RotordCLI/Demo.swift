@@ -118,9 +118,9 @@ enum Demo {
                 ManagedConsumer(
                     name: $0.name, permissionGroup: groupNames[$0.group]!, policy: policy, deliver: $0.deliver)
             })
-        let context: RotordContext
+        let context: RotationResources
         do {
-            context = try RotordContext.make(configuration: configuration, configPath: "(demo)", logger: logger)
+            context = try RotationResources.make(configuration: configuration, configPath: "(demo)", logger: logger)
         } catch {
             Commands.printError("\(error)")
             return 1
@@ -204,7 +204,7 @@ enum Demo {
     }
 
     /// Whether the token endpoint accepts `pair` now (`nil` pair: not accepted).
-    static func accepts(_ context: RotordContext, _ pair: (key: String, secret: String)?) async -> Bool {
+    static func accepts(_ context: RotationResources, _ pair: (key: String, secret: String)?) async -> Bool {
         guard let pair else { return false }
         return (try? await context.directory.verify(key: pair.key, secret: pair.secret)) ?? false
     }

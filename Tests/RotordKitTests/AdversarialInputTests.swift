@@ -315,7 +315,7 @@ struct AdversarialInputTests {
         var faults = SimulatorFaults()
         faults.redirectAPITo = trapURL + "/api/oauth_consumers"
         await origin.setFaults(faults)
-        let directory = FracttalDirectory(client: client(.form))
+        let directory = FracttalConsumerAccount(client: client(.form))
         do {
             _ = try await directory.create(
                 name: "etl", description: "x", authorizationType: "client_credentials", permissionGroupID: 3,

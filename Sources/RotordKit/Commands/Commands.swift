@@ -12,10 +12,10 @@ public enum Commands {
     public static let exitTempFail = ExitStatus.tempFail
 
     /// The context, or `nil` after printing the configuration errors (exit 78).
-    static func loadContext(_ configPath: String, logLevel: String, createState: Bool = true) -> RotordContext? {
+    static func loadContext(_ configPath: String, logLevel: String, createState: Bool = true) -> RotationResources? {
         let logger = LogSetup.make(level: logLevel)
         do {
-            return try RotordContext.load(configPath: configPath, logger: logger, createState: createState)
+            return try RotationResources.load(configPath: configPath, logger: logger, createState: createState)
         } catch {
             printError(error.description)
             return nil
@@ -179,7 +179,7 @@ public enum Commands {
     }
 
     /// Whether `name` is configured, or adopted (not refused) by an `adopt:` rule at the current listing.
-    static func isManaged(_ name: String, context: RotordContext) async -> Bool {
+    static func isManaged(_ name: String, context: RotationResources) async -> Bool {
         if context.configuration.consumer(named: name) != nil { return true }
         guard !context.configuration.adopt.isEmpty, let listing = try? await context.directory.consumers() else {
             return false
@@ -192,7 +192,7 @@ public enum Commands {
     }
 
     /// `status` without Fracttal: the journal and the history only.
-    static func printOffline(_ context: RotordContext) {
+    static func printOffline(_ context: RotationResources) {
         let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
         let histories = context.store.consumerHistories()
         print("(Fracttal unreachable: ages and due dates unknown; from \(context.store.directory))")

@@ -52,7 +52,7 @@ public struct ConfigurationLoader: Sendable {
         } catch {
             throw ConfigurationErrors(errors: [.init(file: path, key: "", message: "not valid YAML: \(error)")])
         }
-        var reader = ConfigReader(file: path)
+        var reader = ConfigurationParser(file: path)
         guard let root, let top = reader.mapping(root, at: "") else {
             throw ConfigurationErrors(
                 errors: reader.errors.isEmpty

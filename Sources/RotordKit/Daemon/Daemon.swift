@@ -22,7 +22,7 @@ public final class Daemon: Service, Sendable {
     enum Wake: Sendable { case timer, reload, stop, stateChanged }
 
     private struct Shared {
-        var context: RotordContext
+        var context: RotationResources
         var reloadProblem: String?
         var journalFailures = 0
     }
@@ -49,7 +49,7 @@ public final class Daemon: Service, Sendable {
         let notifier = SystemdNotifier()
         let monitor = LoopMonitor()
         let startup = StartupTimeout(notifier: notifier)
-        let context = try RotordContext.load(
+        let context = try RotationResources.load(
             configPath: configPath, logger: logger, progress: Self.progress(monitor: monitor, startup: startup))
         self.configPath = configPath
         self.logger = logger
@@ -120,7 +120,7 @@ public final class Daemon: Service, Sendable {
         startup.ready()
         let status = statusLine(report)
         notifier.ready(status: status)
-        logger.notice("rotord ready: \(status)", metadata: LogEvent.daemonReady.metadata)
+        logger.notice("rotord ready: \(status)", metadata: CatalogMessage.daemonReady.metadata)
 
         var wakeups = wakes.makeAsyncIterator()
         while !stopping {
@@ -203,7 +203,7 @@ public final class Daemon: Service, Sendable {
         let oldStore = shared.withLock { $0.context.store }
         // `rotord reload` looks for the answer in the new file's state_dir: answer in both.
         var answerIn = [oldStore.directory]
-        let result: Result<RotordContext, ConfigurationErrors>
+        let result: Result<RotationResources, ConfigurationErrors>
         do throws(ConfigurationErrors) {
             let configuration = try ConfigurationLoader().load(path: configPath)
             if configuration.stateDirectory != oldStore.directory {
@@ -225,7 +225,7 @@ public final class Daemon: Service, Sendable {
             // The new client keeps the old one's request budget: a reload does not refill it.
             let budget = shared.withLock { $0.context.requestBudget }
             result = .success(
-                try RotordContext.make(
+                try RotationResources.make(
                     configuration: configuration, configPath: configPath, logger: logger,
                     progress: Self.progress(monitor: monitor, startup: startup), budget: budget))
         } catch {
@@ -246,7 +246,7 @@ public final class Daemon: Service, Sendable {
             shared.withLock { $0.reloadProblem = first }
             logger.error(
                 "configuration reload failed; keeping the previous configuration: \(errors.description)",
-                metadata: LogEvent.configReloadFailed.metadata)
+                metadata: CatalogMessage.configReloadFailed.metadata)
             for dir in answerIn where FileManager.default.fileExists(atPath: dir) {
                 ReloadAcknowledgement.write(stateDirectory: dir, ok: false, message: errors.description)
             }

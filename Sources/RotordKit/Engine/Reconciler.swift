@@ -55,7 +55,7 @@ public struct Reconciler: Sendable {
 
     let configuration: RotordConfiguration
     let store: StateStore
-    let directory: any ConsumerDirectory
+    let directory: any ConsumerAccount
     let clock: any WallClock
     let planner: RotationPlanner
     let faults: any FaultInjector
@@ -65,7 +65,7 @@ public struct Reconciler: Sendable {
 
     /// Creates a reconciler.
     public init(
-        configuration: RotordConfiguration, store: StateStore, directory: any ConsumerDirectory,
+        configuration: RotordConfiguration, store: StateStore, directory: any ConsumerAccount,
         clock: any WallClock = SystemWallClock(), planner: RotationPlanner = .init(),
         faults: any FaultInjector = NoFaults(),
         logger: Logger, lockTimeout: Duration = .seconds(300), onProgress: @escaping @Sendable () -> Void = {}
@@ -94,7 +94,7 @@ public struct Reconciler: Sendable {
     /// consumer now instead of after grace); it starts no new rotation.
     ///
     /// Waits for the API's rate limit reach the watchdog through the client's own `onWait`
-    /// (``RotordContext/make(configuration:configPath:logger:createState:progress:budget:)``), not through
+    /// (``RotationResources/make(configuration:configPath:logger:createState:progress:budget:)``), not through
     /// this pass. (An earlier version carried them in a `@TaskLocal` set here with `withValue`; the
     /// release build crashed in `swift_task_localValuePush` on every pass. See docs/architecture.md.)
     public func pass(force: [String: Bool] = [:], only: String? = nil, accept: [String: Bool] = [:]) async -> Report {

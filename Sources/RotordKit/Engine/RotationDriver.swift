@@ -26,7 +26,7 @@ public struct RotationDriver: Sendable {
     }
 
     let store: StateStore
-    let directory: any ConsumerDirectory
+    let directory: any ConsumerAccount
     let clock: any WallClock
     let machine: RotationMachine
     let faults: any FaultInjector
@@ -38,7 +38,7 @@ public struct RotationDriver: Sendable {
 
     /// Creates a driver. `creates` caps the creates of this drive (share one per pass, see ``CreateLimiter``).
     public init(
-        store: StateStore, directory: any ConsumerDirectory, clock: any WallClock = SystemWallClock(),
+        store: StateStore, directory: any ConsumerAccount, clock: any WallClock = SystemWallClock(),
         machine: RotationMachine = .init(), faults: any FaultInjector = NoFaults(), logger: Logger,
         verifyTimeout: ConfigDuration = .minutes(2), onProgress: @escaping @Sendable () -> Void = {},
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
@@ -91,7 +91,7 @@ public struct RotationDriver: Sendable {
                     "rotation of \(record.consumerName) is not confirmed; the old consumer is kept; retrying at \(date)",
                     metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue)
                         .merging(["error": "\(record.failure ?? "")", "retry_at": "\(date)"]) { a, _ in a }
-                        .merging(LogEvent.rotationUnconfirmed.metadata) { a, _ in a })
+                        .merging(CatalogMessage.rotationUnconfirmed.metadata) { a, _ in a })
                 return (record, .retrying(at: date, reason: record.failure ?? "not confirmed"))
             case .retryAt(let date):
                 logger.warning(
@@ -183,7 +183,7 @@ public struct RotationDriver: Sendable {
                 logger.error(
                     "after_publish hook failed: \(failure)",
                     metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue)
-                        .merging(LogEvent.hookFailed.metadata) { a, _ in a })
+                        .merging(CatalogMessage.hookFailed.metadata) { a, _ in a })
             }
             return .hooksRan(failures: failures)
         case .probe:
@@ -195,7 +195,7 @@ public struct RotationDriver: Sendable {
                 logger.error(
                     "adoption probe failed: \(failure); the old consumer is kept",
                     metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue)
-                        .merging(LogEvent.rotationUnconfirmed.metadata) { a, _ in a })
+                        .merging(CatalogMessage.rotationUnconfirmed.metadata) { a, _ in a })
             }
             return .probed(failures: failures)
         case .deleteOld(let ids):
@@ -245,7 +245,7 @@ public struct RotationDriver: Sendable {
             metadata: .rotation(
                 record.consumerName, id: record.id, step: record.step.rawValue, maskedKey: KeyMask.mask(key)
             )
-            .merging(LogEvent.verificationFailed.metadata) { a, _ in a })
+            .merging(CatalogMessage.verificationFailed.metadata) { a, _ in a })
         return .verificationRefused(reason: reason)
     }
 
@@ -256,18 +256,18 @@ public struct RotationDriver: Sendable {
         case .creating where record.createAttempts <= 1:
             logger.notice(
                 "rotation of \(record.consumerName) started (\(record.trigger))",
-                metadata: meta.merging(LogEvent.rotationStarted.metadata) { a, _ in a })
+                metadata: meta.merging(CatalogMessage.rotationStarted.metadata) { a, _ in a })
         case .published:
             logger.notice(
                 "new credential of \(record.consumerName) published to \(record.publishedFiles.count) file(s)",
-                metadata: meta.merging(LogEvent.credentialPublished.metadata) { a, _ in a })
+                metadata: meta.merging(CatalogMessage.credentialPublished.metadata) { a, _ in a })
         case .done:
             logger.notice(
                 "old consumer(s) \(record.oldConsumerIDs.map(String.init).joined(separator: ", ")) deleted",
-                metadata: meta.merging(LogEvent.oldConsumerDeleted.metadata) { a, _ in a })
+                metadata: meta.merging(CatalogMessage.oldConsumerDeleted.metadata) { a, _ in a })
             logger.notice(
                 "rotation of \(record.consumerName) completed",
-                metadata: meta.merging(LogEvent.rotationCompleted.metadata) { a, _ in a })
+                metadata: meta.merging(CatalogMessage.rotationCompleted.metadata) { a, _ in a })
         case .unconfirmed:
             let text =
                 "rotation of \(record.consumerName) is not confirmed: \(record.failure ?? "no reason recorded"); "
@@ -275,11 +275,11 @@ public struct RotationDriver: Sendable {
                 + "--accept-unconfirmed (or --revoke-old-now)"
             logger.error(
                 "\(text)",
-                metadata: meta.merging(LogEvent.rotationUnconfirmed.metadata) { a, _ in a })
+                metadata: meta.merging(CatalogMessage.rotationUnconfirmed.metadata) { a, _ in a })
         case .failed, .abandoned:
             logger.error(
                 "rotation of \(record.consumerName) \(record.step.rawValue): \(record.failure ?? "no reason recorded")",
-                metadata: meta.merging(LogEvent.rotationFailed.metadata) { a, _ in a })
+                metadata: meta.merging(CatalogMessage.rotationFailed.metadata) { a, _ in a })
         default:
             logger.info("rotation of \(record.consumerName) at step \(record.step.rawValue)", metadata: meta)
         }

@@ -3,7 +3,7 @@ import RotordCore
 import Yams
 
 /// `probe: {exec: [PROGRAM, ARG…], timeout: DURATION}` of a consumer (docs/configuration.md).
-extension ConfigReader {
+extension ConfigurationParser {
     mutating func probe(_ node: Node, at key: String) -> AdoptionProbe? {
         guard let map = mapping(node, at: key, allowed: ["exec", "timeout"]) else { return nil }
         guard map["exec"] != nil else {

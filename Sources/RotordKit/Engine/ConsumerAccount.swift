@@ -1,9 +1,9 @@
 import RotordCore
 
-/// Where consumers live: Fracttal's API in production (``FracttalDirectory``).
+/// Where consumers live: Fracttal's API in production (``FracttalConsumerAccount``).
 ///
 /// Errors are ``RotationFailure``s, already classified as permanent, transient or ambiguous.
-public protocol ConsumerDirectory: Sendable {
+public protocol ConsumerAccount: Sendable {
     /// Every consumer of the account.
     func consumers() async throws(RotationFailure) -> [ConsumerRecord]
     /// Permission group names by id.
@@ -20,7 +20,7 @@ public protocol ConsumerDirectory: Sendable {
     var adminKey: String? { get }
 }
 
-extension ConsumerDirectory {
+extension ConsumerAccount {
     /// Unknown by default.
     public var adminKey: String? { nil }
 

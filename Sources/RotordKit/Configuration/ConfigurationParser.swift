@@ -3,7 +3,7 @@ import RotordCore
 import Yams
 
 /// Walks the YAML tree, collecting errors with their key paths and lines.
-struct ConfigReader {
+struct ConfigurationParser {
     let file: String
     var errors: [ConfigurationError] = []
     /// Every file a deliver target writes, with its key and node, for the collision checks.

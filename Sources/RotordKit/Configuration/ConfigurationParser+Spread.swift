@@ -3,7 +3,7 @@ import RotordCore
 import Yams
 
 /// `schedule:`, `metrics:`, and the policy keys `min_interval:` and `jitter:` (docs/configuration.md).
-extension ConfigReader {
+extension ConfigurationParser {
     /// Reads `schedule:` and `metrics:` from the top-level mapping.
     mutating func readScheduleAndMetrics(_ top: [String: Node], into configuration: inout RotordConfiguration) {
         if let node = top["schedule"],

@@ -4,14 +4,14 @@ import Logging
 import RotordCore
 
 /// Everything a command needs, built from the configuration file: the configuration, the state
-/// store, and the Fracttal client behind a ``ConsumerDirectory``.
-public struct RotordContext: Sendable {
+/// store, and the Fracttal client behind a ``ConsumerAccount``.
+public struct RotationResources: Sendable {
     /// The configuration.
     public var configuration: RotordConfiguration
     /// The state directory.
     public var store: StateStore
     /// The consumers' home.
-    public var directory: any ConsumerDirectory
+    public var directory: any ConsumerAccount
     /// The logger.
     public var logger: Logger
     /// The Fracttal client's request budget, handed to the next context on a reload so the rate-limit
@@ -24,7 +24,7 @@ public struct RotordContext: Sendable {
     /// ``Daemon``: a rate-limit wait is progress for the watchdog, not a hang).
     public static func load(
         configPath: String, logger: Logger, createState: Bool = true, progress: @escaping @Sendable () -> Void = {}
-    ) throws(ConfigurationErrors) -> RotordContext {
+    ) throws(ConfigurationErrors) -> RotationResources {
         let configuration = try ConfigurationLoader().load(path: configPath)
         return try make(
             configuration: configuration, configPath: configPath, logger: logger, createState: createState,
@@ -38,7 +38,7 @@ public struct RotordContext: Sendable {
     public static func make(
         configuration: RotordConfiguration, configPath: String, logger: Logger, createState: Bool = true,
         progress: @escaping @Sendable () -> Void = {}, budget: SharedRequestBudget? = nil
-    ) throws(ConfigurationErrors) -> RotordContext {
+    ) throws(ConfigurationErrors) -> RotationResources {
         let credentials: FracttalCredentials
         do { credentials = try AdminCredentials.load(configuration.fracttal, configPath: configPath) } catch {
             throw ConfigurationErrors(errors: [error])
@@ -63,9 +63,9 @@ public struct RotordContext: Sendable {
                 requestsPerMinute: settings.requestsPerMinute, timeout: .seconds(settings.timeout.seconds),
                 consumersPath: settings.consumersPath, permissionGroupsPath: settings.permissionGroupsPath),
             credentials: credentials, logger: logger, onWait: progress, budget: budget)
-        return RotordContext(
+        return RotationResources(
             configuration: configuration, store: store,
-            directory: FracttalDirectory(client: client, adminKey: credentials.key), logger: logger,
+            directory: FracttalConsumerAccount(client: client, adminKey: credentials.key), logger: logger,
             requestBudget: client.requestBudget)
     }
 }

@@ -5,7 +5,7 @@ import Yams
 /// The ways of handing over a credential besides the basic formats: `format: credstore`, `backup: N`,
 /// `in_place: true`, and the `after_publish` entries `restart: UNIT` and `try-restart: UNIT`
 /// (docs/configuration.md).
-extension ConfigReader {
+extension ConfigurationParser {
     /// The keys of an `after_publish` entry.
     static let hookKeys: Set<String> = ["reload", "restart", "try-restart", "exec", "timeout"]
 

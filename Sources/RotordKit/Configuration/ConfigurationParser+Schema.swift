@@ -5,7 +5,7 @@ import Yams
 
 /// The configuration schema: the operator-facing keys plus rotord's own extensions (all documented in
 /// `docs/configuration.md`).
-extension ConfigReader {
+extension ConfigurationParser {
     mutating func configuration(_ top: [String: Node]) -> RotordConfiguration {
         let allowedTop: Set<String> = [
             "fracttal", "state_dir", "defaults", "consumers", "schedule", "metrics", "adopt",

@@ -2,7 +2,7 @@ import Logging
 
 /// The events that carry a fixed journald `MESSAGE_ID`, explained in `systemd/rotord.catalog`
 /// (`journalctl -x`). Search for one with `journalctl MESSAGE_ID=<id>`.
-public enum LogEvent: String, Sendable, CaseIterable {
+public enum CatalogMessage: String, Sendable, CaseIterable {
     /// A rotation began.
     case rotationStarted = "b547fb6966c14aefa6b4c2cc75d93871"
     /// A rotation finished: the old consumer is gone.

@@ -4,7 +4,7 @@ import Yams
 
 /// `adopt:` rules (docs/configuration.md): consumers made by hand that come under policy by name pattern and/or
 /// permission group, each rule with the keys of a consumer except `name` being a pattern and no `consumer_id`.
-extension ConfigReader {
+extension ConfigurationParser {
     /// The keys of an `adopt:` rule besides the policy keys.
     static let adoptKeys: Set<String> = ["name", "permission_group", "deliver", "after_publish", "probe"]
 

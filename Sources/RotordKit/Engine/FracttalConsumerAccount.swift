@@ -1,8 +1,8 @@
 import FracttalClient
 import RotordCore
 
-/// ``ConsumerDirectory`` over the Fracttal API client.
-public struct FracttalDirectory: ConsumerDirectory {
+/// ``ConsumerAccount`` over the Fracttal API client.
+public struct FracttalConsumerAccount: ConsumerAccount {
     /// The client, acting as the Super Administrator consumer.
     public let client: FracttalClient
 
