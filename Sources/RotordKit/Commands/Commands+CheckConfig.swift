@@ -7,7 +7,7 @@ extension Commands {
     /// deliver directory and hook program, and (unless `offline`) that each consumer exists in
     /// Fracttal in the configured permission group. 0 valid, 78 invalid. With `json`, every problem
     /// and warning is printed as one JSON array (``CheckConfigOutput``).
-    public static func checkConfig(_ configPath: String, logLevel: String, offline: Bool, json: Bool = false) async
+    package static func checkConfig(_ configPath: String, logLevel: String, offline: Bool, json: Bool = false) async
         -> Int32
     {
         var out = CheckConfigOutput(json: json)

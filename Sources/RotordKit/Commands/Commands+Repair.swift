@@ -11,7 +11,7 @@ extension Commands {
     /// Then the record is marked repaired and stops blocking rotations. 0 repaired; 1 a delete
     /// failed or there is no such record; 75 Fracttal or the state lock unavailable; 78 bad
     /// configuration.
-    public static func repair(_ configPath: String, logLevel: String, id: String) async -> Int32 {
+    package static func repair(_ configPath: String, logLevel: String, id: String) async -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
         guard let record = context.store.unreadableRecords().first(where: { $0.id == id }) else {
             printError(

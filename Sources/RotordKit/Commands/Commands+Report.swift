@@ -3,7 +3,7 @@ import RotordCore
 
 extension Commands {
     /// The formats of `rotord report`.
-    public enum ReportFormat: String, Sendable, CaseIterable {
+    package enum ReportFormat: String, Sendable, CaseIterable {
         /// One row per rotation (a consumer without rotations gets one row).
         case csv
         /// An array of ``ComplianceReport``.
@@ -15,7 +15,7 @@ extension Commands {
     /// `rotord report [--since 90d] [--format csv|json|md]`: the compliance report from the audit
     /// log (and, when Fracttal answers, the current consumers' creation dates). Exit 0; 78 on a
     /// configuration error.
-    public static func complianceReport(
+    package static func complianceReport(
         _ configPath: String, logLevel: String, since: ConfigDuration, format: ReportFormat
     ) async -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
@@ -52,7 +52,7 @@ extension Commands {
     }
 
     /// `rotord report --verify`: 0 intact, 1 broken (naming the first bad line).
-    public static func verifyAudit(_ configPath: String, logLevel: String) -> Int32 {
+    package static func verifyAudit(_ configPath: String, logLevel: String) -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
         let audit = AuditLog(directory: context.store.directory)
         switch audit.verify() {
@@ -68,7 +68,7 @@ extension Commands {
     }
 
     /// Renders `reports` as `format`.
-    public static func render(_ reports: [ComplianceReport], format: ReportFormat, since: ConfigDuration, now: Date)
+    package static func render(_ reports: [ComplianceReport], format: ReportFormat, since: ConfigDuration, now: Date)
         -> String
     {
         func stamp(_ date: Date?) -> String { date?.ISO8601Format() ?? "" }

@@ -5,7 +5,7 @@ extension Commands {
     /// `rotord test-hooks NAME`: runs the consumer's `after_publish` actions, then its probe, against the files
     /// it has now, without rotating (nothing is created, written or deleted). 0 all passed, 1 one failed,
     /// 78 configuration error or no consumer `NAME`.
-    public static func testHooks(_ configPath: String, logLevel: String, name: String) async -> Int32 {
+    package static func testHooks(_ configPath: String, logLevel: String, name: String) async -> Int32 {
         let configuration: RotordConfiguration
         do { configuration = try ConfigurationLoader().load(path: configPath) } catch {
             printError(error.description)

@@ -5,11 +5,11 @@ import RotordCore
 
 /// The commands' implementations; the `rotord` executable only parses arguments and calls these.
 /// Each returns the process exit status.
-public enum Commands {
+package enum Commands {
     /// EX_CONFIG (``ExitStatus/config``).
-    public static let exitConfig = ExitStatus.config
+    package static let exitConfig = ExitStatus.config
     /// EX_TEMPFAIL: something waits to be retried (``ExitStatus/tempFail``).
-    public static let exitTempFail = ExitStatus.tempFail
+    package static let exitTempFail = ExitStatus.tempFail
 
     /// The context, or `nil` after printing the configuration errors (exit 78).
     static func loadContext(_ configPath: String, logLevel: String, createState: Bool = true) -> RotationResources? {
@@ -23,7 +23,7 @@ public enum Commands {
     }
 
     /// `rotord run --once`.
-    public static func runOnce(_ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults()) async
+    package static func runOnce(_ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults()) async
         -> Int32
     {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
@@ -38,7 +38,7 @@ public enum Commands {
         return ExitStatus.pass(report)
     }
 
-    public static func printSummary(_ report: Reconciler.Report) {
+    package static func printSummary(_ report: Reconciler.Report) {
         for (name, record, outcome) in report.outcomes {
             let key = record.newKey.map { ", new key \(KeyMask.mask($0))" } ?? ""
             switch outcome {
@@ -88,7 +88,7 @@ public enum Commands {
     }
 
     /// `rotord plan` and `rotord status`.
-    public static func report(_ configPath: String, logLevel: String, json: Bool, actions: Bool) async -> Int32 {
+    package static func report(_ configPath: String, logLevel: String, json: Bool, actions: Bool) async -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
         let now = Date()
         let listing: [ConsumerRecord]
@@ -147,7 +147,7 @@ public enum Commands {
 
     /// `rotord rotate NAME`: a rotation now. On an `unconfirmed` rotation, `--revoke-old-now` or
     /// `acceptUnconfirmed` end it instead (old consumer deleted now, or after grace) and start none.
-    public static func rotate(
+    package static func rotate(
         _ configPath: String, logLevel: String, name: String, revokeOldNow: Bool, acceptUnconfirmed: Bool = false,
         faults: any FaultInjector = NoFaults()
     ) async -> Int32 {
@@ -212,7 +212,7 @@ public enum Commands {
         }
     }
 
-    public static func printError(_ text: String) {
+    package static func printError(_ text: String) {
         FileHandle.standardError.write(Data("rotord: \(text)\n".utf8))
     }
 }

@@ -3,56 +3,56 @@ import RotordCore
 
 /// `rotord report`: per consumer, whether it stayed within policy over a period, and every
 /// rotation of the period as the audit log recorded it. Holds no secret: keys are masked.
-public struct ComplianceReport: Sendable, Encodable, Hashable {
+package struct ComplianceReport: Sendable, Encodable, Hashable {
     /// The consumer's name.
-    public var consumer: String
+    package var consumer: String
     /// Its `max_age`, for people (`90d`).
-    public var maxAge: String
+    package var maxAge: String
     /// Whether every credential of the consumer was younger than `max_age` throughout the period
     /// (as far as ``checkedFrom`` and the audit log tell); `nil` when nothing is known.
-    public var withinPolicy: Bool?
+    package var withinPolicy: Bool?
     /// How long, within the period, a credential of the consumer was older than `max_age`.
-    public var outOfPolicySeconds: Int64
+    package var outOfPolicySeconds: Int64
     /// The same, for people (`3d 4h`); `0s` when within policy.
-    public var outOfPolicy: String
+    package var outOfPolicy: String
     /// From when the compliance is known: the creation of the oldest credential the audit log (or
     /// Fracttal) dates, or the start of the period; `nil` when nothing is known.
-    public var checkedFrom: Date?
+    package var checkedFrom: Date?
     /// The rotations started in the period, oldest first.
-    public var rotations: [Rotation]
+    package var rotations: [Rotation]
 
     /// One rotation, from its audit lines.
-    public struct Rotation: Sendable, Encodable, Hashable {
+    package struct Rotation: Sendable, Encodable, Hashable {
         /// Its id.
-        public var id: String
+        package var id: String
         /// `due` or `manual`.
-        public var trigger: String
+        package var trigger: String
         /// When it started (`planned`).
-        public var startedAt: Date
+        package var startedAt: Date
         /// When the new consumer was created.
-        public var createdAt: Date?
+        package var createdAt: Date?
         /// When the new credential passed verification.
-        public var verifiedAt: Date?
+        package var verifiedAt: Date?
         /// When it was published (written to every deliver file).
-        public var publishedAt: Date?
+        package var publishedAt: Date?
         /// When the old consumer was deleted (the rotation reached `done`).
-        public var oldDeletedAt: Date?
+        package var oldDeletedAt: Date?
         /// When it finished (`done`, `failed` or `abandoned`).
-        public var finishedAt: Date?
+        package var finishedAt: Date?
         /// `done`, `failed`, `abandoned`, or `in_flight` with its step.
-        public var result: String
+        package var result: String
         /// The replaced key, masked.
-        public var oldKey: String?
+        package var oldKey: String?
         /// The new key, masked.
-        public var newKey: String?
+        package var newKey: String?
         /// `passed`, `failed` or `not_reached`.
-        public var verification: String
+        package var verification: String
         /// `ok`, `failed` (see ``hookFailures``) or `not_run`.
-        public var hooks: String
+        package var hooks: String
         /// The hooks that failed.
-        public var hookFailures: [String]
+        package var hookFailures: [String]
         /// Why it failed.
-        public var failure: String?
+        package var failure: String?
 
         enum CodingKeys: String, CodingKey {
             case id, trigger, result, verification, hooks, failure
@@ -92,7 +92,7 @@ public struct ComplianceReport: Sendable, Encodable, Hashable {
     /// - Parameters:
     ///   - audit: every line of the audit log.
     ///   - currentCreatedAt: per consumer, when its current credential was created, if Fracttal told.
-    public static func build(
+    package static func build(
         configuration: RotordConfiguration, audit: [AuditLog.Entry], currentCreatedAt: [String: Date], since: Date,
         now: Date
     ) -> [ComplianceReport] {

@@ -2,60 +2,60 @@ import Foundation
 import RotordCore
 
 /// What `plan` and `status` show of one managed consumer. Holds no secret: keys are masked.
-public struct ConsumerReport: Sendable, Encodable, Hashable {
+package struct ConsumerReport: Sendable, Encodable, Hashable {
     /// The consumer's name.
-    public var name: String
+    package var name: String
     /// The configured permission group (for an adopted consumer, the rule's or the consumer's).
-    public var permissionGroup: String
+    package var permissionGroup: String
     /// The `adopt:` rule that brought the consumer under policy (`adopt[0]`); `nil` for a configured consumer.
-    public var adoptedBy: String?
+    package var adoptedBy: String?
     /// `ok`, `due`, `waiting_for_window`, `backing_off`, `in_flight`, `unconfirmed` (in flight, an action or the
     /// probe failed, old consumer kept), `missing`, `group_mismatch`, `ambiguous`, `pinned_missing`,
     /// `refused` (an `adopt:` rule matched it but cannot manage it).
-    public var status: String
+    package var status: String
     /// A sentence for people.
-    public var detail: String
+    package var detail: String
     /// The current consumer's id.
-    public var consumerID: Int?
+    package var consumerID: Int?
     /// The current key, masked.
-    public var key: String?
+    package var key: String?
     /// When the current consumer was created.
-    public var createdAt: Date?
+    package var createdAt: Date?
     /// Its age in seconds.
-    public var ageSeconds: Int64?
+    package var ageSeconds: Int64?
     /// Its age for people (`120d`).
-    public var age: String?
+    package var age: String?
     /// Whether a rotation starts now (due and inside its window).
-    public var due: Bool
+    package var due: Bool
     /// When its rotation is due.
-    public var dueAt: Date?
+    package var dueAt: Date?
     /// The same as ``dueAt`` (`next_due` in JSON, as docs/cli.md names it).
-    public var nextDue: Date? { dueAt }
+    package var nextDue: Date? { dueAt }
     /// When it leaves policy.
-    public var expiresAt: Date?
+    package var expiresAt: Date?
     /// When rotord will act next.
-    public var nextAt: Date?
+    package var nextAt: Date?
     /// How many live consumers carry the name (2 during a grace period).
-    public var liveConsumers: Int
+    package var liveConsumers: Int
     /// The last completed rotation.
-    public var lastRotation: LastRotation?
+    package var lastRotation: LastRotation?
     /// The rotation in flight.
-    public var inFlight: InFlight?
+    package var inFlight: InFlight?
     /// What a rotation would do (plan only).
-    public var wouldDo: Actions?
+    package var wouldDo: Actions?
     /// The last error of the consumer: of the rotation in flight, else of the last failed rotation
     /// since the last completed one; `nil` when none.
-    public var lastError: String?
+    package var lastError: String?
     /// Why the plan departs from the plain due date (outside the window for the deadline, held by
     /// `min_interval` or `schedule:`).
-    public var reason: String?
+    package var reason: String?
 
     /// A finished rotation.
-    public struct LastRotation: Sendable, Codable, Hashable {
+    package struct LastRotation: Sendable, Codable, Hashable {
         /// Its id.
-        public var id: String
+        package var id: String
         /// When it finished.
-        public var finishedAt: Date
+        package var finishedAt: Date
 
         enum CodingKeys: String, CodingKey {
             case id
@@ -64,21 +64,21 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
     }
 
     /// A rotation under way.
-    public struct InFlight: Sendable, Codable, Hashable {
+    package struct InFlight: Sendable, Codable, Hashable {
         /// Its id.
-        public var id: String
+        package var id: String
         /// Its step.
-        public var step: String
+        package var step: String
         /// When it started.
-        public var startedAt: Date
+        package var startedAt: Date
         /// The new key, masked, once created.
-        public var newKey: String?
+        package var newKey: String?
         /// The end of the grace period.
-        public var graceUntil: Date?
+        package var graceUntil: Date?
         /// When a transient error will be retried.
-        public var retryAt: Date?
+        package var retryAt: Date?
         /// The last error.
-        public var lastError: String?
+        package var lastError: String?
 
         enum CodingKeys: String, CodingKey {
             case id, step
@@ -88,15 +88,15 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
     }
 
     /// The side effects of a rotation.
-    public struct Actions: Sendable, Codable, Hashable {
+    package struct Actions: Sendable, Codable, Hashable {
         /// The consumer to create.
-        public var create: String
+        package var create: String
         /// The files to write.
-        public var write: [String]
+        package var write: [String]
         /// The hooks to run.
-        public var run: [String]
+        package var run: [String]
         /// What is deleted, and when.
-        public var delete: String
+        package var delete: String
     }
 
     enum CodingKeys: String, CodingKey {
@@ -109,7 +109,7 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
         case adoptedBy = "adopted_by"
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name)
         try c.encode(permissionGroup, forKey: .permissionGroup)
@@ -135,7 +135,7 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
     }
 
     /// Builds the report of `entry`.
-    public init(entry: PlanEntry, history: ConsumerHistory?, now: Date, includeActions: Bool) {
+    package init(entry: PlanEntry, history: ConsumerHistory?, now: Date, includeActions: Bool) {
         name = entry.managed.name
         permissionGroup = entry.managed.permissionGroup
         adoptedBy = entry.managed.adoptedBy
@@ -226,7 +226,7 @@ public struct ConsumerReport: Sendable, Encodable, Hashable {
     }
 
     /// `2026-11-29 03:39Z`.
-    public static func timestamp(_ date: Date) -> String {
+    package static func timestamp(_ date: Date) -> String {
         let text = date.formatted(.iso8601)
         return text.replacingAll("T", with: " ")
     }
@@ -239,9 +239,9 @@ extension String {
 }
 
 /// Renders reports as a table or JSON.
-public enum ReportRenderer {
+package enum ReportRenderer {
     /// JSON with ISO 8601 dates and sorted keys.
-    public static func json<T: Encodable>(_ value: T) -> String {
+    package static func json<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -250,7 +250,7 @@ public enum ReportRenderer {
     }
 
     /// Aligned columns, two spaces apart: the header line, then one line per row.
-    public static func columns(header: [String], rows: [[String]]) -> [String] {
+    package static func columns(header: [String], rows: [[String]]) -> [String] {
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         return ([header] + rows).map { cells in
@@ -260,7 +260,7 @@ public enum ReportRenderer {
     }
 
     /// A text table with one row per consumer, then the detail lines.
-    public static func table(_ reports: [ConsumerReport], actions: Bool) -> String {
+    package static func table(_ reports: [ConsumerReport], actions: Bool) -> String {
         let header = ["CONSUMER", "KEY", "AGE", "DUE", "STATUS"]
         let rows = reports.map { r in
             [

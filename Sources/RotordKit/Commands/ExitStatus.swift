@@ -1,20 +1,20 @@
 /// The exit statuses of rotord's commands, decided in one place (docs/cli.md, "Exit statuses at a
 /// glance"; scripts and the units rely on them: `RestartPreventExitStatus=78`).
-public enum ExitStatus {
+package enum ExitStatus {
     /// Success.
-    public static let success: Int32 = 0
+    package static let success: Int32 = 0
     /// A rotation failed or is unconfirmed, a consumer is missing or ambiguous, a check failed.
-    public static let failure: Int32 = 1
+    package static let failure: Int32 = 1
     /// A bad command line (the argument parser's own status).
-    public static let usage: Int32 = 64
+    package static let usage: Int32 = 64
     /// EX_TEMPFAIL: something waits to be retried.
-    public static let tempFail: Int32 = 75
+    package static let tempFail: Int32 = 75
     /// EX_CONFIG: the configuration (file, credentials, state directory) is unusable.
-    public static let config: Int32 = 78
+    package static let config: Int32 = 78
 
     /// `run --once`: 1 when a rotation failed or is unconfirmed or a consumer has a problem; 75 when
     /// something waits (a retry, a back-off, Fracttal unavailable); 0 otherwise.
-    public static func pass(_ report: Reconciler.Report) -> Int32 {
+    package static func pass(_ report: Reconciler.Report) -> Int32 {
         if report.failedCount > 0 || !report.problems.isEmpty || report.unconfirmedCount > 0 { return failure }
         if report.retryingCount > 0 || report.backingOffCount > 0 || report.unavailable != nil { return tempFail }
         return success
@@ -22,7 +22,7 @@ public enum ExitStatus {
 
     /// `rotate NAME`: 0 when the rotation of `name` is done or waits only for its grace period; 1
     /// otherwise, including Fracttal unreachable (the operator asked for this rotation now).
-    public static func rotation(of name: String, _ report: Reconciler.Report) -> Int32 {
+    package static func rotation(of name: String, _ report: Reconciler.Report) -> Int32 {
         guard report.problems.isEmpty, report.unavailable == nil,
             let last = report.outcomes.last(where: { $0.consumer == name })
         else { return failure }

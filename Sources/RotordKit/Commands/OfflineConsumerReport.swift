@@ -3,23 +3,23 @@ import RotordCore
 
 /// What `rotord status --json` prints of a consumer when Fracttal cannot be reached: only what the
 /// state directory knows (`status` is `unknown`; no age, key or due date). Holds no secret.
-public struct OfflineConsumerReport: Sendable, Encodable, Hashable {
+package struct OfflineConsumerReport: Sendable, Encodable, Hashable {
     /// The consumer's name.
-    public var name: String
+    package var name: String
     /// The configured permission group.
-    public var permissionGroup: String
+    package var permissionGroup: String
     /// Always `unknown`.
-    public var status = "unknown"
+    package var status = "unknown"
     /// A sentence for people.
-    public var detail: String
+    package var detail: String
     /// Always `false`.
-    public var due = false
+    package var due = false
     /// The last completed rotation.
-    public var lastRotation: ConsumerReport.LastRotation?
+    package var lastRotation: ConsumerReport.LastRotation?
     /// The rotation in flight.
-    public var inFlight: ConsumerReport.InFlight?
+    package var inFlight: ConsumerReport.InFlight?
     /// The consumer's last error (of the rotation in flight, else of the last failed rotation).
-    public var lastError: String?
+    package var lastError: String?
 
     enum CodingKeys: String, CodingKey {
         case name, status, detail, due
@@ -28,7 +28,7 @@ public struct OfflineConsumerReport: Sendable, Encodable, Hashable {
     }
 
     /// The report of `consumer` from its history and its unfinished rotation, if any.
-    public init(consumer: ManagedConsumer, history: ConsumerHistory?, active: RotationRecord?, reason: String) {
+    package init(consumer: ManagedConsumer, history: ConsumerHistory?, active: RotationRecord?, reason: String) {
         name = consumer.name
         permissionGroup = consumer.permissionGroup
         detail = "Fracttal unreachable (\(reason)): age and due date unknown"

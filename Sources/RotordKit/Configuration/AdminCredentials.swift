@@ -6,9 +6,9 @@ import RotordCore
 ///
 /// Under systemd, `LoadCredential=` puts them in `$CREDENTIALS_DIRECTORY`; when that variable is
 /// set and holds a file with the configured file's name, that file is used.
-public enum AdminCredentials {
+package enum AdminCredentials {
     /// Loads the pair named by `settings`; errors name the configuration key and the file.
-    public static func load(
+    package static func load(
         _ settings: FracttalSettings, configPath: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationError) -> FracttalCredentials {
@@ -21,7 +21,7 @@ public enum AdminCredentials {
     }
 
     /// The file actually read for `path`.
-    public static func resolve(_ path: String, environment: [String: String]) -> String {
+    package static func resolve(_ path: String, environment: [String: String]) -> String {
         if let dir = environment["CREDENTIALS_DIRECTORY"], !dir.isEmpty {
             let name = path.split(separator: "/").last.map(String.init) ?? path
             let candidate = dir + "/" + name

@@ -6,15 +6,15 @@ import Yams
 ///
 /// Unknown keys are errors (a typo must not silently fall back to a default), every path must be
 /// absolute, and all problems are reported together, each naming the file, the key and the line.
-public struct ConfigurationLoader: Sendable {
+package struct ConfigurationLoader: Sendable {
     /// The default location.
-    public static let defaultPath = "/etc/rotord/rotord.yaml"
+    package static let defaultPath = "/etc/rotord/rotord.yaml"
 
     /// Creates a loader.
-    public init() {}
+    package init() {}
 
     /// Loads the file at `path`.
-    public func load(path: String) throws(ConfigurationErrors) -> RotordConfiguration {
+    package func load(path: String) throws(ConfigurationErrors) -> RotordConfiguration {
         let bytes: [UInt8]
         do { bytes = try InputFile.read(path, limit: 4 << 20) } catch {
             throw ConfigurationErrors(errors: [
@@ -45,7 +45,7 @@ public struct ConfigurationLoader: Sendable {
     }
 
     /// Parses `text` as if read from `path`.
-    public func parse(_ text: String, path: String) throws(ConfigurationErrors) -> RotordConfiguration {
+    package func parse(_ text: String, path: String) throws(ConfigurationErrors) -> RotordConfiguration {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

@@ -4,7 +4,7 @@ import RotordCore
 extension FracttalSettings {
     /// One warning per URL that sends credentials in clear text (`http://`) to a host that is not
     /// the loopback interface, naming the key.
-    public var plaintextWarnings: [String] {
+    package var plaintextWarnings: [String] {
         [("fracttal.token_url", tokenURL), ("fracttal.api_url", apiURL)].compactMap { key, text in
             guard let url = URL(string: text), url.scheme?.lowercased() == "http", let host = url.host,
                 !Self.isLoopback(host)

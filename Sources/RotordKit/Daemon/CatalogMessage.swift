@@ -2,7 +2,7 @@ import Logging
 
 /// The events that carry a fixed journald `MESSAGE_ID`, explained in `systemd/rotord.catalog`
 /// (`journalctl -x`). Search for one with `journalctl MESSAGE_ID=<id>`.
-public enum CatalogMessage: String, Sendable, CaseIterable {
+package enum CatalogMessage: String, Sendable, CaseIterable {
     /// A rotation began.
     case rotationStarted = "b547fb6966c14aefa6b4c2cc75d93871"
     /// A rotation finished: the old consumer is gone.
@@ -26,7 +26,7 @@ public enum CatalogMessage: String, Sendable, CaseIterable {
     case daemonReady = "308d42952a6f47faa72c9092dea56e0e"
 
     /// Metadata that tags a log entry with this event.
-    public var metadata: Logger.Metadata { ["message_id": .string(rawValue)] }
+    package var metadata: Logger.Metadata { ["message_id": .string(rawValue)] }
 }
 
 extension Logger.Metadata {

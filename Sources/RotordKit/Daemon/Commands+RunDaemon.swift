@@ -6,7 +6,7 @@ extension Commands {
     /// `rotord run`: the ``Daemon`` and, when systemd enabled the watchdog, its ``WatchdogPinger``
     /// in one `ServiceGroup` that shuts down gracefully on SIGTERM and SIGINT. 0 once stopped; 78 the
     /// configuration is invalid.
-    public static func runDaemon(_ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults())
+    package static func runDaemon(_ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults())
         async -> Int32
     {
         let logger = LogSetup.make(level: logLevel)

@@ -18,7 +18,7 @@ import UnixSignals
 /// ``WatchdogPinger`` (``watchdogPinger()``). systemd is told `READY=1` after the first pass,
 /// `STATUS=` after each, `RELOADING=1` and `STOPPING=1` at those moments, and the watchdog is pinged
 /// only while ``LoopMonitor`` shows progress.
-public final class Daemon: Service, Sendable {
+package final class Daemon: Service, Sendable {
     enum Wake: Sendable { case timer, reload, stop, stateChanged }
 
     private struct Shared {
@@ -43,7 +43,7 @@ public final class Daemon: Service, Sendable {
     /// Progress reaches the watchdog one way: every layer that can wait (the Fracttal client's
     /// rate-limit waits, hooks, each journaled step) calls the same `progress` closure, which beats
     /// the ``LoopMonitor`` and, before READY=1 and while stopping, extends systemd's timeout.
-    public init(configPath: String, logger: Logger, faults: any FaultInjector = NoFaults())
+    package init(configPath: String, logger: Logger, faults: any FaultInjector = NoFaults())
         throws(ConfigurationErrors)
     {
         let notifier = SystemdNotifier()
@@ -70,7 +70,7 @@ public final class Daemon: Service, Sendable {
 
     /// Runs until the task shuts down gracefully (or is cancelled), finishing the current journaled
     /// step first; then sends `STOPPING=1` and returns.
-    public func run() async {
+    package func run() async {
         // Trapped before the first pass, so a SIGHUP during start-up reloads instead of ending rotord
         // (ignored as well, so one arriving after the sequence has ended cannot end it either).
         signal(SIGHUP, SIG_IGN)

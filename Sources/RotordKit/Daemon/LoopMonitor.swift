@@ -6,7 +6,7 @@ import Synchronization
 /// timer's deadline: that counts as progress up to the deadline, and a loop that has not woken by
 /// then plus the allowed stall is hung. So an idle daemon keeps its watchdog fed without waking,
 /// and a loop stuck anywhere (a step, a lost timer) stops the pings.
-public final class LoopMonitor: Sendable {
+package final class LoopMonitor: Sendable {
     private struct State {
         var lastBeat: ContinuousClock.Instant
         var idleUntil: ContinuousClock.Instant?
@@ -15,12 +15,12 @@ public final class LoopMonitor: Sendable {
     private let state: Mutex<State>
 
     /// Creates a monitor that last beat at `now`.
-    public init(now: ContinuousClock.Instant = .now) {
+    package init(now: ContinuousClock.Instant = .now) {
         state = Mutex(State(lastBeat: now, idleUntil: nil))
     }
 
     /// The loop made progress.
-    public func beat(at now: ContinuousClock.Instant = .now) {
+    package func beat(at now: ContinuousClock.Instant = .now) {
         state.withLock {
             $0.lastBeat = now
             $0.idleUntil = nil
@@ -28,7 +28,7 @@ public final class LoopMonitor: Sendable {
     }
 
     /// The loop sleeps until `deadline` on purpose.
-    public func idle(until deadline: ContinuousClock.Instant, at now: ContinuousClock.Instant = .now) {
+    package func idle(until deadline: ContinuousClock.Instant, at now: ContinuousClock.Instant = .now) {
         state.withLock {
             $0.lastBeat = now
             $0.idleUntil = deadline
@@ -36,7 +36,7 @@ public final class LoopMonitor: Sendable {
     }
 
     /// The instant the loop last showed life, counting a declared idle period up to its deadline.
-    public func effectiveBeat(at now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+    package func effectiveBeat(at now: ContinuousClock.Instant) -> ContinuousClock.Instant {
         state.withLock { s in
             guard let idleUntil = s.idleUntil else { return s.lastBeat }
             return max(s.lastBeat, min(now, idleUntil))

@@ -5,20 +5,20 @@ import RotordCore
 
 /// The Prometheus text-format file of `metrics.textfile:` (for node_exporter's textfile collector),
 /// replaced atomically (mode 0644) after each pass. Holds no key and no secret: consumers are named.
-public enum MetricsTextfile {
+package enum MetricsTextfile {
     /// One sample.
-    public struct Sample: Sendable, Hashable {
+    package struct Sample: Sendable, Hashable {
         /// The metric name.
-        public var name: String
+        package var name: String
         /// Label names and values, in order.
-        public var labels: [(String, String)]
+        package var labels: [(String, String)]
         /// The value.
-        public var value: Double
+        package var value: Double
 
-        public static func == (a: Sample, b: Sample) -> Bool {
+        package static func == (a: Sample, b: Sample) -> Bool {
             a.name == b.name && a.value == b.value && a.labels.map { [$0.0, $0.1] } == b.labels.map { [$0.0, $0.1] }
         }
-        public func hash(into hasher: inout Hasher) {
+        package func hash(into hasher: inout Hasher) {
             hasher.combine(name)
             for (k, v) in labels {
                 hasher.combine(k)
@@ -28,15 +28,15 @@ public enum MetricsTextfile {
     }
 
     /// One metric family: name, type, help and samples.
-    public struct Family: Sendable {
+    package struct Family: Sendable {
         /// The metric name.
-        public var name: String
+        package var name: String
         /// `gauge` or `counter`.
-        public var type: String
+        package var type: String
         /// The `# HELP` text.
-        public var help: String
+        package var help: String
         /// The samples.
-        public var samples: [Sample]
+        package var samples: [Sample]
     }
 
     /// The families of one pass.
@@ -44,7 +44,7 @@ public enum MetricsTextfile {
     /// - Parameters:
     ///   - lastSuccess: when the last pass that reached Fracttal ended (this one, if it did).
     ///   - traffic: this process's API traffic so far (answers by status, rate-limit waits).
-    public static func families(
+    package static func families(
         report: Reconciler.Report, history: [StateStore.HistoryEntry], lastSuccess: Date?,
         traffic: FracttalTraffic? = nil
     ) -> [Family] {
@@ -136,7 +136,7 @@ public enum MetricsTextfile {
     }
 
     /// The text format (version 0.0.4) of `families`.
-    public static func render(_ families: [Family]) -> String {
+    package static func render(_ families: [Family]) -> String {
         var out = ""
         for family in families {
             out += "# HELP \(family.name) \(escapeHelp(family.help))\n"
@@ -168,7 +168,7 @@ public enum MetricsTextfile {
 
     /// Writes the file of `report` to `path` (atomically, 0644); keeps the last successful pass's time
     /// from the previous file when this pass did not reach Fracttal.
-    public static func write(
+    package static func write(
         report: Reconciler.Report, store: StateStore, traffic: FracttalTraffic? = nil, to path: String
     ) throws(AtomicFile.Failure) {
         var lastSuccess: Date? = report.unavailable == nil ? report.at : nil
@@ -188,7 +188,7 @@ public enum MetricsTextfile {
 
 extension MetricsTextfile {
     /// Writes the metrics of `report` when `configuration` asks for them; a failure is logged, never fatal.
-    public static func publish(
+    package static func publish(
         report: Reconciler.Report, configuration: RotordConfiguration, store: StateStore, logger: Logger,
         traffic: FracttalTraffic? = nil
     ) {

@@ -3,7 +3,7 @@ import Glibc
 
 /// How `rotord reload` learns that the daemon has applied (or refused) a new configuration:
 /// the daemon rewrites `state_dir/reload.ack` with a higher generation after each SIGHUP.
-public enum ReloadAcknowledgement {
+package enum ReloadAcknowledgement {
     struct Ack: Codable {
         var generation: Int
         var ok: Bool
@@ -30,7 +30,7 @@ public enum ReloadAcknowledgement {
 extension Commands {
     /// `rotord reload`: SIGHUP the daemon and wait for its acknowledgement. 0 applied; 78 the new
     /// configuration is invalid (the daemon keeps the old one); 1 no daemon or no answer.
-    public static func reload(_ configPath: String, pid: Int32?, timeout: Int, stateDirectory explicit: String? = nil)
+    package static func reload(_ configPath: String, pid: Int32?, timeout: Int, stateDirectory explicit: String? = nil)
         async -> Int32
     {
         // Where the daemon acknowledges: --state-dir, systemd's $STATE_DIRECTORY, the file's

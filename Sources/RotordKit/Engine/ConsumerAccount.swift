@@ -3,7 +3,7 @@ import RotordCore
 /// Where consumers live: Fracttal's API in production (``FracttalConsumerAccount``).
 ///
 /// Errors are ``RotationFailure``s, already classified as permanent, transient or ambiguous.
-public protocol ConsumerAccount: Sendable {
+package protocol ConsumerAccount: Sendable {
     /// Every consumer of the account.
     func consumers() async throws(RotationFailure) -> [ConsumerRecord]
     /// Permission group names by id.
@@ -22,12 +22,12 @@ public protocol ConsumerAccount: Sendable {
 
 extension ConsumerAccount {
     /// Unknown by default.
-    public var adminKey: String? { nil }
+    package var adminKey: String? { nil }
 
     /// Group names for `listing`, asked of the API only when some consumer lacks its group's name
     /// (the listing usually carries it, and every request spends the shared rate budget).
     /// Empty when the groups cannot be listed: a name check is then skipped, not failed.
-    public func groupNames(for listing: [ConsumerRecord]) async -> [Int: String] {
+    package func groupNames(for listing: [ConsumerRecord]) async -> [Int: String] {
         guard listing.contains(where: { $0.permissionGroup == nil }) else { return [:] }
         return (try? await permissionGroups()) ?? [:]
     }

@@ -24,23 +24,23 @@ import Synchronization
 /// A refused create is never sent. It is asked only where the rotation machine would create, that
 /// is after a marker search found nothing or its finds were deleted: stopping there leaves no
 /// consumer behind.
-public final class CreateLimiter: Sendable {
+package final class CreateLimiter: Sendable {
     /// Creates one rotation may send in one pass.
-    public static let maxPerRotationPerPass = 3
+    package static let maxPerRotationPerPass = 3
     /// Repeat creates one pass may send in all.
-    public static let maxPerPass = 10
+    package static let maxPerPass = 10
 
     private let perPass: Int
     private let made = Mutex<(total: Int, repeats: Int, byRotation: [String: Int])>((0, 0, [:]))
 
     /// A fresh limiter for one pass, allowing `perPass` creates.
-    public init(perPass: Int = CreateLimiter.maxPerPass) { self.perPass = perPass }
+    package init(perPass: Int = CreateLimiter.maxPerPass) { self.perPass = perPass }
 
     /// Creates sent through this limiter so far.
-    public var count: Int { made.withLock { $0.total } }
+    package var count: Int { made.withLock { $0.total } }
 
     /// Takes one create for `record`, or returns why it must wait (a transient failure).
-    public func take(for record: RotationRecord) -> RotationFailure? {
+    package func take(for record: RotationRecord) -> RotationFailure? {
         let operation = "creating a consumer named \(record.consumerName) (rotation \(record.id))"
         return made.withLock { made in
             let mine = made.byRotation[record.id, default: 0]

@@ -8,24 +8,24 @@ import Mustache
 /// published consumer was created, ISO-8601 UTC: the same for every publish of one rotation, so re-publishing
 /// it does not change the file). Any other name, a partial (`{{> file}}`) or a malformed tag is a ``Problem``,
 /// found when the configuration is loaded.
-public struct DeliverTemplate: Sendable {
+package struct DeliverTemplate: Sendable {
     /// The variables a template may use.
-    public static let variables = ["key", "secret", "name", "rotated_at"]
+    package static let variables = ["key", "secret", "name", "rotated_at"]
 
     /// Put before every template: values are text, not HTML. Takes no line, so the parser's line numbers stay
     /// those of the operator's text.
     static let textPragma = "{{% CONTENT_TYPE: TEXT}}"
 
     /// Why a template cannot be used.
-    public struct Problem: Error, Sendable, CustomStringConvertible {
+    package struct Problem: Error, Sendable, CustomStringConvertible {
         /// What is wrong and what to do.
-        public var description: String
+        package var description: String
     }
 
     let template: MustacheTemplate
 
     /// Parses `text`; throws when it is malformed, uses an unknown variable or a partial, or lacks `{{secret}}`.
-    public init(_ text: String) throws(Problem) {
+    package init(_ text: String) throws(Problem) {
         do {
             template = try MustacheTemplate(string: Self.textPragma + text)
         } catch let error as MustacheTemplate.ParserError {
@@ -61,7 +61,7 @@ public struct DeliverTemplate: Sendable {
     }
 
     /// The file's text for one credential.
-    public func render(key: String, secret: String, name: String, rotatedAt: Date) -> String {
+    package func render(key: String, secret: String, name: String, rotatedAt: Date) -> String {
         let values: [String: String] = [
             "key": key, "secret": secret, "name": name, "rotated_at": Self.stamp(rotatedAt),
         ]
@@ -69,7 +69,7 @@ public struct DeliverTemplate: Sendable {
     }
 
     /// `rotated_at`: ISO-8601 in UTC to the second, e.g. `2026-11-30T08:15:00Z`.
-    public static func stamp(_ date: Date) -> String {
+    package static func stamp(_ date: Date) -> String {
         date.ISO8601Format()
     }
 

@@ -6,16 +6,16 @@
 /// ``NoFaults``: the shipped `rotord` has no way to react to a fault request. The test-only
 /// executable `rotord-faults` plugs in an implementation driven by its environment
 /// (docs/testing.md).
-public protocol FaultInjector: Sendable {
+package protocol FaultInjector: Sendable {
     /// Called at `point`; may crash or hang the process.
     func reached(_ point: String) async
 }
 
 /// No faults: what every shipped binary uses.
-public struct NoFaults: FaultInjector {
+package struct NoFaults: FaultInjector {
     /// Creates the inert injector.
-    public init() {}
+    package init() {}
 
     /// Does nothing.
-    public func reached(_ point: String) async {}
+    package func reached(_ point: String) async {}
 }

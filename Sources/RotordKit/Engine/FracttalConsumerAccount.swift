@@ -2,33 +2,33 @@ import FracttalClient
 import RotordCore
 
 /// ``ConsumerAccount`` over the Fracttal API client.
-public struct FracttalConsumerAccount: ConsumerAccount {
+package struct FracttalConsumerAccount: ConsumerAccount {
     /// The client, acting as the Super Administrator consumer.
-    public let client: FracttalClient
+    package let client: FracttalClient
 
     /// The admin consumer's key (never adopted by an `adopt:` rule).
-    public let adminKey: String?
+    package let adminKey: String?
 
     /// Wraps `client`, acting as the admin consumer whose key is `adminKey`.
-    public init(client: FracttalClient, adminKey: String? = nil) {
+    package init(client: FracttalClient, adminKey: String? = nil) {
         self.client = client
         self.adminKey = adminKey
     }
 
-    public func consumers() async throws(RotationFailure) -> [ConsumerRecord] {
+    package func consumers() async throws(RotationFailure) -> [ConsumerRecord] {
         do {
             return try await client.listConsumers().map(Self.record)
         } catch { throw Self.failure(error) }
     }
 
-    public func permissionGroups() async throws(RotationFailure) -> [Int: String] {
+    package func permissionGroups() async throws(RotationFailure) -> [Int: String] {
         do {
             return Dictionary(
                 try await client.permissionGroups().map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
         } catch { throw Self.failure(error) }
     }
 
-    public func create(
+    package func create(
         name: String, description: String, authorizationType: String, permissionGroupID: Int, fracttalHub: Bool
     ) async throws(RotationFailure) -> (consumer: ConsumerRecord, secret: String) {
         do {
@@ -42,11 +42,11 @@ public struct FracttalConsumerAccount: ConsumerAccount {
         }
     }
 
-    public func delete(id: Int) async throws(RotationFailure) {
+    package func delete(id: Int) async throws(RotationFailure) {
         do { try await client.deleteConsumer(id: id) } catch { throw Self.failure(error) }
     }
 
-    public func verify(key: String, secret: String) async throws(RotationFailure) -> Bool {
+    package func verify(key: String, secret: String) async throws(RotationFailure) -> Bool {
         do {
             return try await client.verify(FracttalCredentials(key: key, secret: secret))
         } catch { throw Self.failure(error) }

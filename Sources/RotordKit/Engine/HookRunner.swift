@@ -8,16 +8,16 @@ import RotordCore
 /// environment; never the secret. Each runs as a ``ChildProcess``: none of rotord's descriptors,
 /// finished when it exits. Its output (at most 4 KiB) goes to the log with the consumer and rotation
 /// fields, with the new secret masked should a hook print it.
-public struct HookRunner: Sendable {
+package struct HookRunner: Sendable {
     /// The systemctl to call for `reload:`.
-    public var systemctl: String
+    package var systemctl: String
     /// Called while waiting, so the watchdog sees progress.
-    public var onProgress: @Sendable () -> Void
+    package var onProgress: @Sendable () -> Void
     /// Where hook output and failures are logged.
-    public var logger: Logger
+    package var logger: Logger
 
     /// Creates a runner.
-    public init(
+    package init(
         systemctl: String = "/bin/systemctl", logger: Logger = Logger(label: "rotord"),
         onProgress: @escaping @Sendable () -> Void = {}
     ) {
@@ -28,7 +28,7 @@ public struct HookRunner: Sendable {
 
     /// Runs every hook in order, returning descriptions of those that failed. `secret`, when given,
     /// is masked in the hooks' output before it is logged.
-    public func run(
+    package func run(
         _ hooks: [PublishHook], consumer: String, rotationID: String, files: [String], secret: String? = nil
     ) async -> [String] {
         var failures: [String] = []

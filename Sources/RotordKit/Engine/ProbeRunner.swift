@@ -6,21 +6,21 @@ import RotordCore
 /// deleted. Like ``HookRunner``, it runs as a ``ChildProcess`` with `ROTORD_CONSUMER`, `ROTORD_ROTATION_ID`,
 /// `ROTORD_FILES` (colon-separated) and `ROTORD_KEY` (the new key, masked) in its environment, never the
 /// secret; its output (at most 4 KiB) is logged.
-public struct ProbeRunner: Sendable {
+package struct ProbeRunner: Sendable {
     /// Called while waiting, so the watchdog sees progress.
-    public var onProgress: @Sendable () -> Void
+    package var onProgress: @Sendable () -> Void
     /// Where the probe's output is logged.
-    public var logger: Logger
+    package var logger: Logger
 
     /// Creates a runner.
-    public init(logger: Logger = Logger(label: "rotord"), onProgress: @escaping @Sendable () -> Void = {}) {
+    package init(logger: Logger = Logger(label: "rotord"), onProgress: @escaping @Sendable () -> Void = {}) {
         self.logger = logger
         self.onProgress = onProgress
     }
 
     /// Runs `probe`; returns the description of its failure, or an empty list when it passed (or is `nil`).
     /// `secret`, when given, is masked in the probe's output before it is logged.
-    public func run(
+    package func run(
         _ probe: AdoptionProbe?, consumer: String, rotationID: String, files: [String], maskedKey: String?,
         secret: String? = nil
     ) async -> [String] {

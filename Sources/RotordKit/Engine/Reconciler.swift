@@ -9,29 +9,29 @@ import ServiceLifecycle
 ///
 /// Inside the daemon's `ServiceGroup` a pass ends early, at a journaled boundary, once the task is
 /// shutting down gracefully (`Task.isShuttingDownGracefully`, SIGTERM/SIGINT); elsewhere it never does.
-public struct Reconciler: Sendable {
+package struct Reconciler: Sendable {
     /// The outcome of a pass.
-    public struct Report: Sendable {
+    package struct Report: Sendable {
         /// When the pass ran.
-        public var at: Date
+        package var at: Date
         /// The plan after the pass (fresh listing when anything changed).
-        public var plan: RotationPlan?
+        package var plan: RotationPlan?
         /// Per rotation driven: consumer name and outcome.
-        public var outcomes: [(consumer: String, record: RotationRecord, outcome: RotationDriver.Outcome)] = []
+        package var outcomes: [(consumer: String, record: RotationRecord, outcome: RotationDriver.Outcome)] = []
         /// Problems that stop a consumer from being rotated (missing, wrong group), or the account
         /// could not be listed.
-        public var problems: [String] = []
+        package var problems: [String] = []
         /// The Fracttal API could not be reached (or the lock not taken): everything waits.
-        public var unavailable: String?
+        package var unavailable: String?
         /// When to run again.
-        public var nextDeadline: Date?
+        package var nextDeadline: Date?
 
         /// Rotations that failed in this pass.
-        public var failedCount: Int { outcomes.filter { if case .failed = $0.outcome { true } else { false } }.count }
+        package var failedCount: Int { outcomes.filter { if case .failed = $0.outcome { true } else { false } }.count }
         /// Rotations that completed in this pass.
-        public var completedCount: Int { outcomes.filter { $0.outcome == .done }.count }
+        package var completedCount: Int { outcomes.filter { $0.outcome == .done }.count }
         /// Rotations that wait for a retry.
-        public var retryingCount: Int {
+        package var retryingCount: Int {
             outcomes.filter {
                 switch $0.outcome {
                 case .retrying, .journalFailed, .interrupted: true
@@ -40,14 +40,14 @@ public struct Reconciler: Sendable {
             }.count
         }
         /// Hooks that failed in this pass (their rotations are `unconfirmed`).
-        public var hookFailureCount: Int {
+        package var hookFailureCount: Int {
             outcomes.reduce(0) { $0 + ($1.record.step == .unconfirmed ? $1.record.hookFailures.count : 0) }
         }
         /// Rotations left `unconfirmed` by this pass (an action or the probe failed; the old consumer is kept).
-        public var unconfirmedCount: Int { outcomes.filter { $0.record.step == .unconfirmed }.count }
+        package var unconfirmedCount: Int { outcomes.filter { $0.record.step == .unconfirmed }.count }
 
         /// Due consumers held back by the back-off after failed rotations.
-        public var backingOffCount: Int {
+        package var backingOffCount: Int {
             plan?.entries.filter { if case .backingOff = $0.status { true } else { false } }.count ?? 0
         }
 
@@ -64,7 +64,7 @@ public struct Reconciler: Sendable {
     let lockTimeout: Duration
 
     /// Creates a reconciler.
-    public init(
+    package init(
         configuration: RotordConfiguration, store: StateStore, directory: any ConsumerAccount,
         clock: any WallClock = SystemWallClock(), planner: RotationPlanner = .init(),
         faults: any FaultInjector = NoFaults(),
@@ -97,7 +97,7 @@ public struct Reconciler: Sendable {
     /// (``RotationResources/make(configuration:configPath:logger:createState:progress:budget:)``), not through
     /// this pass. (An earlier version carried them in a `@TaskLocal` set here with `withValue`; the
     /// release build crashed in `swift_task_localValuePush` on every pass. See docs/architecture.md.)
-    public func pass(force: [String: Bool] = [:], only: String? = nil, accept: [String: Bool] = [:]) async -> Report {
+    package func pass(force: [String: Bool] = [:], only: String? = nil, accept: [String: Bool] = [:]) async -> Report {
         var report = Report(at: clock.now())
         let lock: StateLock?
         do { lock = try await StateLock.acquire(directory: store.directory, timeout: lockTimeout) } catch {

@@ -8,9 +8,9 @@ import ServiceLifecycle
 ///
 /// This is the only place where rotation side effects happen, and each is preceded by the
 /// durable record that announces it.
-public struct RotationDriver: Sendable {
+package struct RotationDriver: Sendable {
     /// How a drive ended for now.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         /// Finished: old consumer deleted.
         case done
         /// Finished without replacing (reason in the record).
@@ -37,7 +37,7 @@ public struct RotationDriver: Sendable {
     let creates: CreateLimiter
 
     /// Creates a driver. `creates` caps the creates of this drive (share one per pass, see ``CreateLimiter``).
-    public init(
+    package init(
         store: StateStore, directory: any ConsumerAccount, clock: any WallClock = SystemWallClock(),
         machine: RotationMachine = .init(), faults: any FaultInjector = NoFaults(), logger: Logger,
         verifyTimeout: ConfigDuration = .minutes(2), onProgress: @escaping @Sendable () -> Void = {},
@@ -59,7 +59,7 @@ public struct RotationDriver: Sendable {
     /// Advances `start` as far as it can go now. `managed` is the consumer's current configuration
     /// (`nil` when it is no longer configured: the machine is fed ``RotationEvent/unmanaged`` instead of
     /// `first`); `first` is the first event, ``RotationEvent/forced`` for a manual rotation.
-    public func drive(_ start: RotationRecord, managed: ManagedConsumer?, on first: RotationEvent = .resume) async
+    package func drive(_ start: RotationRecord, managed: ManagedConsumer?, on first: RotationEvent = .resume) async
         -> (RotationRecord, Outcome)
     {
         var record = start

@@ -5,24 +5,24 @@ import RotordCore
 
 /// Everything a command needs, built from the configuration file: the configuration, the state
 /// store, and the Fracttal client behind a ``ConsumerAccount``.
-public struct RotationResources: Sendable {
+package struct RotationResources: Sendable {
     /// The configuration.
-    public var configuration: RotordConfiguration
+    package var configuration: RotordConfiguration
     /// The state directory.
-    public var store: StateStore
+    package var store: StateStore
     /// The consumers' home.
-    public var directory: any ConsumerAccount
+    package var directory: any ConsumerAccount
     /// The logger.
-    public var logger: Logger
+    package var logger: Logger
     /// The Fracttal client's request budget, handed to the next context on a reload so the rate-limit
     /// state survives the client's rebuild.
-    public var requestBudget: SharedRequestBudget?
+    package var requestBudget: SharedRequestBudget?
 
     /// Loads `configPath`, reads the admin credentials, opens the state directory.
     ///
     /// `progress` is called while the Fracttal client waits for its request budget (see
     /// ``Daemon``: a rate-limit wait is progress for the watchdog, not a hang).
-    public static func load(
+    package static func load(
         configPath: String, logger: Logger, createState: Bool = true, progress: @escaping @Sendable () -> Void = {}
     ) throws(ConfigurationErrors) -> RotationResources {
         let configuration = try ConfigurationLoader().load(path: configPath)
@@ -35,7 +35,7 @@ public struct RotationResources: Sendable {
     ///
     /// `budget` is the request budget of the context this one replaces (a reload), kept so that a
     /// rebuilt client does not start from a full budget.
-    public static func make(
+    package static func make(
         configuration: RotordConfiguration, configPath: String, logger: Logger, createState: Bool = true,
         progress: @escaping @Sendable () -> Void = {}, budget: SharedRequestBudget? = nil
     ) throws(ConfigurationErrors) -> RotationResources {

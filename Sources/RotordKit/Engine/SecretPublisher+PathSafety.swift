@@ -8,7 +8,7 @@ extension SecretPublisher {
     /// Why writing `path` for a file owned by `owner` is unsafe, or `nil`: the final path is a symbolic link,
     /// its parent directory is a symbolic link, or the parent may be written by anyone other than root and the
     /// file's owner (other users, a group other than root's, or another owner).
-    public static func pathProblem(_ path: String, owner: uid_t) -> String? {
+    package static func pathProblem(_ path: String, owner: uid_t) -> String? {
         var st = stat()
         if lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK {
             return "\(path) is a symbolic link; rotord never writes through one: replace it with a regular file, "
@@ -36,7 +36,7 @@ extension SecretPublisher {
     }
 
     /// The problems of every file of `targets` (see ``pathProblem(_:owner:)``), as `path: reason` lines.
-    public static func pathProblems(_ targets: [DeliverTarget]) -> [String] {
+    package static func pathProblems(_ targets: [DeliverTarget]) -> [String] {
         var problems: [String] = []
         for target in targets {
             let owner = target.owner.flatMap(UserDatabase.uid(for:)) ?? geteuid()

@@ -6,7 +6,7 @@ import RotordCore
 extension SecretPublisher {
     /// The key and secret held by the first of `targets` that can be read (`env`, `credstore`, `json`, `raw`), or
     /// `nil`.
-    public static func currentPair(_ targets: [DeliverTarget]) -> (key: String, secret: String)? {
+    package static func currentPair(_ targets: [DeliverTarget]) -> (key: String, secret: String)? {
         for target in targets {
             switch target.format {
             case .env(let keyVariable, let secretVariable), .credstore(let keyVariable, let secretVariable):

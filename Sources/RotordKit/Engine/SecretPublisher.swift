@@ -5,17 +5,17 @@ import RotordCore
 /// Renders a credential into each deliver target's format and writes it atomically
 /// (see ``AtomicFile``; in place with `in_place`), with the target's mode (0600 by default) and owner,
 /// keeping `backup` previous versions. `credstore` has the `env` layout.
-public struct SecretPublisher: Sendable {
+package struct SecretPublisher: Sendable {
     /// Called after each file is written (fault injection in tests; progress for the watchdog).
-    public var afterEachFile: @Sendable (String) async -> Void
+    package var afterEachFile: @Sendable (String) async -> Void
 
     /// Creates a publisher.
-    public init(afterEachFile: @escaping @Sendable (String) async -> Void = { _ in }) {
+    package init(afterEachFile: @escaping @Sendable (String) async -> Void = { _ in }) {
         self.afterEachFile = afterEachFile
     }
 
     /// The files and bytes a target gets for this pair; `rotatedAt` is the template's `{{rotated_at}}`.
-    public static func render(
+    package static func render(
         _ target: DeliverTarget, name: String, key: String, secret: String, rotatedAt: Date
     ) throws(DeliverTemplate.Problem) -> [(String, [UInt8])] {
         switch target.format {
@@ -36,7 +36,7 @@ public struct SecretPublisher: Sendable {
 
     /// Writes every target; returns the files written or already up to date. `rotatedAt` (the template's
     /// `{{rotated_at}}`) must be the same for every publish of one rotation, so that a re-publish writes nothing.
-    public func publish(_ targets: [DeliverTarget], name: String, key: String, secret: String, rotatedAt: Date)
+    package func publish(_ targets: [DeliverTarget], name: String, key: String, secret: String, rotatedAt: Date)
         async throws(RotationFailure)
         -> [String]
     {

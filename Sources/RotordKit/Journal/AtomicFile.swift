@@ -5,17 +5,17 @@ import Glibc
 ///
 /// A reader sees the old content or the new, never a mix; after `write` returns, the new
 /// content survives a power cut.
-public enum AtomicFile {
+package enum AtomicFile {
     /// An error with the path and the failing call.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
+    package struct Failure: Error, Sendable, CustomStringConvertible {
         /// The file.
-        public var path: String
+        package var path: String
         /// What was being done.
-        public var operation: String
+        package var operation: String
         /// `errno`.
-        public var code: Int32
+        package var code: Int32
 
-        public var description: String {
+        package var description: String {
             "\(operation) \(path): \(String(cString: strerror(code)))"
                 + (code == EACCES || code == EPERM
                     ? " (check the directory's permissions and the unit's ReadWritePaths=)" : "")
@@ -29,7 +29,7 @@ public enum AtomicFile {
     /// - Returns: `false` when the file already held exactly these bytes with this mode and
     ///   owner, and nothing was written (republishing is a no-op).
     @discardableResult
-    public static func write(
+    package static func write(
         _ bytes: [UInt8], to path: String, mode: mode_t = 0o600, uid: uid_t? = nil, gid: gid_t? = nil,
         skipIfUnchanged: Bool = true
     ) throws(Failure) -> Bool {
@@ -69,7 +69,7 @@ public enum AtomicFile {
     }
 
     /// fsyncs a directory, making renames and unlinks in it durable.
-    public static func syncDirectory(_ directory: String) throws(Failure) {
+    package static func syncDirectory(_ directory: String) throws(Failure) {
         let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dfd >= 0 else { throw Failure(path: directory, operation: "opening the directory", code: errno) }
         defer { close(dfd) }
@@ -77,13 +77,13 @@ public enum AtomicFile {
     }
 
     /// Removes `path` durably; absent is fine.
-    public static func remove(_ path: String) throws(Failure) {
+    package static func remove(_ path: String) throws(Failure) {
         if unlink(path) != 0 && errno != ENOENT { throw Failure(path: path, operation: "removing", code: errno) }
         try syncDirectory(parent(of: path))
     }
 
     /// The whole content of `path`, or `nil` when it does not exist.
-    public static func read(_ path: String) throws(Failure) -> [UInt8]? {
+    package static func read(_ path: String) throws(Failure) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -114,7 +114,7 @@ public enum AtomicFile {
     }
 
     /// The directory part of `path`.
-    public static func parent(of path: String) -> String {
+    package static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }

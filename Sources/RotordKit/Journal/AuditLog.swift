@@ -11,48 +11,48 @@ import RotordCore
 /// the line before (64 zeros on the first line), so editing, inserting, reordering or deleting a line
 /// breaks the chain at that line: ``verify()`` names it. Keys are masked, no secret is written.
 /// Removing lines at the end cannot be detected from the file alone (docs/architecture.md).
-public struct AuditLog: Sendable {
+package struct AuditLog: Sendable {
     /// `STATE_DIR/audit.jsonl`.
-    public let path: String
+    package let path: String
 
     /// The log of the state directory `directory`.
-    public init(directory: String) { path = directory + "/audit.jsonl" }
+    package init(directory: String) { path = directory + "/audit.jsonl" }
 
     /// The `prev` of the first line.
-    public static let genesis = String(repeating: "0", count: 64)
+    package static let genesis = String(repeating: "0", count: 64)
 
     /// One line's content (before its digest is appended).
-    public struct Entry: Sendable, Codable, Hashable {
+    package struct Entry: Sendable, Codable, Hashable {
         /// 1-based position in the log.
-        public var seq: Int
+        package var seq: Int
         /// When the step was entered.
-        public var at: Date
+        package var at: Date
         /// The rotation id.
-        public var rotation: String
+        package var rotation: String
         /// The consumer's name.
-        public var consumer: String
+        package var consumer: String
         /// The step entered.
-        public var step: String
+        package var step: String
         /// `due` or `manual`.
-        public var trigger: String
+        package var trigger: String
         /// The note of the step change (a failure, a verification result); rotord's notes hold no secret.
-        public var note: String?
+        package var note: String?
         /// The consumer being replaced.
-        public var oldConsumerIDs: [Int]
+        package var oldConsumerIDs: [Int]
         /// Its key, masked.
-        public var oldKey: String?
+        package var oldKey: String?
         /// The new consumer, once created.
-        public var newConsumerID: Int?
+        package var newConsumerID: Int?
         /// Its key, masked.
-        public var newKey: String?
+        package var newKey: String?
         /// The end of the grace period, once published.
-        public var graceUntil: Date?
+        package var graceUntil: Date?
         /// Hooks that failed.
-        public var hookFailures: [String]?
+        package var hookFailures: [String]?
         /// Why the rotation failed.
-        public var failure: String?
+        package var failure: String?
         /// The `sha256` of the previous line.
-        public var prev: String
+        package var prev: String
 
         enum CodingKeys: String, CodingKey {
             case seq, at, rotation, consumer, step, trigger, note, failure, prev
@@ -62,7 +62,7 @@ public struct AuditLog: Sendable {
     }
 
     /// SHA-256 of `bytes`, lowercase hex.
-    public static func sha256(_ bytes: some Sequence<UInt8>) -> String {
+    package static func sha256(_ bytes: some Sequence<UInt8>) -> String {
         SHA256.hash(data: Array(bytes)).map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
@@ -124,7 +124,7 @@ public struct AuditLog: Sendable {
     }
 
     /// Appends the step `record` has just entered.
-    public func append(_ record: RotationRecord) throws(AtomicFile.Failure) {
+    package func append(_ record: RotationRecord) throws(AtomicFile.Failure) {
         let (seq, prev, unterminated) = try tail()
         let change = record.history.last
         let entry = Entry(
@@ -162,7 +162,7 @@ public struct AuditLog: Sendable {
     }
 
     /// The result of ``verify()``.
-    public enum Verification: Sendable, Hashable {
+    package enum Verification: Sendable, Hashable {
         /// Every line is intact and chained; the number of lines.
         case intact(lines: Int)
         /// The first bad line (1-based) and what is wrong with it.
@@ -170,7 +170,7 @@ public struct AuditLog: Sendable {
     }
 
     /// Checks every line's digest and the chain. A missing log is intact with 0 lines.
-    public func verify() -> Verification {
+    package func verify() -> Verification {
         let bytes: [UInt8]
         do { bytes = try AtomicFile.read(path) ?? [] } catch { return .broken(line: 0, reason: "\(error)") }
         var prev = Self.genesis
@@ -210,7 +210,7 @@ public struct AuditLog: Sendable {
     }
 
     /// Every entry, oldest first; stops at the first line that does not parse.
-    public func entries() -> [Entry] {
+    package func entries() -> [Entry] {
         guard let bytes = try? AtomicFile.read(path) else { return [] }
         var out: [Entry] = []
         for raw in bytes.split(separator: 0x0A) {

@@ -6,13 +6,13 @@ import RotordCore
 /// Held for the length of a reconcile pass or a manual rotation, so that two daemons, a daemon
 /// and `rotord rotate`, or two `run --once` never drive the same rotation at once. The kernel
 /// releases it when the process dies, even by SIGKILL.
-public final class StateLock: @unchecked Sendable {
+package final class StateLock: @unchecked Sendable {
     private var fd: Int32
 
     private init(fd: Int32) { self.fd = fd }
 
     /// Takes the lock, waiting up to `timeout`; `nil` when another process kept it that long.
-    public static func acquire(directory: String, timeout: Duration) async throws(AtomicFile.Failure) -> StateLock? {
+    package static func acquire(directory: String, timeout: Duration) async throws(AtomicFile.Failure) -> StateLock? {
         let path = directory + "/lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AtomicFile.Failure(path: path, operation: "opening the lock", code: errno) }
@@ -35,7 +35,7 @@ public final class StateLock: @unchecked Sendable {
     }
 
     /// Releases the lock.
-    public func release() {
+    package func release() {
         guard fd >= 0 else { return }
         flock(fd, LOCK_UN)
         close(fd)

@@ -3,7 +3,7 @@ import RotordCore
 
 extension StateStore {
     /// `directory/audit.jsonl` (``AuditLog``).
-    public var auditLog: AuditLog { AuditLog(directory: directory) }
+    package var auditLog: AuditLog { AuditLog(directory: directory) }
 
     /// The step of the journal file of rotation `id`, or `nil` when there is none.
     func stepOnDisk(_ id: String) -> RotationStep? {

@@ -7,16 +7,16 @@ extension StateStore {
     /// It may describe a rotation that created a consumer (its secret only in that file): until a
     /// person repairs it (`rotord repair ID`, docs/operations.md), rotations of its consumer, or of
     /// every consumer when the name cannot be read, are blocked.
-    public struct UnreadableRecord: Sendable, Hashable {
+    package struct UnreadableRecord: Sendable, Hashable {
         /// The rotation id (from the file name).
-        public var id: String
+        package var id: String
         /// The consumer, when the damaged bytes still name it.
-        public var consumerName: String?
+        package var consumerName: String?
         /// Where the record is kept.
-        public var path: String
+        package var path: String
 
         /// The problem as rotord reports it.
-        public var problem: String {
+        package var problem: String {
             "journal record \(id) is unreadable (kept as \(path)); rotations of "
                 + (consumerName.map { "consumer \($0)" } ?? "every consumer")
                 + " are blocked until it is repaired: run `rotord repair \(id)` (docs/operations.md)"
@@ -24,7 +24,7 @@ extension StateStore {
     }
 
     /// The records set aside as unreadable, oldest name first.
-    public func unreadableRecords() -> [UnreadableRecord] {
+    package func unreadableRecords() -> [UnreadableRecord] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: rotationsDirectory) else { return [] }
         return names.sorted().filter { $0.hasSuffix(".json.unreadable") }.map { name in
             let path = rotationsDirectory + "/" + name
@@ -44,7 +44,7 @@ extension StateStore {
     }
 
     /// Marks a repaired record as such (`ID.json.repaired`), so it no longer blocks rotations.
-    public func markRepaired(_ record: UnreadableRecord) throws(AtomicFile.Failure) {
+    package func markRepaired(_ record: UnreadableRecord) throws(AtomicFile.Failure) {
         let target = rotationsDirectory + "/\(record.id).json.repaired"
         guard rename(record.path, target) == 0 else {
             throw AtomicFile.Failure(path: record.path, operation: "renaming to \(target)", code: errno)

@@ -14,19 +14,19 @@ import RotordCore
 /// - `lock`: see ``StateLock``;
 /// - `request-budget`: the Fracttal request budget every rotord of the host shares (the API
 ///   requests of the last minute and the server's rate-limit state; not a secret, not fsync'd).
-public struct StateStore: Sendable {
+package struct StateStore: Sendable {
     /// The request budget's file name in the state directory (see `SharedRequestBudget`).
-    public static let requestBudgetFile = "request-budget"
+    package static let requestBudgetFile = "request-budget"
 
     /// The state directory.
-    public let directory: String
+    package let directory: String
     /// `directory/rotations`.
-    public var rotationsDirectory: String { directory + "/rotations" }
+    package var rotationsDirectory: String { directory + "/rotations" }
     /// `directory/history.jsonl`.
-    public var historyPath: String { directory + "/history.jsonl" }
+    package var historyPath: String { directory + "/history.jsonl" }
 
     /// Opens (and creates, 0700) the state directory.
-    public init(directory: String, create: Bool = true) throws(AtomicFile.Failure) {
+    package init(directory: String, create: Bool = true) throws(AtomicFile.Failure) {
         self.directory = directory
         if create {
             try Self.makeDirectory(directory)
@@ -81,7 +81,7 @@ public struct StateStore: Sendable {
     // MARK: - The journal
 
     /// Every rotation file, unfinished or not yet archived.
-    public func rotations() throws(AtomicFile.Failure) -> [RotationRecord] {
+    package func rotations() throws(AtomicFile.Failure) -> [RotationRecord] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: rotationsDirectory) else { return [] }
         var out: [RotationRecord] = []
         for name in names.sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
@@ -100,7 +100,7 @@ public struct StateStore: Sendable {
     }
 
     /// Durably records `record`; a finished one moves to the history.
-    public func save(_ record: RotationRecord) throws(AtomicFile.Failure) {
+    package func save(_ record: RotationRecord) throws(AtomicFile.Failure) {
         let path = rotationsDirectory + "/\(record.id).json"
         let previous = stepOnDisk(record.id)
         if record.step.isTerminal {
@@ -120,25 +120,25 @@ public struct StateStore: Sendable {
     // MARK: - History
 
     /// One finished rotation, as kept in `history.jsonl`: no secret, keys masked.
-    public struct HistoryEntry: Sendable, Codable, Hashable {
+    package struct HistoryEntry: Sendable, Codable, Hashable {
         /// The rotation id.
-        public var id: String
+        package var id: String
         /// The consumer's name.
-        public var consumer: String
+        package var consumer: String
         /// `done`, `failed` or `abandoned`.
-        public var step: RotationStep
+        package var step: RotationStep
         /// When it started.
-        public var startedAt: Date
+        package var startedAt: Date
         /// When it finished.
-        public var finishedAt: Date
+        package var finishedAt: Date
         /// The replaced key, masked.
-        public var oldKey: String?
+        package var oldKey: String?
         /// The new key, masked.
-        public var newKey: String?
+        package var newKey: String?
         /// Why it failed.
-        public var failure: String?
+        package var failure: String?
         /// Hooks that failed.
-        public var hookFailures: [String]?
+        package var hookFailures: [String]?
     }
 
     func appendHistory(_ record: RotationRecord) throws(AtomicFile.Failure) {
@@ -162,7 +162,7 @@ public struct StateStore: Sendable {
     }
 
     /// Every finished rotation, oldest first, each id once (a crash may have appended one twice).
-    public func historyEntries() -> [HistoryEntry] {
+    package func historyEntries() -> [HistoryEntry] {
         guard let bytes = try? AtomicFile.read(historyPath) else { return [] }
         var seen = Set<String>()
         var out: [HistoryEntry] = []
@@ -182,7 +182,7 @@ public struct StateStore: Sendable {
     ///
     /// Read from `summary.json`, kept up to date at each archive, so a pass never rereads the
     /// whole history; rebuilt from `history.jsonl` when missing.
-    public func consumerHistories() -> [String: ConsumerHistory] {
+    package func consumerHistories() -> [String: ConsumerHistory] {
         (readSummary() ?? rebuildSummary()).consumers
     }
 
@@ -200,7 +200,7 @@ public struct StateStore: Sendable {
     }
 
     /// `directory/summary.json`.
-    public var summaryPath: String { directory + "/summary.json" }
+    package var summaryPath: String { directory + "/summary.json" }
 
     func readSummary() -> Summary? {
         guard let bytes = try? AtomicFile.read(summaryPath) else { return nil }
@@ -216,7 +216,7 @@ public struct StateStore: Sendable {
     }
 
     /// Writes `summary.json` from the history if it is missing (after an upgrade, or if deleted).
-    public func ensureSummary() throws(AtomicFile.Failure) {
+    package func ensureSummary() throws(AtomicFile.Failure) {
         guard readSummary() == nil else { return }
         let summary = rebuildSummary()
         guard let data = try? Self.encoder.encode(summary) else { return }
