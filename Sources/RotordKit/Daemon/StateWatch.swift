@@ -3,11 +3,14 @@ import Glibc
 import Synchronization
 
 /// Notices changes another process made to the state directory (a manual `rotord rotate` next to
-/// the daemon), by polling the audit log's size and modification time once a second.
+/// the daemon): the audit log's size and modification time.
 ///
-/// Polling one `stat` a second is cheap and works on every file system (inotify misses changes on
-/// NFS and needs a descriptor per watch). The daemon calls ``settle()`` after each of its own
-/// passes, so only changes made since then count; ``changed()`` compares without settling.
+/// It waits on inotify (`IN_MODIFY`, `IN_CLOSE_WRITE`, `IN_MOVED_TO`, `IN_CREATE` on the state
+/// directory), so an idle daemon is woken by nothing but a change: no poll. Where inotify cannot be
+/// used (no descriptors left, a kernel without it), it falls back to one `stat` a second; inotify
+/// does not see changes made by another machine on a network file system, which a state directory
+/// should not be. The daemon calls ``settle()`` after each of its own passes, so only changes made
+/// since then count; ``changed()`` compares without settling.
 final class StateWatch: Sendable {
     private struct Signature: Equatable {
         var size: Int64
@@ -43,8 +46,45 @@ final class StateWatch: Sendable {
         seen.withLock { $0 = now }
     }
 
-    /// Calls `onChange` about once a second while the file differs from what was last settled.
+    /// Calls `onChange` when the file differs from what was last settled: at once on an inotify
+    /// event and then every `interval` until it is settled, or at each poll (`interval`) without
+    /// inotify. Cancel the task to stop.
     func start(every interval: Duration = .seconds(1), onChange: @escaping @Sendable () -> Void) -> Task<Void, Never> {
+        let mask = UInt32(IN_MODIFY) | UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_CREATE)
+        let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard fd >= 0 else { return poll(every: interval, onChange: onChange) }
+        guard inotify_add_watch(fd, AtomicFile.parent(of: path), mask) >= 0 else {
+            close(fd)
+            return poll(every: interval, onChange: onChange)
+        }
+        let (events, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let source = DispatchSource.makeReadSource(
+            fileDescriptor: fd, queue: DispatchQueue(label: "rotord.state-watch"))
+        source.setEventHandler {
+            // Drain the events; what changed is read from the file itself.
+            var buffer = [UInt8](repeating: 0, count: 4_096)
+            for _ in 0..<64 where buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+            continuation.yield()
+        }
+        source.setCancelHandler { close(fd) }
+        source.resume()
+        let watched = WatchedSource(source)
+        return Task.detached { [self] in
+            for await _ in events {
+                // Until the daemon settles the change (after its pass), remind it every `interval`:
+                // the writer may still hold the state lock when its last write is seen. An idle
+                // daemon has nothing unsettled, so nothing wakes it.
+                while !Task.isCancelled, changed() {
+                    onChange()
+                    try? await Task.sleep(for: interval)
+                }
+            }
+            watched.cancel()
+        }
+    }
+
+    /// The fallback: one `stat` every `interval`.
+    private func poll(every interval: Duration, onChange: @escaping @Sendable () -> Void) -> Task<Void, Never> {
         Task.detached { [self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
@@ -52,4 +92,14 @@ final class StateWatch: Sendable {
             }
         }
     }
+}
+
+/// The inotify descriptor's dispatch source, cancelled (and its descriptor closed) once, when the
+/// watching task ends. Dispatch sources are thread-safe; the type only says so to the compiler.
+private final class WatchedSource: @unchecked Sendable {
+    private let source: any DispatchSourceRead
+
+    init(_ source: any DispatchSourceRead) { self.source = source }
+
+    func cancel() { source.cancel() }
 }
