@@ -72,6 +72,17 @@ final class BenchWorld: @unchecked Sendable {
         p.waitUntilExit()
     }
 
+    /// Runs `body`, then ``cleanUp()``, awaited, whether `body` returned or threw.
+    func cleaningUp(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await cleanUp()
+            throw error
+        }
+        await cleanUp()
+    }
+
     func cleanUp() async {
         await simulator.stop()
         try? FileManager.default.removeItem(atPath: dir)

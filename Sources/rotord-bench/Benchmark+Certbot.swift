@@ -14,38 +14,42 @@ extension Benchmark {
             return
         }
         let world = try await BenchWorld(consumers: 3, ageDays: 1)
-        defer { Task { await world.cleanUp() } }
-        try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d")
-        let certbotDir = tempDir("certbot")
-        defer { try? FileManager.default.removeItem(atPath: certbotDir) }
-        let certbotArguments = [
-            "renew", "--non-interactive", "--config-dir", certbotDir + "/config", "--work-dir", certbotDir + "/work",
-            "--logs-dir", certbotDir + "/logs",
-        ]
-        var samples: [String: [(wall: Double, rssKiB: Int)]] = [:]
-        for round in 0..<(runs + 1) {
-            let a = try measure(rotord, ["run", "--once", "--config", world.configPath])
-            let b = try measure(certbot, certbotArguments)
-            guard a.status == 0, b.status == 0 else {
-                print("rotord exited \(a.status), certbot \(b.status): not comparable")
-                return
+        try await world.cleaningUp { () async throws in
+            try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d")
+            let certbotDir = tempDir("certbot")
+            defer { try? FileManager.default.removeItem(atPath: certbotDir) }
+            let certbotArguments = [
+                "renew", "--non-interactive", "--config-dir", certbotDir + "/config", "--work-dir",
+                certbotDir + "/work",
+                "--logs-dir", certbotDir + "/logs",
+            ]
+            var samples: [String: [(wall: Double, rssKiB: Int)]] = [:]
+            for round in 0..<(runs + 1) {
+                let a = try measure(rotord, ["run", "--once", "--config", world.configPath])
+                let b = try measure(certbot, certbotArguments)
+                guard a.status == 0, b.status == 0 else {
+                    print("rotord exited \(a.status), certbot \(b.status): not comparable")
+                    return
+                }
+                if round == 0 { continue }  // warm-up: page cache, Python bytecode
+                samples["rotord", default: []].append((a.wall, a.rssKiB))
+                samples["certbot", default: []].append((b.wall, b.rssKiB))
             }
-            if round == 0 { continue }  // warm-up: page cache, Python bytecode
-            samples["rotord", default: []].append((a.wall, a.rssKiB))
-            samples["certbot", default: []].append((b.wall, b.rssKiB))
+            func median(_ name: String, _ key: (Double, Int) -> Double) -> Double {
+                percentile(samples[name, default: []].map { key($0.wall, $0.rssKiB) }, 0.5)
+            }
+            let rWall = median("rotord") { w, _ in w }, cWall = median("certbot") { w, _ in w }
+            let rRSS = median("rotord") { _, r in Double(r) }, cRSS = median("certbot") { _, r in Double(r) }
+            print(
+                "## Nothing to do: rotord run --once (3 consumers) vs certbot renew (\(runs) runs each, alternating)\n")
+            print("| figure | rotord | certbot | ratio (rotord ÷ certbot) | goal |\n| --- | --- | --- | --- | --- |")
+            print(
+                "| wall time, median | \(ms(rWall)) | \(ms(cWall)) | 1/\(String(format: "%.1f", cWall / rWall)) | ≤ 1/20 |"
+            )
+            print(
+                "| peak RSS, median | \(String(format: "%.1f MB", rRSS / 1024)) | \(String(format: "%.1f MB", cRSS / 1024)) | "
+                    + "1/\(String(format: "%.2f", cRSS / rRSS)) | ≤ 1/2.5 |\n")
         }
-        func median(_ name: String, _ key: (Double, Int) -> Double) -> Double {
-            percentile(samples[name, default: []].map { key($0.wall, $0.rssKiB) }, 0.5)
-        }
-        let rWall = median("rotord") { w, _ in w }, cWall = median("certbot") { w, _ in w }
-        let rRSS = median("rotord") { _, r in Double(r) }, cRSS = median("certbot") { _, r in Double(r) }
-        print("## Nothing to do: rotord run --once (3 consumers) vs certbot renew (\(runs) runs each, alternating)\n")
-        print("| figure | rotord | certbot | ratio (rotord ÷ certbot) | goal |\n| --- | --- | --- | --- | --- |")
-        print(
-            "| wall time, median | \(ms(rWall)) | \(ms(cWall)) | 1/\(String(format: "%.1f", cWall / rWall)) | ≤ 1/20 |")
-        print(
-            "| peak RSS, median | \(String(format: "%.1f MB", rRSS / 1024)) | \(String(format: "%.1f MB", cRSS / 1024)) | "
-                + "1/\(String(format: "%.2f", cRSS / rRSS)) | ≤ 1/2.5 |\n")
     }
 
     /// Runs `path` with `arguments` (output discarded) and returns its exit status, wall time and

@@ -7,29 +7,30 @@ extension Benchmark {
     /// and the 20 MB goal.
     static func memory(rotord: String) async throws {
         let world = try await BenchWorld(consumers: 3, ageDays: 1)
-        defer { Task { await world.cleanUp() } }
-        try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d")
-        let listener = try FakeNotifySocket()
-        defer { listener.close() }
-        let p = try world.spawn(rotord, ["run"], environment: ["NOTIFY_SOCKET": listener.path])
-        defer { world.stop(p) }
-        _ = listener.wait(for: "READY=1", timeout: 30)
-        try await Task.sleep(for: .seconds(2))
-        let rows = SmapsBreakdown.read(pid: p.processIdentifier)
-        let total = rows.reduce(0) { $0 + $1.rssKiB }
-        let anonymous = rows.reduce(0) { $0 + $1.anonymousKiB }
-        print("## Idle daemon memory by mapping (RSS \(mb(total)), anonymous \(mb(anonymous)))\n")
-        print("| mapping | RSS | of which anonymous |\n| --- | --- | --- |")
-        for row in rows.prefix(14) {
-            print("| \(row.name) | \(mb(row.rssKiB)) | \(mb(row.anonymousKiB)) |")
+        try await world.cleaningUp { () async throws in
+            try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d")
+            let listener = try FakeNotifySocket()
+            defer { listener.close() }
+            let p = try world.spawn(rotord, ["run"], environment: ["NOTIFY_SOCKET": listener.path])
+            defer { world.stop(p) }
+            _ = listener.wait(for: "READY=1", timeout: 30)
+            try await Task.sleep(for: .seconds(2))
+            let rows = SmapsBreakdown.read(pid: p.processIdentifier)
+            let total = rows.reduce(0) { $0 + $1.rssKiB }
+            let anonymous = rows.reduce(0) { $0 + $1.anonymousKiB }
+            print("## Idle daemon memory by mapping (RSS \(mb(total)), anonymous \(mb(anonymous)))\n")
+            print("| mapping | RSS | of which anonymous |\n| --- | --- | --- |")
+            for row in rows.prefix(14) {
+                print("| \(row.name) | \(mb(row.rssKiB)) | \(mb(row.anonymousKiB)) |")
+            }
+            let rest = rows.dropFirst(14)
+            if !rest.isEmpty {
+                print(
+                    "| \(rest.count) other mappings | \(mb(rest.reduce(0) { $0 + $1.rssKiB })) | "
+                        + "\(mb(rest.reduce(0) { $0 + $1.anonymousKiB })) |")
+            }
+            print("")
         }
-        let rest = rows.dropFirst(14)
-        if !rest.isEmpty {
-            print(
-                "| \(rest.count) other mappings | \(mb(rest.reduce(0) { $0 + $1.rssKiB })) | "
-                    + "\(mb(rest.reduce(0) { $0 + $1.anonymousKiB })) |")
-        }
-        print("")
     }
 
     static func mb(_ kib: Int) -> String { String(format: "%.1f MB", Double(kib) / 1024) }

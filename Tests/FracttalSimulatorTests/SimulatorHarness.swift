@@ -6,6 +6,18 @@ import NIOHTTP1
 
 /// A simulator and a raw HTTP client for testing the contract itself.
 struct SimulatorHarness {
+    /// Runs `body`, then stops the simulator, awaited, whether `body` returned or threw (a `defer`
+    /// cannot await, and a `Task` started in one is never waited for).
+    func stopping(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await simulator.stop()
+            throw error
+        }
+        await simulator.stop()
+    }
+
     let simulator: FracttalSimulator
     let clock: ManualSimulatorClock
     let port: Int

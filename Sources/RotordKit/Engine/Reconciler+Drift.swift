@@ -9,7 +9,8 @@ extension Reconciler {
     /// changed, one line per file (`path: mode 644 → 600`). A file it cannot repair is logged as an error; a
     /// hostile path (a symbolic link, see ``SecretPublisher/pathProblem(_:owner:)``) is left alone.
     @discardableResult
-    package static func repairDrift(_ consumers: [ManagedConsumer], logger: Logger = Logger(label: "rotord")) -> [String]
+    package static func repairDrift(_ consumers: [ManagedConsumer], logger: Logger = Logger(label: "rotord"))
+        -> [String]
     {
         var repaired: [String] = []
         for consumer in consumers {
