@@ -39,6 +39,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // glibc's posix_spawn "close every descriptor from N" action, for hooks and probes (C: it
+        // is declared only under _GNU_SOURCE).
+        .target(name: "CPosixSpawn"),
         // The rotation domain: policy, plan, journal records, state machine. Pure: no I/O.
         .target(name: "RotordCore"),
         // The Fracttal OAuth token endpoint and REST API, on AsyncHTTPClient.
@@ -71,6 +74,7 @@ let package = Package(
         .target(
             name: "RotordKit",
             dependencies: [
+                "CPosixSpawn",
                 "RotordCore",
                 "FracttalClient",
                 "SystemdSupport",
@@ -143,7 +147,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CPosixSpawn" {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     target.swiftSettings = settings

@@ -1,3 +1,4 @@
+import CPosixSpawn
 import Foundation
 import Glibc
 import RotordCore
@@ -54,10 +55,13 @@ struct ChildProcess {
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         }
         // Whatever rotord has open (sockets, the state lock, the journal), the child does not get,
-        // close-on-exec or not. (glibc's closefrom action is not visible to Swift; a descriptor
-        // that another thread closes before the spawn is harmless: glibc ignores EBADF there.)
-        for fd in Self.openDescriptors() where fd > 2 {
-            posix_spawn_file_actions_addclose(&actions, fd)
+        // close-on-exec or not, even a descriptor another thread opens while this spawns: glibc
+        // closes every descriptor above 2 in the child (`posix_spawn_file_actions_addclosefrom_np`).
+        let closing = rotord_spawn_addclosefrom(&actions, 3)
+        guard closing == 0 else {
+            return Result(
+                ending: .couldNotStart("cannot prepare the child's descriptors: \(String(cString: strerror(closing)))"),
+                output: "", outputTruncated: false)
         }
 
         var attributes = posix_spawnattr_t()
@@ -131,12 +135,6 @@ struct ChildProcess {
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return fd
-    }
-
-    /// The descriptors open in this process now.
-    static func openDescriptors() -> [Int32] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return [] }
-        return names.compactMap { Int32($0) }
     }
 
     static func ending(_ status: Int32) -> Ending {

@@ -235,7 +235,10 @@ package struct RotationDriver: Sendable {
             }
             if Task.isShuttingDownGracefully { return nil }
             if clock.now().timeIntervalSince(wallStart) >= budget { break }
-            await sleep(polls.delay(attempt: attempt))
+            // The pause ends early at a graceful shutdown, and no attempt starts after one: a stop
+            // leaves the rotation at `created`, to resume, whatever the new credential does meanwhile.
+            await cancelWhenGracefulShutdown { await sleep(polls.delay(attempt: attempt)) }
+            if Task.isShuttingDownGracefully { return nil }
         }
         if let lastError, refusals == 0 { return .verificationUnavailable(lastError) }
         let reason =
