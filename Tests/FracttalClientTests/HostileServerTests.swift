@@ -92,7 +92,8 @@ struct HostileServerTests {
     static let adminSecret = "AdminSecretAdminSecretAdminSec32"
 
     func withSimulator(
-        consumers: Int = 3, _ body: (FracttalClient, FracttalSimulator) async throws -> Void
+        consumers: Int = 3, operationTimeout: Duration = .seconds(4),
+        _ body: (FracttalClient, FracttalSimulator) async throws -> Void
     ) async throws {
         var seed: [SimulatorSeed.Consumer] = [
             .init(name: "rotord-admin", permissionGroupId: 1, key: Self.adminKey, secret: Self.adminSecret)
@@ -109,7 +110,7 @@ struct HostileServerTests {
         let client = FracttalClient(
             configuration: FracttalClientConfiguration(
                 tokenURL: "http://127.0.0.1:\(port)/oauth/token", apiURL: "http://127.0.0.1:\(port)/api",
-                requestsPerMinute: 0, timeout: .seconds(2), retries: 2, operationTimeout: .seconds(4)),
+                requestsPerMinute: 0, timeout: .seconds(2), retries: 2, operationTimeout: operationTimeout),
             credentials: FracttalCredentials(key: Self.adminKey, secret: Self.adminSecret),
             backoff: Backoff(initial: .milliseconds(10), maximum: .milliseconds(50), random: { 1 }))
         do {
@@ -169,7 +170,9 @@ struct HostileServerTests {
     }
 
     @Test func a429WithRetryAfterIsWaitedOutThenSucceeds() async throws {
-        try await withSimulator { client, simulator in
+        // A deadline well past the 2 s the client waits (Retry-After 1 s, plus a second for the
+        // server's rounding), so a loaded machine's slow first exchange cannot exhaust it.
+        try await withSimulator(operationTimeout: .seconds(30)) { client, simulator in
             var faults = SimulatorFaults()
             faults.tooManyRequests = 1
             faults.retryAfterSeconds = 1
