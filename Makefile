@@ -1,6 +1,6 @@
 # rotord: build, install and package (docs/install.md).
 #
-#   make build                      release binaries, Swift runtime linked in (--static-swift-stdlib)
+#   make build                      release binaries, built with scripts/release-flags.sh (Swift runtime linked in)
 #   make install [DESTDIR=] [PREFIX=/usr/local]
 #   make man | completions          generated from the CLI definitions into dist/
 #   make deb [BIN_DIR=]             dist/rotord_VERSION_ARCH.deb (dpkg-deb); BIN_DIR: binaries already built
@@ -27,7 +27,7 @@ ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 # The shipped binaries carry the Swift runtime (Debian has no package for it): see docs/install.md.
-SWIFT_BUILD_FLAGS ?= -c release --static-swift-stdlib
+SWIFT_BUILD_FLAGS ?= $(shell sed -n 's/^release_flags=(\(.*\))$$/\1/p' scripts/release-flags.sh)
 BIN_DIR ?= .build/release
 DIST ?= dist
 # dpkg-deb's compression (scripts/test.sh uses a faster level: the contents are the same).

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build -c release --static-swift-stdlib --product rotord 2>&1 | grep -E "error|Compiling rotord|Build" || true
-swift build -c release --static-swift-stdlib --product rotord-bench 2>&1 | grep -E "error|Build" || true
-exec "$(swift build -c release --static-swift-stdlib --show-bin-path)/rotord-bench" "$@"
+. scripts/release-flags.sh
+swift build "${release_flags[@]}" --product rotord 2>&1 | grep -E "error|Compiling rotord|Build" || true
+swift build "${release_flags[@]}" --product rotord-bench 2>&1 | grep -E "error|Build" || true
+exec "$(swift build "${release_flags[@]}" --show-bin-path)/rotord-bench" "$@"

@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+. scripts/release-flags.sh
 for product in rotord fracttal-sim; do
-    swift build -c release --static-swift-stdlib --product "$product" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || true
+    swift build "${release_flags[@]}" --product "$product" 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2 || true
 done
-bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
+bin=$(swift build "${release_flags[@]}" --show-bin-path)
 exec "$bin/rotord" demo "$@"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: unit and integration (swift test), then the tests under a real systemd.
 # The process-level tests (integration, crash safety, chaos, daemon, systemd, package) run the
-# **release** binaries, built as they are shipped (Swift runtime linked in: --static-swift-stdlib);
+# **release** binaries, built as they are shipped (scripts/release-flags.sh: Swift runtime linked in);
 # the unit tests run the debug build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ build() {  # build ARGS...: quiet unless something is wrong
     swift build "$@" 2>&1 | tee -a "$log" | grep -E "error|warning:|Build" | grep -vE '^\[[0-9]+/[0-9]+\] Compiling' || true
 }
 SECONDS=0
-release_flags=(-c release --static-swift-stdlib)
+. scripts/release-flags.sh
 for product in rotord rotord-faults fracttal-sim; do build "${release_flags[@]}" --product "$product"; done
 echo "test: release build took ${SECONDS}s"
 SECONDS=0

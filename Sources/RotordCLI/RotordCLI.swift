@@ -1,3 +1,4 @@
+import Glibc
 import RotordKit
 import Synchronization
 
@@ -15,5 +16,20 @@ package enum RotordCLI {
     package static func main(faults: any FaultInjector = NoFaults()) async {
         injector.withLock { $0 = faults }
         await RotordCommand.main()
+    }
+
+    /// Runs ``main(faults:)`` on the global executor and parks the calling thread (the process's
+    /// main thread) until the command exits the process.
+    ///
+    /// An `async` top-level `main` would instead hand the main thread to Dispatch, which ends it
+    /// with `pthread_exit`; that forced unwind reads the binary's unwind tables (`.eh_frame`,
+    /// `.eh_frame_hdr`), close to 1 MB of pages that then stay resident in an idle daemon
+    /// (docs/benchmarks.md, "Memory"). Nothing in rotord runs on the main actor or the main queue.
+    package static func runParkingMainThread(faults: any FaultInjector = NoFaults()) -> Never {
+        Task.detached {
+            await main(faults: faults)
+            exit(0)
+        }
+        while true { pause() }
     }
 }

@@ -32,7 +32,7 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, Codable, CustomStr
     ///
     /// Returns `nil` for anything else (no sign, no fractions, no unknown units, not empty).
     public init?(parsing text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingSpaces()
         guard !trimmed.isEmpty else { return nil }
         var total: Int64 = 0
         var number: Int64? = nil

@@ -65,7 +65,7 @@ public enum RotationMarker {
         {
             text.removeSubrange(start.lowerBound...end)
         }
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingSpaces()
         return trimmed.isEmpty ? nil : trimmed
     }
 

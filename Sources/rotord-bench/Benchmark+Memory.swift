@@ -11,7 +11,13 @@ extension Benchmark {
             try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d")
             let listener = try FakeNotifySocket()
             defer { listener.close() }
-            let p = try world.spawn(rotord, ["run"], environment: ["NOTIFY_SOCKET": listener.path])
+            // A copy read back from the disk, as after a boot (see `certbot` for the other state).
+            let copies = tempDir("rotord-copies")
+            defer { try? FileManager.default.removeItem(atPath: copies) }
+            let copy = copies + "/rotord"
+            try FileManager.default.copyItem(atPath: rotord, toPath: copy)
+            try dropFromPageCache(copy)
+            let p = try world.spawn(copy, ["run"], environment: ["NOTIFY_SOCKET": listener.path])
             defer { world.stop(p) }
             _ = listener.wait(for: "READY=1", timeout: 30)
             try await Task.sleep(for: .seconds(2))

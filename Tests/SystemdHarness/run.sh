@@ -12,8 +12,9 @@ cd "$(dirname "$0")/../.."
 harness_require systemd
 bin=${1:-}
 if [ -z "$bin" ]; then
-    for product in rotord fracttal-sim; do swift build -c release --static-swift-stdlib --product "$product" 2>&1 | grep -E "error" || true; done
-    bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
+    . scripts/release-flags.sh
+    for product in rotord fracttal-sim; do swift build "${release_flags[@]}" --product "$product" 2>&1 | grep -E "error" || true; done
+    bin=$(swift build "${release_flags[@]}" --show-bin-path)
 fi
 echo "systemd: testing $bin/rotord and $bin/fracttal-sim"
 

@@ -255,7 +255,7 @@ package enum ReportRenderer {
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         return ([header] + rows).map { cells in
             cells.enumerated().map { $0.element.rightPadded(widths[$0.offset]) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
+                .trimmingSpaces()
         }
     }
 

@@ -48,7 +48,7 @@ package enum AdminCredentials {
             throw ConfigurationError(file: configPath, key: key, message: "\(path) is not UTF-8 text")
         }
         let lines = decoded.split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
         guard let text = lines.first else {
             throw ConfigurationError(
                 file: configPath, key: key, message: "\(path) is empty; it must hold the credential on one line")

@@ -48,7 +48,10 @@ package struct ConfigurationLoader: Sendable {
     package func parse(_ text: String, path: String) throws(ConfigurationErrors) -> RotordConfiguration {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver: every plain scalar stays a string, which ConfigurationParser reads
+            // and checks itself. Yams' default resolver compiles seven NSRegularExpressions (ICU)
+            // to tag scalars as bool, int, null…, 12 % of a `run --once` (docs/benchmarks.md).
+            root = try Yams.compose(yaml: text, .basic)
         } catch {
             throw ConfigurationErrors(errors: [.init(file: path, key: "", message: "not valid YAML: \(error)")])
         }

@@ -25,7 +25,7 @@ extension ConfigurationParser {
             return (true, nil)
         }
         guard let unit = string(map[verb], at: "\(key).\(verb)") else { return (true, nil) }
-        guard !unit.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard !unit.trimmingSpaces().isEmpty else {
             error("\(key).\(verb)", map[verb], "must name a systemd unit, e.g. reports-etl.service")
             return (true, nil)
         }

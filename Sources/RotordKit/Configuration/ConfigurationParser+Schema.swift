@@ -335,7 +335,7 @@ extension ConfigurationParser {
         switch (map["reload"], map["exec"]) {
         case (let unit?, nil):
             guard let name = string(unit, at: "\(key).reload") else { return nil }
-            guard !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard !name.trimmingSpaces().isEmpty else {
                 error("\(key).reload", unit, "must name a systemd unit, e.g. reports-etl.service")
                 return nil
             }

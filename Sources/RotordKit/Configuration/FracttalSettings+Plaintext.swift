@@ -16,7 +16,7 @@ extension FracttalSettings {
 
     /// `localhost`, `127.0.0.0/8` or `::1`.
     static func isLoopback(_ host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let h = host.lowercased().trimming { $0 == "[" || $0 == "]" }
         return h == "localhost" || h == "::1"
             || (h.hasPrefix("127.") && h.allSatisfy { $0 == "." || $0.isASCII && $0.isNumber })
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RotordCore
 
 /// How `rotord reload` learns that the daemon has applied (or refused) a new configuration:
 /// the daemon rewrites `state_dir/reload.ack` with a higher generation after each SIGHUP.
@@ -47,7 +48,7 @@ extension Commands {
             source = "$MAINPID"
         }
         if target == nil, let bytes = try? AtomicFile.read(stateDirectory + "/rotord.pid") {
-            target = Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            target = Int32(String(decoding: bytes, as: UTF8.self).trimmingWhitespace())
             source = stateDirectory + "/rotord.pid"
         }
         guard let target, target > 0 else {
@@ -97,8 +98,8 @@ extension Commands {
     static func lenientStateDirectory(_ configPath: String) -> String? {
         guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("state_dir:") {
-            let value = line.dropFirst("state_dir:".count).trimmingCharacters(in: .whitespaces)
-                .trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            let value = line.dropFirst("state_dir:".count).trimmingSpaces()
+                .trimming { $0 == "\"" || $0 == "'" }
             if value.hasPrefix("/") { return value }
         }
         return nil

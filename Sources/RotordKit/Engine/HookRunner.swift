@@ -61,7 +61,7 @@ package struct HookRunner: Sendable {
     ) {
         var output = result.output
         if let secret, !secret.isEmpty { output = output.replacingOccurrences(of: secret, with: KeyMask.mask(secret)) }
-        let text = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = output.trimmingWhitespace()
         guard !text.isEmpty else { return }
         let metadata: Logger.Metadata = [
             "rotord_consumer": "\(consumer)", "rotord_rotation_id": "\(rotationID)", field.0: "\(field.1)",
