@@ -151,7 +151,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "FracttalClientTests", dependencies: ["FracttalClient", "FracttalSimulator"]),
+        .testTarget(
+            name: "FracttalClientTests", dependencies: ["FracttalClient", "FracttalSimulator", "RotordTestKit"]),
         .testTarget(
             name: "RotordKitTests",
             dependencies: [

@@ -25,7 +25,8 @@ public actor FracttalClient {
     /// The request budget: the client's own, or one shared with earlier clients (``SharedRequestBudget``).
     public nonisolated let requestBudget: SharedRequestBudget
     private var token: (value: String, renewAt: ContinuousClock.Instant)?
-    private let clock = ContinuousClock()
+    /// The clock of every wait, deadline and token lifetime (the one given to `init`).
+    private let clock: BudgetClock
     private let onWait: @Sendable () -> Void
     private let backoff: Backoff
     /// Every consumer id a listing or a read has shown: a create answered with one of them is refused.
@@ -58,11 +59,17 @@ public actor FracttalClient {
     /// `onWait` is called at least every ``waitSlice`` while the client waits for its request
     /// budget, so a caller's watchdog does not mistake a long, legitimate rate-limit wait for a
     /// hang. It is the only way progress leaves the client (docs/architecture.md, "Progress").
+    ///
+    /// `clock` times the request budget's waits (and sleeps through them), the operation deadlines
+    /// and the token's lifetime: `ContinuousClock` in production, a manual clock in tests. A budget
+    /// shared through a ledger file is kept in the host's real time: give its clients the default.
     public init(
         configuration: FracttalClientConfiguration, credentials: FracttalCredentials,
         httpClient: HTTPClient = FracttalClient.sharedHTTPClient, logger: Logger = Logger(label: "fracttal-client"),
-        onWait: @escaping @Sendable () -> Void = {}, backoff: Backoff = .standard, budget: SharedRequestBudget? = nil
+        onWait: @escaping @Sendable () -> Void = {}, backoff: Backoff = .standard, budget: SharedRequestBudget? = nil,
+        clock: any Clock<Duration> = ContinuousClock()
     ) {
+        self.clock = BudgetClock(clock)
         self.backoff = backoff
         self.configuration = configuration
         self.credentials = credentials
@@ -258,7 +265,7 @@ public actor FracttalClient {
                 if rounds == 1 { logger.debug("waiting for the request budget", metadata: ["seconds": "\(wait)"]) }
                 // In slices, telling the caller it is alive (a rate-limit wait is progress, not a hang).
                 onWait()
-                do { try await Task.sleep(for: min(wait, Self.waitSlice)) } catch {
+                do { try await clock.sleep(for: min(wait, Self.waitSlice)) } catch {
                     throw .transport(
                         sent: false, detail: "cancelled while waiting for the rate limit", operation: operation)
                 }

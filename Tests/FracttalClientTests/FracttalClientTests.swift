@@ -1,6 +1,7 @@
 import Foundation
 import FracttalClient
 import FracttalSimulator
+import RotordTestKit
 import Synchronization
 import Testing
 
@@ -69,7 +70,7 @@ struct FracttalClientTests {
     func withSimulator(
         consumers: Int = 3, requestsPerMinute: Int = 0, faults: SimulatorFaults = .init(),
         auth: FracttalClientConfiguration.ClientAuthentication = .basic, onWait: @escaping @Sendable () -> Void = {},
-        _ body: (FracttalClient, FracttalSimulator) async throws -> Void
+        clock: any Clock<Duration> = ContinuousClock(), _ body: (FracttalClient, FracttalSimulator) async throws -> Void
     ) async throws {
         var seed: [SimulatorSeed.Consumer] = [
             .init(name: "rotord-admin", permissionGroupId: 1, key: Self.adminKey, secret: Self.adminSecret)
@@ -88,7 +89,8 @@ struct FracttalClientTests {
                 tokenURL: "http://127.0.0.1:\(port)/oauth/token", apiURL: "http://127.0.0.1:\(port)/api",
                 clientAuthentication: auth,
                 requestsPerMinute: 0, timeout: .seconds(2), retries: 2),
-            credentials: FracttalCredentials(key: Self.adminKey, secret: Self.adminSecret), onWait: onWait)
+            credentials: FracttalCredentials(key: Self.adminKey, secret: Self.adminSecret), onWait: onWait,
+            clock: clock)
         do {
             try await body(client, simulator)
         } catch {
@@ -165,39 +167,35 @@ struct FracttalClientTests {
     @Test(arguments: [false, true])
     func honoursTheServersRemainingCount(alternateHeaders: Bool) async throws {
         // The server allows 3 per window; the client's own budget is unlimited, but after the
-        // server says "0 remaining" it waits for the reset instead of meeting a 406.
+        // server says "0 remaining" it waits for the reset instead of meeting a 406. The client's
+        // clock is manual: the test moves time, nothing sleeps real time (the HTTP is real).
         var faults = SimulatorFaults()
         faults.alternateRateLimitHeaders = alternateHeaders
+        let clock = ManualClock()
         // While it waits, the client reports that it is alive (for the daemon's watchdog).
         let beats = Counter()
-        try await withSimulator(requestsPerMinute: 3, faults: faults, onWait: { beats.increment() }) {
+        try await withSimulator(requestsPerMinute: 3, faults: faults, onWait: { beats.increment() }, clock: clock) {
             client, simulator in
             _ = try await client.permissionGroups()
             _ = try await client.permissionGroups()
             _ = try await client.permissionGroups()
-            await #expect(throws: FracttalError.self) {
-                // Retrying would take a whole window: give it a deadline instead of waiting.
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { _ = try await client.permissionGroups() }
-                    group.addTask {
-                        try await Task.sleep(for: .milliseconds(300))
-                        throw FracttalError.transport(sent: false, detail: "test deadline", operation: "test")
-                    }
-                    try await group.next()
-                    group.cancelAll()
-                }
-            }
+            // The fourth request waits for the window's reset (up to a minute, in slices).
+            let fourth = Task { _ = try await client.permissionGroups() }
+            defer { fourth.cancel() }  // also when an expectation below throws
+            try await clock.waitForSleepers()
+            #expect(await simulator.statistics().apiRequests == 3, "the fourth request waits, unsent")
             let before = beats.value
-            try? await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await client.permissionGroups() }
-                group.addTask { try await Task.sleep(for: .milliseconds(1_200)) }
-                try await group.next()
-                group.cancelAll()
+            for _ in 0..<3 {
+                clock.advance(by: FracttalClient.waitSlice)
+                try await clock.waitForSleepers()
             }
-            #expect(beats.value - before >= 2, "\(beats.value - before) progress calls in 1.2 s of waiting")
+            #expect(beats.value - before >= 2, "\(beats.value - before) progress calls in 1.5 s of waiting")
+            // Waiting on for the reset would meet the simulator's real window: end the wait here.
+            fourth.cancel()
+            await #expect(throws: FracttalError.self) { try await fourth.value }
             // The waits are counted for the metrics (rotord_rate_limit_waits_total).
             let traffic = client.requestBudget.traffic
-            #expect(traffic.rateLimitWaits >= 1 && traffic.rateLimitWaitSeconds > 0, "\(traffic)")
+            #expect(traffic.rateLimitWaits >= 1 && traffic.rateLimitWaitSeconds >= 1.5, "\(traffic)")
             #expect(traffic.responses["200"] == 3, "\(traffic.responses)")
             #expect(await simulator.statistics().rateLimited == 0)
             #expect(await simulator.statistics().apiRequests == 3)

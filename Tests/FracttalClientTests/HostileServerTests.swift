@@ -2,6 +2,7 @@ import Foundation
 import FracttalClient
 import FracttalSimulator
 import RotordCore
+import RotordTestKit
 import Synchronization
 import Testing
 
@@ -92,7 +93,7 @@ struct HostileServerTests {
     static let adminSecret = "AdminSecretAdminSecretAdminSec32"
 
     func withSimulator(
-        consumers: Int = 3, operationTimeout: Duration = .seconds(4),
+        consumers: Int = 3, operationTimeout: Duration = .seconds(4), clock: any Clock<Duration> = ContinuousClock(),
         _ body: (FracttalClient, FracttalSimulator) async throws -> Void
     ) async throws {
         var seed: [SimulatorSeed.Consumer] = [
@@ -112,7 +113,7 @@ struct HostileServerTests {
                 tokenURL: "http://127.0.0.1:\(port)/oauth/token", apiURL: "http://127.0.0.1:\(port)/api",
                 requestsPerMinute: 0, timeout: .seconds(2), retries: 2, operationTimeout: operationTimeout),
             credentials: FracttalCredentials(key: Self.adminKey, secret: Self.adminSecret),
-            backoff: Backoff(initial: .milliseconds(10), maximum: .milliseconds(50), random: { 1 }))
+            backoff: Backoff(initial: .milliseconds(10), maximum: .milliseconds(50), random: { 1 }), clock: clock)
         do {
             try await body(client, simulator)
         } catch {
@@ -124,20 +125,24 @@ struct HostileServerTests {
 
     @Test(arguments: HostileCase.all)
     func refusedWithATypedErrorNamingTheOperation(_ hostile: HostileCase) async throws {
-        try await withSimulator { client, simulator in
+        // A 429's Retry-After is waited out on a manual clock, which the hostile call advances.
+        let clock = ManualClock()
+        try await withSimulator(clock: clock) { client, simulator in
             let known = try await client.listConsumers()  // what the client knows before the hostile answer
             #expect(known.count == 4)
             await simulator.setFaults(hostile.faults)
             do {
-                switch hostile.call {
-                case .list: _ = try await client.listConsumers()
-                case .create:
-                    _ = try await client.createConsumer(
-                        NewFracttalConsumer(
-                            name: "hostile", description: "x [rotord:r1-0000abcd]", permissionGroupId: 3))
-                case .delete: try await client.deleteConsumer(id: 2)
-                case .read: _ = try await client.consumer(id: 2)
-                case .groups: _ = try await client.permissionGroups()
+                try await clock.advancing(by: FracttalClient.waitSlice, upTo: .seconds(60)) {
+                    switch hostile.call {
+                    case .list: _ = try await client.listConsumers()
+                    case .create:
+                        _ = try await client.createConsumer(
+                            NewFracttalConsumer(
+                                name: "hostile", description: "x [rotord:r1-0000abcd]", permissionGroupId: 3))
+                    case .delete: try await client.deleteConsumer(id: 2)
+                    case .read: _ = try await client.consumer(id: 2)
+                    case .groups: _ = try await client.permissionGroups()
+                    }
                 }
                 Issue.record("\(hostile.name): the client believed the answer")
             } catch let error as FracttalError {
@@ -170,17 +175,20 @@ struct HostileServerTests {
     }
 
     @Test func a429WithRetryAfterIsWaitedOutThenSucceeds() async throws {
-        // A deadline well past the 2 s the client waits (Retry-After 1 s, plus a second for the
-        // server's rounding), so a loaded machine's slow first exchange cannot exhaust it.
-        try await withSimulator(operationTimeout: .seconds(30)) { client, simulator in
+        // The client's clock is manual: the test moves it through the wait (Retry-After 1 s, plus
+        // a second for the server's rounding), nothing sleeps real time.
+        let clock = ManualClock()
+        try await withSimulator(clock: clock) { client, simulator in
             var faults = SimulatorFaults()
             faults.tooManyRequests = 1
             faults.retryAfterSeconds = 1
             await simulator.setFaults(faults)
-            let start = ContinuousClock.now
-            let count = try await client.listConsumers().count
+            let count = try await clock.advancing(by: FracttalClient.waitSlice, upTo: .seconds(10)) {
+                try await client.listConsumers().count
+            }
             #expect(count == 4)
-            #expect(ContinuousClock.now - start >= .seconds(1), "waited for Retry-After")
+            #expect(clock.now.offset >= .seconds(1), "waited for Retry-After: \(clock.now.offset)")
+            #expect(client.requestBudget.traffic.rateLimitWaitSeconds >= 1, "\(client.requestBudget.traffic)")
         }
     }
 

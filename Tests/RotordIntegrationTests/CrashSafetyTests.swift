@@ -59,13 +59,14 @@ struct CrashSafetyTests {
         let killed = try await s.run(
             ["run", "--once"], environment: ["ROTORD_CRASH_AT": point], faults: true)
         #expect(killed.status == 128 + SIGKILL, "rotord should have died at \(point): \(killed.output)")
-        if grace != "0s" { try await Task.sleep(for: .milliseconds(1_200)) }  // the grace deadline survives the crash
-        var restarted = try await s.run(["run", "--once"])
+        // With a grace, the restarts run 2 s and 4 s ahead (rotord-faults' clock offset) instead of
+        // waiting: the journaled grace deadline survives the crash, and the consumer that had not
+        // started before it is in its own grace period after the first restart.
+        let ahead: (String) -> [String: String] = { grace == "0s" ? [:] : ["ROTORD_FAULT_CLOCK_OFFSET": $0] }
+        var restarted = try await s.run(["run", "--once"], environment: ahead("2"), faults: grace != "0s")
         #expect(restarted.status == 0, "\(point): \(restarted.output)")
         if grace != "0s" {
-            // The consumer that had not started before the crash is in its own grace period now.
-            try await Task.sleep(for: .milliseconds(1_200))
-            restarted = try await s.run(["run", "--once"])
+            restarted = try await s.run(["run", "--once"], environment: ahead("4"), faults: true)
             #expect(restarted.status == 0, "\(point): \(restarted.output)")
         }
         try await Self.checkInvariants(s, names: ["etl", "erp"])

@@ -14,6 +14,8 @@ struct ShippedBinaryTests {
             environment: [
                 "ROTORD_TEST_FAULTS": "1", "ROTORD_CRASH_AT": "step:creating,after:create,step:created",
                 "ROTORD_HANG_AT": "step:published", "ROTORD_FAULT_ONCE_FILE": s.dir + "/once",
+                // 200 days back: the 120-day-old consumer would not be due yet.
+                "ROTORD_FAULT_CLOCK_OFFSET": "-17280000",
             ], timeout: .seconds(60))
         #expect(result.status == 0, "\(result.output)")
         #expect(result.stdout.contains("etl: rotated"), "\(result.output)")
@@ -26,6 +28,7 @@ struct ShippedBinaryTests {
         // markers are long strings and type names (a type descriptor holds its name as a C string).
         let markers = [
             "EnvironmentFaults", "ROTORD_FAULT_ONCE_FILE", "ROTORD_TEST_FAULTS", "ROTORD_SYSTEMCTL", "Hummingbird",
+            "ROTORD_FAULT_CLOCK_OFFSET", "OffsetWallClock",
         ]
         let binary = try Data(contentsOf: URL(fileURLWithPath: Scenario.rotordPath))
         for marker in markers {
@@ -33,7 +36,7 @@ struct ShippedBinaryTests {
         }
         // The test-only build has them: the search above can find what it looks for.
         let faulty = try Data(contentsOf: URL(fileURLWithPath: Scenario.rotordFaultsPath))
-        for marker in ["EnvironmentFaults", "ROTORD_FAULT_ONCE_FILE"] {
+        for marker in ["EnvironmentFaults", "ROTORD_FAULT_ONCE_FILE", "ROTORD_FAULT_CLOCK_OFFSET", "OffsetWallClock"] {
             #expect(faulty.range(of: Data(marker.utf8)) != nil, "\(Scenario.rotordFaultsPath) lacks \(marker)")
         }
     }

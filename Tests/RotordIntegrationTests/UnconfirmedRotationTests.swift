@@ -116,10 +116,13 @@ struct UnconfirmedRotationTests {
         #expect(environment.contains("ROTORD_FILES=\(s.deliverDir)/etl.env"))
         #expect(!environment.contains(pair.secret), "never the secret")
 
-        // The service adopts the credential; the probe is retried after the back-off (30 s) and passes.
+        // The service adopts the credential; the probe is retried after the back-off (15–30 s) and
+        // passes: the pass runs 31 s ahead (rotord-faults' clock offset) instead of waiting for it.
         _ = FileManager.default.createFile(atPath: flag, contents: nil)
-        try await Task.sleep(for: .seconds(31))
-        let passed = try await s.run(["run", "--once"])
+        let early = try await s.run(["run", "--once"])
+        #expect(
+            early.status == 1 && early.stdout.contains("etl: NOT CONFIRMED"), "within the back-off: \(early.output)")
+        let passed = try await s.run(["run", "--once"], environment: ["ROTORD_FAULT_CLOCK_OFFSET": "31"], faults: true)
         #expect(passed.status == 0, "\(passed.output)")
         let live = await s.live("etl")
         #expect(live.count == 1 && live.first?.key == pair.key, "the old consumer is deleted")

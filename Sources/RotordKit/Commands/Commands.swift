@@ -29,7 +29,7 @@ package enum Commands {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
-            faults: faults, logger: context.logger)
+            clock: faults.wallClock, faults: faults, logger: context.logger)
         let report = await reconciler.pass()
         MetricsTextfile.publish(
             report: report, configuration: context.configuration, store: context.store, logger: context.logger,
@@ -169,7 +169,7 @@ package enum Commands {
         }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
-            faults: faults, logger: context.logger)
+            clock: faults.wallClock, faults: faults, logger: context.logger)
         let report =
             unconfirmed && (acceptUnconfirmed || revokeOldNow)
             ? await reconciler.pass(only: name, accept: [name: revokeOldNow])

@@ -9,6 +9,15 @@
 package protocol FaultInjector: Sendable {
     /// Called at `point`; may crash or hang the process.
     func reached(_ point: String) async
+
+    /// The wall clock of the rotation passes of `run --once` and `rotate`: the system's, unless a
+    /// test moves it (`rotord-faults`, `ROTORD_FAULT_CLOCK_OFFSET`).
+    var wallClock: any WallClock { get }
+}
+
+extension FaultInjector {
+    /// The system's clock.
+    package var wallClock: any WallClock { SystemWallClock() }
 }
 
 /// No faults: what every shipped binary uses.
