@@ -74,5 +74,5 @@ extension RotationPolicy {
         return decision
     }
 
-    static func stamp(_ date: Date) -> String { date.ISO8601Format() }
+    static func stamp(_ date: Date) -> String { UTCTimestamp.format(date) }
 }

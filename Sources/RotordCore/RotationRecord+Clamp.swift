@@ -37,7 +37,7 @@ extension RotationRecord {
         return (record, notes)
     }
 
-    static func iso(_ date: Date) -> String { date.formatted(.iso8601) }
+    static func iso(_ date: Date) -> String { UTCTimestamp.format(date) }
 }
 
 extension ConsumerHistory {

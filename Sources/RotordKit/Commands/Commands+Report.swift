@@ -71,11 +71,11 @@ extension Commands {
     package static func render(_ reports: [ComplianceReport], format: ReportFormat, since: ConfigDuration, now: Date)
         -> String
     {
-        func stamp(_ date: Date?) -> String { date?.ISO8601Format() ?? "" }
+        func stamp(_ date: Date?) -> String { date.map(UTCTimestamp.format) ?? "" }
         switch format {
         case .json:
             let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
+            encoder.dateEncodingStrategy = .utcTimestamp
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             return (try? encoder.encode(reports)).flatMap { String(decoding: $0, as: UTF8.self) } ?? "[]"
         case .csv:

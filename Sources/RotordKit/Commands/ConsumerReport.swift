@@ -227,7 +227,7 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
 
     /// `2026-11-29 03:39Z`.
     package static func timestamp(_ date: Date) -> String {
-        let text = date.formatted(.iso8601)
+        let text = UTCTimestamp.format(date)
         return text.replacingAll("T", with: " ")
     }
 }
@@ -244,7 +244,7 @@ package enum ReportRenderer {
     package static func json<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .utcTimestamp
         guard let data = try? encoder.encode(value) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Mustache
+import RotordCore
 
 /// The text of a `format: template` deliver file: a Mustache template (swift-mustache) whose values are written
 /// as they are, never HTML-escaped, so a secret with `&`, `<` or `"` reaches the file unchanged.
@@ -70,7 +71,7 @@ package struct DeliverTemplate: Sendable {
 
     /// `rotated_at`: ISO-8601 in UTC to the second, e.g. `2026-11-30T08:15:00Z`.
     package static func stamp(_ date: Date) -> String {
-        date.ISO8601Format()
+        UTCTimestamp.format(date)
     }
 
     static func explain(_ error: any Error) -> String {

@@ -68,13 +68,13 @@ package struct StateStore: Sendable {
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
-        e.dateEncodingStrategy = .iso8601
+        e.dateEncodingStrategy = .utcTimestamp
         e.outputFormatting = [.sortedKeys]
         return e
     }()
     static let decoder: JSONDecoder = {
         let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
+        d.dateDecodingStrategy = .utcTimestamp
         return d
     }()
 
