@@ -113,7 +113,8 @@ install: $(DIST)/man/rotord.8 $(DIST)/completions/bash/rotord
 
 # A Debian package with dpkg-deb (no debhelper: nothing here needs it). Installs into dist/deb with
 # Debian's paths, strips the binaries, refuses binaries that still need the Swift runtime, and takes
-# Depends from dpkg-shlibdeps (libc6, libgcc-s1, libstdc++6, libsystemd0, zlib1g: what is left NEEDED).
+# Depends from dpkg-shlibdeps (libc6, libgcc-s1, libstdc++6, libsystemd0, zlib1g: what is left NEEDED),
+# with libc6 raised to 2.36 for packed relocations (RELR: GLIBC_ABI_DT_RELR, which dpkg-shlibdeps misses).
 deb: man completions
 	rm -rf $(DIST)/deb $(DIST)/shlibs $(DEB)
 	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DIST)/deb) PREFIX=/usr UNITDIR=/lib/systemd/system \
@@ -136,6 +137,12 @@ deb: man completions
 	printf 'Source: rotord\n\nPackage: rotord\nArchitecture: any\n' > $(DIST)/shlibs/debian/control
 	depends=$$(cd $(DIST)/shlibs && dpkg-shlibdeps -O $(addprefix -e$(abspath $(DIST)/deb)/usr/bin/,$(PROGRAMS)) \
 	    | sed -n 's/^shlibs:Depends=//p'); \
+	if objdump -p $(addprefix $(DIST)/deb/usr/bin/,$(PROGRAMS)) | grep -q GLIBC_ABI_DT_RELR; then \
+	    libc=$$(echo "$$depends" | sed -n 's/.*libc6 (>= \([^)]*\)).*/\1/p'); \
+	    if [ -n "$$libc" ] && dpkg --compare-versions "$$libc" lt 2.36; then \
+	        depends=$$(echo "$$depends" | sed "s/libc6 (>= $$libc)/libc6 (>= 2.36)/"); \
+	    fi; \
+	fi; \
 	size=$$(du -sk --exclude=DEBIAN $(DIST)/deb | cut -f1); \
 	sed -e "s/@VERSION@/$(VERSION)/" -e "s/@ARCH@/$(ARCH)/" -e "s/@DEPENDS@/$$depends/" \
 	    -e "s/@INSTALLED_SIZE@/$$size/" packaging/control.in > $(DIST)/deb/DEBIAN/control

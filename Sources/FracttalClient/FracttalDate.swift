@@ -1,3 +1,5 @@
+import RotordCore
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -85,26 +87,13 @@ public enum FracttalDate {
         guard (1...12).contains(mo), (1...daysIn(month: mo, year: y)).contains(d), (0...23).contains(h),
             (0...59).contains(mi), (0...59).contains(s)
         else { return nil }
-        // Days from the civil date (Howard Hinnant's algorithm), valid for the proleptic Gregorian calendar.
-        let yy = mo <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let mp = (mo + 9) % 12
-        let doy = (153 * mp + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
+        let days = UTCTimestamp.days(year: y, month: mo, day: d)
         let seconds = Double(days * 86_400 + h * 3_600 + mi * 60 + s - offset) + fraction
         return Date(timeIntervalSince1970: seconds)
     }
 
     /// The number of days of `month` (1–12) in `year` of the proleptic Gregorian calendar.
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
+    static func daysIn(month: Int, year: Int) -> Int { UTCTimestamp.daysIn(month: month, year: year) }
 
     /// Formats like the API: `2026-03-04T13:15:00.123456+00:00`.
     public static func format(_ date: Date) -> String {
@@ -117,20 +106,8 @@ public enum FracttalDate {
         }
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
-        // Civil from days (Hinnant).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ n: Int, _ w: Int) -> String {
-            let s = String(n)
-            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
-        }
+        let (y, m, d) = UTCTimestamp.civil(fromDays: days)
+        let pad = UTCTimestamp.pad
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay % 3600 / 60, 2))"
             + ":\(pad(secondOfDay % 60, 2)).\(pad(micros, 6))+00:00"
     }

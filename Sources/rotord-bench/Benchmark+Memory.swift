@@ -64,6 +64,9 @@ enum SmapsBreakdown {
             if first.contains("-") && fields.count >= 5 && !first.hasSuffix(":") {
                 current = fields.count >= 6 ? fields[5...].joined(separator: " ") : "[anonymous]"
                 if current.hasPrefix("/") { current = (current as NSString).lastPathComponent }
+                // rotord's own mappings by permission: code (r-xp), read-only data and relocated
+                // read-only data (r--p), writable data (rw-p).
+                if current == "rotord" { current += " (\(fields[1]))" }
             } else if first == "Rss:", fields.count >= 2 {
                 rows[current, default: Row(name: current, rssKiB: 0, anonymousKiB: 0)].rssKiB += Int(fields[1]) ?? 0
             } else if first == "Anonymous:", fields.count >= 2 {

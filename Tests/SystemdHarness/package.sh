@@ -69,7 +69,9 @@ fi
 
 # 3. Depends: what the statically linked (Swift runtime included) binaries still need.
 depends=$(dpkg-deb -f "$deb" Depends)
-if echo "$depends" | grep -q 'libsystemd0' && ! echo "$depends" | grep -qi swift; then
+# libc6 2.36: the first glibc whose loader applies packed relocations (RELR, see 3b).
+if echo "$depends" | grep -q 'libsystemd0' && echo "$depends" | grep -qF 'libc6 (>= 2.36)' \
+    && ! echo "$depends" | grep -qi swift; then
     pass "deb-depends ($depends; $(du -h "$deb" | cut -f1) packed, $(dpkg-deb -f "$deb" Installed-Size) KiB installed)"
 else
     fail deb-depends "$depends"
