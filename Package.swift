@@ -127,6 +127,8 @@ let package = Package(
         // Test helpers shared by the test targets and the benchmarks.
         .target(name: "RotordTestKit"),
         // Benchmarks (not part of the tests): scripts/bench.sh, docs/benchmarks.md.
+        // Runs a command and reports its own peak RSS, for the benchmarks (C: see main.c).
+        .executableTarget(name: "peak-rss"),
         .executableTarget(
             name: "rotord-bench",
             dependencies: ["RotordKit", "RotordCore", "FracttalClient", "FracttalSimulator", "RotordTestKit"]
@@ -172,7 +174,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-for target in package.targets where target.type != .system && target.name != "CPosixSpawn" {
+for target in package.targets where target.type != .system && !["CPosixSpawn", "peak-rss"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     target.swiftSettings = settings

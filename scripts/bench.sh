@@ -7,4 +7,5 @@ scripts/setup.sh
 . scripts/release-flags.sh
 swift build "${release_flags[@]}" --product rotord 2>&1 | grep -E "error|Compiling rotord|Build" || true
 swift build "${release_flags[@]}" --product rotord-bench 2>&1 | grep -E "error|Build" || true
+swift build "${release_flags[@]}" --product peak-rss 2>&1 | grep -E "error|Build" || true
 exec "$(swift build "${release_flags[@]}" --show-bin-path)/rotord-bench" "$@"

@@ -75,27 +75,34 @@ extension Benchmark {
         guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
     }
 
-    /// Runs `path` with `arguments` (output discarded) and returns its exit status, wall time and
-    /// peak RSS.
+    /// Runs `path` with `arguments` (output discarded) through `peak-rss` (built beside
+    /// rotord-bench) and returns its exit status, wall time and peak RSS. Spawned from this large
+    /// process directly, a child's `ru_maxrss` would be at least this process's peak (Linux counts
+    /// the address space an exec replaces): `peak-rss` forks it from a small one.
     static func measure(_ path: String, _ arguments: [String]) throws -> (status: Int32, wall: Double, rssKiB: Int) {
+        let helper = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "peak-rss"
+        ).path
+        let result = tempDir("peak-rss") + "/result"
+        defer { try? FileManager.default.removeItem(atPath: (result as NSString).deletingLastPathComponent) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let argv = ([helper, result, path] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
-        let clock = ContinuousClock()
-        let start = clock.now
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO) }
+        let rc = posix_spawn(&pid, helper, &actions, nil, argv, environ)
+        guard rc == 0 else {
+            throw BenchmarkError(
+                "cannot run \(helper) (swift build --product peak-rss): \(String(cString: strerror(rc)))")
+        }
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        let d = start.duration(to: clock.now)
-        let wall = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-        let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (exit, wall, Int(usage.ru_maxrss))
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let fields = ((try? String(contentsOfFile: result, encoding: .utf8)) ?? "").split(separator: " ")
+        guard fields.count == 3, let exit = Int32(fields[0]), let nanoseconds = Double(fields[1]),
+            let rss = Int(fields[2].trimmingCharacters(in: .whitespacesAndNewlines))
+        else { throw BenchmarkError("peak-rss gave no result for \(path)") }
+        return (exit, nanoseconds / 1e9, rss)
     }
 }
