@@ -46,8 +46,8 @@ struct ChildProcess {
 
     /// Runs `arguments` with `environment`, for at most `timeout` (then SIGTERM to its process
     /// group, SIGKILL 2 s later). `progress` is called while waiting, at least every
-    /// ``progressInterval``. Cancelling the calling task does not cut the run short: the child runs
-    /// to its end or its timeout, as a hook must not be left half done.
+    /// ``progressInterval``. Cancelling the calling task does not cut the run short (nor did it
+    /// before swift-subprocess): the child runs to its end or its timeout.
     static func run(
         _ arguments: [String], environment: [String: String], timeout: Duration,
         progress: @escaping @Sendable () -> Void = {}
