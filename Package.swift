@@ -42,6 +42,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Without its Foundation trait: rotord passes descriptors and strings, never `Data`.
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2", traits: []),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // libsystemd, through pkg-config (Debian: libsystemd-dev).
@@ -58,9 +61,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // glibc's posix_spawn "close every descriptor from N" action, for hooks and probes (C: it
-        // is declared only under _GNU_SOURCE).
-        .target(name: "CPosixSpawn"),
         // The rotation domain: policy, plan, journal records, state machine. Pure: no I/O.
         .target(name: "RotordCore"),
         // The Fracttal OAuth token endpoint and REST API, on AsyncHTTPClient.
@@ -88,12 +88,12 @@ let package = Package(
             ]
         ),
         // The effects around the core: configuration files, state directory, secret files,
-        // hooks, the Fracttal adapter, the scheduler and the commands' implementations.
+        // hooks (on swift-subprocess), the Fracttal adapter, the scheduler and the commands'
+        // implementations.
         // No server code: the simulator is a separate program (fracttal-sim).
         .target(
             name: "RotordKit",
             dependencies: [
-                "CPosixSpawn",
                 "RotordCore",
                 "FracttalClient",
                 "SystemdSupport",
@@ -104,6 +104,8 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // The command line (swift-argument-parser) and the demo, shared by the two executables below.
@@ -174,7 +176,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-for target in package.targets where target.type != .system && !["CPosixSpawn", "peak-rss"].contains(target.name) {
+for target in package.targets where target.type != .system && target.name != "peak-rss" {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     target.swiftSettings = settings

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import Synchronization
 import Testing
 
 @testable import RotordKit
@@ -39,7 +40,99 @@ import Testing
         let slow = await ChildProcess.run(["/bin/sleep", "10"], environment: [:], timeout: .milliseconds(300))
         #expect(slow.ending == .timedOut)
         let missing = await ChildProcess.run(["/nonexistent/x"], environment: [:], timeout: .seconds(1))
-        if case .couldNotStart = missing.ending {} else { Issue.record("\(missing.ending)") }
+        #expect(missing.ending == .couldNotStart("No such file or directory"))
+        let stdin = await ChildProcess.run(["/bin/cat"], environment: [:], timeout: .seconds(5))
+        #expect(stdin.ending == .exited(0) && stdin.output.isEmpty)
+    }
+
+    @Test func aDescriptorOpenedWhileSpawningIsNotInherited() async throws {
+        // Another thread opens and closes descriptors (not close-on-exec) as fast as it can while
+        // children start: none may reach a child (glibc's closefrom action, not a list made before).
+        let stop = Atomic<Bool>(false)
+        let opened = Atomic<Int>(0)
+        let opener = Thread {
+            let clock = ContinuousClock()
+            let end = clock.now.advanced(by: .seconds(60))
+            while !stop.load(ordering: .relaxed) && clock.now < end {
+                let fds = (0..<8).map { _ in open("/dev/null", O_RDONLY) }
+                opened.add(fds.count, ordering: .relaxed)
+                for fd in fds where fd >= 0 { close(fd) }
+            }
+        }
+        opener.start()
+        defer { stop.store(true, ordering: .relaxed) }
+        for _ in 0..<20 {
+            let result = await ChildProcess.run(["/bin/ls", "/proc/self/fd"], environment: [:], timeout: .seconds(5))
+            #expect(result.ending == .exited(0))
+            let fds = result.output.split(separator: "\n").compactMap { Int($0) }.sorted()
+            // 0, 1, 2 and the one `ls` opens to read the directory.
+            #expect(fds.count == 4 && fds.prefix(3) == [0, 1, 2], "\(fds)")
+        }
+        #expect(opened.load(ordering: .relaxed) > 0)
+    }
+
+    @Test func theChildStartsWithDefaultSignalsAndGetsSIGTERMOnTimeout() async throws {
+        // Ignored here (a shell cannot trap a signal ignored when it starts): the child must get
+        // SIGTERM's default back, an empty mask and no ignored signal.
+        let previous = signal(SIGTERM, SIG_IGN)
+        defer { signal(SIGTERM, previous) }
+        let status = await ChildProcess.run(
+            ["/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"], environment: [:], timeout: .seconds(5))
+        #expect(status.ending == .exited(0))
+        let masks = Dictionary(
+            uniqueKeysWithValues: status.output.split(separator: "\n").compactMap { line -> (String, UInt64)? in
+                let parts = line.split(separator: "\t")
+                guard parts.count == 2, let mask = UInt64(parts[1], radix: 16) else { return nil }
+                return (String(parts[0]), mask)
+            })
+        #expect(masks["SigBlk:"] == 0, "\(status.output)")
+        // glibc's posix_spawn leaves its own two internal signals (32 and 33, below SIGRTMIN) ignored.
+        let glibcInternal: UInt64 = 1 << 31 | 1 << 32
+        #expect(masks["SigIgn:"].map { $0 & ~glibcInternal } == 0, "\(status.output)")
+        let clock = ContinuousClock()
+        let start = clock.now
+        let trapped = await ChildProcess.run(
+            ["/bin/sh", "-c", "trap 'echo got TERM; exit 7' TERM; sleep 10 & wait"], environment: [:],
+            timeout: .milliseconds(500))
+        #expect(trapped.ending == .timedOut)
+        #expect(trapped.output == "got TERM\n")
+        #expect(start.duration(to: clock.now) < .seconds(8))
+    }
+
+    @Test func aChildIgnoringSIGTERMIsKilledTwoSecondsLater() async throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = await ChildProcess.run(
+            ["/bin/sh", "-c", "trap '' TERM; echo started; while :; do sleep 0.1; done"], environment: [:],
+            timeout: .milliseconds(300))
+        let took = start.duration(to: clock.now)
+        #expect(result.ending == .timedOut)
+        #expect(result.output.hasPrefix("started\n"))
+        #expect(took >= .seconds(2) && took < .seconds(10), "\(took)")
+    }
+
+    @Test func progressIsReportedWhileWaiting() async throws {
+        let calls = Atomic<Int>(0)
+        let result = await ChildProcess.run(["/bin/sleep", "1"], environment: [:], timeout: .seconds(5)) {
+            calls.add(1, ordering: .relaxed)
+        }
+        #expect(result.ending == .exited(0))
+        // Every 200 ms at most: 5 in 1 s, fewer on a loaded machine, never none.
+        #expect(calls.load(ordering: .relaxed) >= 3, "\(calls.load(ordering: .relaxed))")
+    }
+
+    @Test func theEnvironmentIsTheOneGivenAndAFailedStartIsExplained() async throws {
+        let result = await ChildProcess.run(
+            ["/usr/bin/env"], environment: ["ROTORD_CONSUMER": "etl", "LANG": "C"], timeout: .seconds(5))
+        #expect(result.ending == .exited(0))
+        #expect(result.output.split(separator: "\n").sorted() == ["LANG=C", "ROTORD_CONSUMER=etl"])
+        let missing = await ChildProcess.run(["relative/x"], environment: [:], timeout: .seconds(1))
+        #expect(missing.ending == .couldNotStart("not an absolute path"))
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try "echo hi\n".write(toFile: dir.path + "/hook", atomically: true, encoding: .utf8)
+        let notExecutable = await ChildProcess.run([dir.path + "/hook"], environment: [:], timeout: .seconds(1))
+        #expect(notExecutable.ending == .couldNotStart("Permission denied"))
     }
 
     @Test func hookOutputIsLoggedWithTheSecretMasked() async throws {

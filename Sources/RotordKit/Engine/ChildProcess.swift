@@ -1,16 +1,27 @@
-import CPosixSpawn
-import Foundation
 import Glibc
-import RotordCore
+import Subprocess
+import Synchronization
+import SystemPackage
 
-/// A program run by rotord (a hook, a probe): spawned directly (no shell), in its own process
-/// group, with **no descriptor of rotord's** (everything above 2 is closed in the child), its
-/// standard input from `/dev/null` and its output captured in an unlinked temporary file.
+/// A program run by rotord (a hook, a probe), on swift-subprocess: spawned directly (no shell), in
+/// its own process group, with **no descriptor of rotord's**, its standard input from `/dev/null`
+/// and its output captured in an unlinked temporary file.
 ///
-/// It is finished when it exits: a background process it leaves behind holds nothing of rotord's
-/// (not a socket, not a pipe: output goes to a file), so it cannot keep rotord waiting. This is why
-/// rotord does not use Foundation's `Process` here: a child of `Process` inherited a descriptor
-/// whose closing `Process` waited for.
+/// What swift-subprocess 1.0.2 does in the child (its `posix_spawn` path on glibc,
+/// `Subprocess+Spawn.swift` and `_SubprocessCShims/process_shims.c`):
+/// - every descriptor above 2 is closed by glibc's `posix_spawn_file_actions_addclosefrom_np`
+///   (looked up once with `dlsym`; it is the last file action, after the `dup2`s onto 0, 1 and 2),
+///   so even a descriptor another thread opens while this spawns, close-on-exec or not, is not
+///   inherited. Without that action (glibc < 2.34) it forks and closes them itself, also race-free;
+/// - `POSIX_SPAWN_SETSIGMASK` with an empty mask and `POSIX_SPAWN_SETSIGDEF` with every signal but
+///   SIGKILL and SIGSTOP: each disposition back to its default (a superset of the SIGTERM, SIGINT,
+///   SIGHUP, SIGPIPE and SIGCHLD rotord resets);
+/// - `POSIX_SPAWN_SETPGROUP` with group 0 (`PlatformOptions.processGroupID`): its own group.
+///
+/// It is finished when it exits: swift-subprocess waits on a pidfd (epoll, on a thread of its own
+/// started at the first run), no polling of `waitpid`. A background process the child leaves
+/// behind holds nothing of rotord's (not a socket, not a pipe: output goes to a file), so it cannot
+/// keep rotord waiting.
 struct ChildProcess {
     /// How a run ended.
     enum Ending: Equatable {
@@ -30,101 +41,133 @@ struct ChildProcess {
     /// The most output kept.
     static let outputLimit = 4096
 
+    /// The longest wait between two calls of `progress` while the child runs.
+    static let progressInterval = Duration.milliseconds(200)
+
     /// Runs `arguments` with `environment`, for at most `timeout` (then SIGTERM to its process
-    /// group, SIGKILL 2 s later). `progress` is called while waiting.
+    /// group, SIGKILL 2 s later). `progress` is called while waiting, at least every
+    /// ``progressInterval``. Cancelling the calling task does not cut the run short (nor did it
+    /// before swift-subprocess): the child runs to its end or its timeout.
     static func run(
         _ arguments: [String], environment: [String: String], timeout: Duration,
-        progress: @Sendable () -> Void = {}
+        progress: @escaping @Sendable () -> Void = {}
     ) async -> Result {
         guard let program = arguments.first, program.hasPrefix("/") else {
             return Result(ending: .couldNotStart("not an absolute path"), output: "", outputTruncated: false)
         }
         // Output goes to an unlinked file: nothing for a lingering grandchild to hold open on our side.
         let outputFD = Self.anonymousFile()
-        defer { if outputFD >= 0 { close(outputFD) } }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if outputFD >= 0 {
-            posix_spawn_file_actions_adddup2(&actions, outputFD, 1)
-            posix_spawn_file_actions_adddup2(&actions, outputFD, 2)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        }
-        // Whatever rotord has open (sockets, the state lock, the journal), the child does not get,
-        // close-on-exec or not, even a descriptor another thread opens while this spawns: glibc
-        // closes every descriptor above 2 in the child (`posix_spawn_file_actions_addclosefrom_np`).
-        let closing = rotord_spawn_addclosefrom(&actions, 3)
-        guard closing == 0 else {
+        let sink = outputFD >= 0 ? outputFD : open("/dev/null", O_WRONLY | O_CLOEXEC)
+        guard sink >= 0 else {
             return Result(
-                ending: .couldNotStart("cannot prepare the child's descriptors: \(String(cString: strerror(closing)))"),
+                ending: .couldNotStart("cannot open /dev/null: \(String(cString: strerror(errno)))"),
                 output: "", outputTruncated: false)
         }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaultSignals = sigset_t()
-        sigemptyset(&defaultSignals)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaultSignals, signal) }
-        var noMask = sigset_t()
-        sigemptyset(&noMask)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        posix_spawnattr_setsigmask(&attributes, &noMask)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for p in argv { free(p) }
-            for p in envp { free(p) }
-        }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
-        guard rc == 0 else {
-            return Result(
-                ending: .couldNotStart(String(cString: strerror(rc))), output: "", outputTruncated: false)
-        }
-
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-        // Polls of 1–2 ms, then doubling up to 50–100 ms (the one `Backoff`, equal jitter).
-        let polls = Backoff(initial: .milliseconds(2), maximum: .milliseconds(100), jitter: .equal)
-        var attempt = 0
-        var status: Int32 = 0
-        var ending: Ending?
-        while ending == nil {
-            attempt += 1
-            let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid {
-                ending = Self.ending(status)
-                break
-            }
-            if reaped < 0 && errno != EINTR {
-                ending = .couldNotStart("lost track of the process: \(String(cString: strerror(errno)))")
-                break
-            }
-            if clock.now >= deadline {
-                kill(-pid, SIGTERM)
-                let grace = clock.now.advanced(by: .seconds(2))
-                while waitpid(pid, &status, WNOHANG) == 0 && clock.now < grace {
-                    try? await Task.sleep(for: .milliseconds(20))
-                }
-                kill(-pid, SIGKILL)
-                _ = waitpid(pid, &status, 0)
-                ending = .timedOut
-                break
-            }
-            progress()
-            try? await Task.sleep(for: polls.delay(attempt: attempt))
-        }
+        defer { close(sink) }
+        // Not a child of this task: its cancellation would end the child through swift-subprocess.
+        let ending = await Task {
+            await Self.supervise(
+                program: program, arguments: Array(arguments.dropFirst()), environment: environment,
+                output: sink, timeout: timeout, progress: progress)
+        }.value
         let (output, truncated) = outputFD >= 0 ? Self.readOutput(outputFD) : ("", false)
-        return Result(ending: ending ?? .timedOut, output: output, outputTruncated: truncated)
+        return Result(ending: ending, output: output, outputTruncated: truncated)
+    }
+
+    /// The child's pid once it is spawned (0 until then), shared by the two tasks of ``supervise``.
+    private final class SpawnedProcess: Sendable {
+        let pid = Atomic<pid_t>(0)
+    }
+
+    /// What one of the two tasks of ``supervise`` saw.
+    private enum Event: Sendable {
+        case ended(Ending)
+        case timedOut
+        case stopped
+    }
+
+    /// Runs the program (first task) and watches the time (second task): `progress` every
+    /// ``progressInterval``, and at the deadline SIGTERM to the group, SIGKILL 2 s later.
+    private static func supervise(
+        program: String, arguments: [String], environment: [String: String], output: Int32, timeout: Duration,
+        progress: @escaping @Sendable () -> Void
+    ) async -> Ending {
+        let options = {
+            var options = PlatformOptions()
+            options.processGroupID = 0  // a group of its own, whose id is the child's pid
+            return options
+        }()
+        let variables = Dictionary(
+            environment.compactMap { key, value in Environment.Key(rawValue: key).map { ($0, value) } },
+            uniquingKeysWith: { first, _ in first })
+        let sink = FileDescriptor(rawValue: output)
+        let spawned = SpawnedProcess()
+        return await withTaskGroup(of: Event.self) { group in
+            group.addTask {
+                do {
+                    let record = try await Subprocess.run(
+                        .path(FilePath(program)), arguments: Arguments(arguments), environment: .custom(variables),
+                        platformOptions: options, input: .none,
+                        output: .fileDescriptor(sink, closeAfterSpawningProcess: false),
+                        error: .fileDescriptor(sink, closeAfterSpawningProcess: false)
+                    ) { execution in
+                        spawned.pid.store(execution.processIdentifier.value, ordering: .releasing)
+                    }
+                    switch record.terminationStatus {
+                    case .exited(let status): return .ended(.exited(status))
+                    case .signaled(let signal): return .ended(.signalled(signal))
+                    }
+                } catch {
+                    return .ended(.couldNotStart(Self.reason(error, program: program)))
+                }
+            }
+            group.addTask {
+                let clock = ContinuousClock()
+                let deadline = clock.now.advanced(by: timeout)
+                var pid: pid_t = 0
+                // Ends when the run does (this task is then cancelled) or at the deadline.
+                while true {
+                    if Task.isCancelled { return .stopped }
+                    let now = clock.now
+                    if now >= deadline {
+                        pid = spawned.pid.load(ordering: .acquiring)
+                        if pid > 0 { break }
+                    }
+                    progress()
+                    let wait = now < deadline ? min(progressInterval, now.duration(to: deadline)) : progressInterval
+                    try? await Task.sleep(for: wait)
+                }
+                kill(-pid, SIGTERM)
+                // Cut short when the child has exited; the group is killed all the same, for what
+                // the child left behind in it.
+                try? await Task.sleep(for: .seconds(2))
+                kill(-pid, SIGKILL)
+                return .timedOut
+            }
+            var ending: Ending?
+            var timedOut = false
+            for await event in group {
+                switch event {
+                case .ended(let end):
+                    ending = end
+                    group.cancelAll()
+                case .timedOut: timedOut = true
+                case .stopped: break
+                }
+            }
+            return timedOut ? .timedOut : ending ?? .timedOut
+        }
+    }
+
+    /// Why `program` could not start, as `strerror` says it where the error carries an `errno`.
+    static func reason(_ error: any Error, program: String) -> String {
+        guard let failure = error as? SubprocessError else { return "\(error)" }
+        if failure.code == .executableNotFound || failure.underlyingError?.rawValue == ENOENT {
+            // swift-subprocess reports a missing and a non-executable file alike: tell them apart.
+            return access(program, X_OK) == 0 ? "\(failure)" : String(cString: strerror(errno))
+        }
+        if let underlying = failure.underlyingError { return String(cString: strerror(underlying.rawValue)) }
+        return "\(failure)"
     }
 
     /// A read-write file with no name, for the child's output (`-1` if none can be made).
@@ -135,11 +178,6 @@ struct ChildProcess {
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return fd
-    }
-
-    static func ending(_ status: Int32) -> Ending {
-        let signal = status & 0x7f
-        return signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
     }
 
     static func readOutput(_ fd: Int32) -> (String, Bool) {

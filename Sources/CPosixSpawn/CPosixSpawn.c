@@ -1,7 +1,0 @@
-#define _GNU_SOURCE
-#include <spawn.h>
-#include "CPosixSpawn.h"
-
-int rotord_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
-    return posix_spawn_file_actions_addclosefrom_np(actions, from);
-}
