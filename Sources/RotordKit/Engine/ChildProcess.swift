@@ -131,6 +131,10 @@ struct ChildProcess {
                     let now = clock.now
                     if now >= deadline {
                         pid = spawned.pid.load(ordering: .acquiring)
+                        // A child that has already ended is not timed out, however late this task
+                        // runs (a busy executor can resume it after the child's exit): the first
+                        // task reports how it ended.
+                        if pid > 0 && Self.hasEnded(pid) { return .stopped }
                         if pid > 0 { break }
                     }
                     progress()
@@ -157,6 +161,14 @@ struct ChildProcess {
             }
             return timedOut ? .timedOut : ending ?? .timedOut
         }
+    }
+
+    /// Whether the child `pid` has ended: a zombie not yet reaped, or already reaped (by
+    /// swift-subprocess). Looks without reaping (`WNOWAIT`).
+    static func hasEnded(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return errno == ECHILD }
+        return info._sifields._sigchld.si_pid == pid
     }
 
     /// Why `program` could not start, as `strerror` says it where the error carries an `errno`.
