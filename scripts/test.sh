@@ -16,7 +16,7 @@ build() {  # build ARGS...: quiet unless something is wrong
     swift build "$@" 2>&1 | tee -a "$log" | grep -E "error|warning:|Build" | grep -vE '^\[[0-9]+/[0-9]+\] Compiling' || true
 }
 SECONDS=0
-. scripts/release-flags.sh
+. scripts/release-flags.sh  # release_flags: -c release --static-swift-stdlib and function sections
 for product in rotord rotord-faults fracttal-sim; do build "${release_flags[@]}" --product "$product"; done
 echo "test: release build took ${SECONDS}s"
 SECONDS=0
