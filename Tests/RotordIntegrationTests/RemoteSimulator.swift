@@ -101,16 +101,13 @@ final class RemoteSimulator: Sendable {
             return taken
         }
         guard let process = taken else { return }
-        let clock = ContinuousClock()
         if process.isRunning {
             kill(pid, SIGTERM)
-            let deadline = clock.now.advanced(by: .seconds(5))
-            while process.isRunning && clock.now < deadline { usleep(10_000) }
+            _ = process.waitForExit(timeout: .seconds(5))
         }
         if process.isRunning {
             kill(pid, SIGKILL)
-            let deadline = clock.now.advanced(by: .seconds(5))
-            while process.isRunning && clock.now < deadline { usleep(10_000) }
+            _ = process.waitForExit(timeout: .seconds(5))
         }
         if !process.isRunning { process.waitUntilExit() }
         // The simulator is gone: its standard input's write end is no longer needed.

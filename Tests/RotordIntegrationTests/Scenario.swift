@@ -123,17 +123,12 @@ final class Scenario: @unchecked Sendable {
     /// simulator (SIGTERM, then SIGKILL), reaps them all within bounded waits and removes the
     /// temporary directory. Idempotent and synchronous, so a `defer` runs it on every path.
     func cleanUp() {
-        let clock = ContinuousClock()
         let running = processes.withLock { list in
             defer { list = [] }
             return list.filter(\.isRunning)
         }
         for process in running { kill(process.processIdentifier, SIGKILL) }
-        let deadline = clock.now.advanced(by: .seconds(10))
-        for process in running {
-            while process.isRunning && clock.now < deadline { usleep(10_000) }
-            if !process.isRunning { process.waitUntilExit() }
-        }
+        for process in running where process.waitForExit(timeout: .seconds(10)) { process.waitUntilExit() }
         simulator.stop()
         try? FileManager.default.removeItem(atPath: dir)
     }

@@ -20,6 +20,9 @@ struct ConcurrentReaderTests {
         let missing = Atomic<Int>(0)
         let done = Atomic<Bool>(false)
         let firstOther = Mutex<String?>(nil)
+        /// Signalled after the reader's first read, and when it has stopped.
+        let started = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
     }
 
     let a = (key: "AAAAkeyAAAAAAAAAAA", secret: "a-secret")
@@ -54,9 +57,10 @@ struct ConcurrentReaderTests {
                     if count == 0 { reads.empty.add(1, ordering: .relaxed) }
                     reads.firstOther.withLock { if $0 == nil { $0 = "\(count) bytes" } }
                 }
-                reads.total.add(1, ordering: .relaxed)
+                if reads.total.add(1, ordering: .relaxed).newValue == 1 { reads.started.signal() }
             }
             reads.done.store(true, ordering: .releasing)
+            reads.finished.signal()
         }
         thread.start()
         return reads
@@ -73,14 +77,14 @@ struct ConcurrentReaderTests {
         let reads = Self.startReader(target.path, try content(a), try content(b))
         defer { reads.stop.store(true, ordering: .releasing) }
         // Let the reader start before the first write (bounded).
-        for _ in 0..<1_000 where reads.total.load(ordering: .relaxed) == 0 { usleep(1_000) }
+        _ = reads.started.wait(timeout: .now() + .seconds(1))
         for i in 1...count {
             let pair = i % 2 == 1 ? b : a
             _ = try await publisher.publish(
                 [target], name: "a", key: pair.key, secret: pair.secret, rotatedAt: rotatedAt)
         }
         reads.stop.store(true, ordering: .releasing)
-        for _ in 0..<10_000 where !reads.done.load(ordering: .acquiring) { usleep(1_000) }
+        _ = reads.finished.wait(timeout: .now() + .seconds(10))
         let stopped = reads.done.load(ordering: .acquiring)
         #expect(stopped, "the reader stopped")
         #expect(try Data(contentsOf: URL(fileURLWithPath: target.path)) == Data(try content(count % 2 == 1 ? b : a)))
