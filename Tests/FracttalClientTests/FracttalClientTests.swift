@@ -88,7 +88,8 @@ struct FracttalClientTests {
             configuration: FracttalClientConfiguration(
                 tokenURL: "http://127.0.0.1:\(port)/oauth/token", apiURL: "http://127.0.0.1:\(port)/api",
                 clientAuthentication: auth,
-                requestsPerMinute: 0, timeout: .seconds(2), retries: 2),
+                // No test here waits on a hang: the timeout only has to outlast a loaded machine.
+                requestsPerMinute: 0, timeout: .seconds(10), retries: 2),
             credentials: FracttalCredentials(key: Self.adminKey, secret: Self.adminSecret), onWait: onWait,
             clock: clock)
         do {
