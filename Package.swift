@@ -26,6 +26,7 @@ let package = Package(
     products: [
         .executable(name: "rotord", targets: ["rotord"]),
         .executable(name: "fracttal-sim", targets: ["fracttal-sim"]),
+        .executable(name: "rotord-simulate", targets: ["rotord-simulate"]),
         .library(name: "RotordCore", targets: ["RotordCore"]),
         .library(name: "FracttalClient", targets: ["FracttalClient"]),
         .library(name: "FracttalSimulator", targets: ["FracttalSimulator"]),
@@ -126,8 +127,15 @@ let package = Package(
         .executableTarget(
             name: "rotord-faults", dependencies: ["RotordCLI", "RotordKit"],
             linkerSettings: releaseLinking(order: "Sources/rotord/rotord.order")),
-        // Test helpers shared by the test targets and the benchmarks.
-        .target(name: "RotordTestKit"),
+        // Test helpers shared by the test targets and the benchmarks, and the engine simulation (an
+        // in-memory Fracttal, a manual wall clock, crash points, seeded histories; docs/architecture.md,
+        // "Simulation"). Never linked into a shipped binary.
+        .target(
+            name: "RotordTestKit",
+            dependencies: ["RotordCore", "RotordKit", "FracttalClient", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Runs the engine simulation for as many histories or seconds as asked (scripts/simulate.sh).
+        .executableTarget(name: "rotord-simulate", dependencies: ["RotordTestKit"]),
         // Benchmarks (not part of the tests): scripts/bench.sh, docs/benchmarks.md.
         // Runs a command and reports its own peak RSS, for the benchmarks (C: see main.c).
         .executableTarget(name: "peak-rss"),

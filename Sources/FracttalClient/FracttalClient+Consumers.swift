@@ -72,8 +72,12 @@ extension FracttalClient {
         let payload = try Self.readEnvelope(FracttalCreatedPayload.self, answer, status: status, operation: operation)
             .data
         let c = payload.consumer
+        // A consumer of the requested name that no listing showed before was made by this create: even if the
+        // rest of the answer is refused, the caller can delete it by its id (its marker may be lost).
+        let madeHere = c.name == new.name && !knownConsumerIDs.contains(c.id)
         func refuse(_ field: String, _ detail: String) -> FracttalError {
-            .invalidAnswer(field: "data.\(field)", detail, operation: operation)
+            let error = FracttalError.invalidAnswer(field: "data.\(field)", detail, operation: operation)
+            return madeHere ? error.naming(createdConsumerID: c.id) : error
         }
         guard c.name == new.name else { throw refuse("name", "is \"\(c.name)\", not the name asked for") }
         guard c.authorizationType == new.authorizationType else {
@@ -82,7 +86,7 @@ extension FracttalClient {
         guard c.permissionGroupId == new.permissionGroupId else {
             throw refuse("permission_group_id", "is \(c.permissionGroupId), not \(new.permissionGroupId) as asked")
         }
-        guard Self.trimmed(c.description) == Self.trimmed(new.description) else {
+        guard Self.descriptionMatches(sent: new.description, answered: c.description) else {
             throw refuse("description", "differs from the description sent (the rotation marker is lost)")
         }
         guard !knownConsumerIDs.contains(c.id) else {
@@ -236,6 +240,18 @@ extension FracttalClient {
             && text.utf8.allSatisfy {
                 ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122)
             }
+    }
+
+    /// Whether a create answer's description is the one sent: the same text, or, from a server that stores a
+    /// shortened description, a start of it that still holds the whole rotation marker (`[rotord:…]`, which
+    /// rotord writes first so that a length limit cannot cut it).
+    package static func descriptionMatches(sent: String?, answered: String?) -> Bool {
+        let (sent, answered) = (trimmed(sent), trimmed(answered))
+        if sent == answered { return true }
+        guard !answered.isEmpty, sent.hasPrefix(answered), let start = sent.range(of: "[rotord:"),
+            let end = sent[start.upperBound...].firstIndex(of: "]")
+        else { return false }
+        return answered.contains(sent[start.lowerBound...end])
     }
 
     static func trimmed(_ text: String?) -> String {

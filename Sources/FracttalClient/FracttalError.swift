@@ -28,6 +28,10 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
     private let code: Code
     /// What was being done, e.g. "listing consumers", "creating a consumer named reports-etl".
     public let operation: String
+    /// For a create whose answer was refused: the id the answer gave, when the consumer it names carries the
+    /// requested name and no listing of this client showed it before, so this create made it. It exists and its
+    /// secret is not believed: the caller deletes it by this id. `nil` otherwise.
+    public private(set) var createdConsumerID: Int?
 
     private init(_ code: Code, operation: String) {
         self.code = code
@@ -76,6 +80,13 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
     /// the request failed by its own account, for the reason in `message`.
     public static func refused(status: Int, message: String?, operation: String) -> FracttalError {
         .init(.refused(status: status, message: message), operation: operation)
+    }
+
+    /// This error, naming the consumer that a refused create answer says this create made.
+    public func naming(createdConsumerID id: Int) -> FracttalError {
+        var error = self
+        error.createdConsumerID = id
+        return error
     }
 
     /// The answer was readable but not believable: `field` is missing, of the wrong type, or does not

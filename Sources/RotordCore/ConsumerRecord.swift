@@ -69,9 +69,10 @@ public enum RotationMarker {
         return trimmed.isEmpty ? nil : trimmed
     }
 
-    /// The description of a replacement: the original text (markers removed) and the new marker.
+    /// The description of a replacement: the new marker, then the original text (markers removed). The marker
+    /// comes first so that a server that stores only the start of a description still keeps it.
     public static func description(original: String?, rotationID: String) -> String {
-        if let base = stripped(original) { return "\(base) \(tag(for: rotationID))" }
+        if let base = stripped(original) { return "\(tag(for: rotationID)) \(base)" }
         return tag(for: rotationID)
     }
 }

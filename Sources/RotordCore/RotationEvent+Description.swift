@@ -18,11 +18,13 @@ extension RotationEvent: CustomStringConvertible {
         case .publishFailed(let f): "publishFailed(\(f))"
         case .hooksRan(let failures): "hooksRan(failures: \(failures))"
         case .probed(let failures): "probed(failures: \(failures))"
+        case .nothingToRun: "nothingToRun"
         case .accepted: "accepted"
         case .oldDeleted: "oldDeleted"
         case .oldDeleteFailed(let f): "oldDeleteFailed(\(f))"
         case .unmanaged: "unmanaged"
         case .forced: "forced"
+        case .abandon: "abandon"
         }
     }
 }
@@ -41,6 +43,7 @@ extension RotationAction: CustomStringConvertible {
         case .deleteOld(let ids): "deleteOld(\(ids))"
         case .waitUntil(let date): "waitUntil(\(date))"
         case .retryAt(let date): "retryAt(\(date))"
+        case .hold(let reason): "hold(\(reason))"
         case .finished(let step): "finished(\(step.rawValue))"
         }
     }

@@ -29,7 +29,11 @@ public enum RotationEvent: Sendable, Hashable {
     case publishFailed(RotationFailure)
     /// The hooks ran; the descriptions of those that failed.
     case hooksRan(failures: [String])
-    /// The adoption probe ran (or none is configured); the descriptions of its failures, empty when it passed.
+    /// Asked to run the `after_publish` actions or the probe, there was none configured: nothing ran, and nothing
+    /// failed. (Separate from ``hooksRan(failures:)`` and ``probed(failures:)`` so that the journal and the audit
+    /// log never say a check passed that did not run.)
+    case nothingToRun
+    /// The adoption probe ran; the descriptions of its failures, empty when it passed.
     case probed(failures: [String])
     /// An operator accepted an ``RotationStep/unconfirmed`` rotation (`rotord rotate NAME --accept-unconfirmed` or
     /// `--revoke-old-now`): it goes on to grace and retirement without the failed checks.
@@ -43,12 +47,16 @@ public enum RotationEvent: Sendable, Hashable {
     case unmanaged
     /// An operator asked for a rotation now: a grace period ends now and a retry wait is skipped.
     case forced
+    /// An operator ends a rotation held because its consumer left the configuration (`rotord abandon NAME`):
+    /// both consumers are kept, the record ends `abandoned`.
+    case abandon
 
     /// The case of an event, without its values.
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         case resume, created, createFailed, markerSearched, markerSearchFailed, discarded, discardFailed, verified
-        case verificationRefused, verificationUnavailable, published, publishFailed, hooksRan, probed, accepted
-        case oldDeleted, oldDeleteFailed, unmanaged, forced
+        case verificationRefused, verificationUnavailable, published, publishFailed, hooksRan, nothingToRun, probed
+        case accepted
+        case oldDeleted, oldDeleteFailed, unmanaged, forced, abandon
     }
 
     /// The case of this event, without its values.
@@ -67,12 +75,14 @@ public enum RotationEvent: Sendable, Hashable {
         case .published: .published
         case .publishFailed: .publishFailed
         case .hooksRan: .hooksRan
+        case .nothingToRun: .nothingToRun
         case .probed: .probed
         case .accepted: .accepted
         case .oldDeleted: .oldDeleted
         case .oldDeleteFailed: .oldDeleteFailed
         case .unmanaged: .unmanaged
         case .forced: .forced
+        case .abandon: .abandon
         }
     }
 }
@@ -93,11 +103,16 @@ public struct RotationFailure: Sendable, Hashable, Error, CustomStringConvertibl
     public var kind: Kind
     /// What went wrong, for people. Never holds a secret.
     public var message: String
+    /// For a create whose answer was refused (it did not match the request): the id of the consumer the answer
+    /// named, when that consumer carries the requested name and is new. It exists, so it is deleted by this id
+    /// (its secret was never believed); `nil` otherwise.
+    public var createdConsumerID: Int?
 
     /// Creates a failure.
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, createdConsumerID: Int? = nil) {
         self.kind = kind
         self.message = message
+        self.createdConsumerID = createdConsumerID
     }
 
     public var description: String { message }
@@ -125,12 +140,16 @@ public enum RotationAction: Sendable, Hashable {
     case waitUntil(Date)
     /// A transient error: try again at `date`.
     case retryAt(Date)
+    /// Nothing may be done until news arrives: the consumer left the configuration while its new pair may be in
+    /// use (the deliver files may hold it), so neither consumer is deleted until it is configured again or an
+    /// operator decides (`rotord rotate NAME --accept-unconfirmed`, `rotord abandon NAME`). The reason says so.
+    case hold(reason: String)
     /// The rotation is over.
     case finished(RotationStep)
 
     /// The case of an action, without its values.
     public enum Kind: String, Sendable, Hashable, CaseIterable {
-        case create, findMarked, discard, verify, publish, runHooks, probe, deleteOld, waitUntil, retryAt, finished
+        case create, findMarked, discard, verify, publish, runHooks, probe, deleteOld, waitUntil, retryAt, hold, finished
     }
 
     /// The case of this action, without its values.
@@ -146,6 +165,7 @@ public enum RotationAction: Sendable, Hashable {
         case .deleteOld: .deleteOld
         case .waitUntil: .waitUntil
         case .retryAt: .retryAt
+        case .hold: .hold
         case .finished: .finished
         }
     }
@@ -153,7 +173,7 @@ public enum RotationAction: Sendable, Hashable {
     /// Whether the caller should keep driving the machine now.
     public var continuesNow: Bool {
         switch self {
-        case .waitUntil, .retryAt, .finished: false
+        case .waitUntil, .retryAt, .hold, .finished: false
         default: true
         }
     }

@@ -55,32 +55,65 @@ public struct RotationMachine: Sendable {
             r.failure = "\(r.consumerName) is no longer in the configuration"
             r.enter(.abandoned, at: now, note: r.failure)
             return Transition(record: r, action: .finished(.abandoned))
-        case (.creating, .unmanaged), (.created, .unmanaged), (.verified, .unmanaged):
+        case (.creating, .unmanaged), (.created, .unmanaged), (.creating, .abandon), (.created, .abandon):
             // Never publish into files nobody configured, nor delete a consumer whose successor
             // went nowhere: delete the replacement (in `creating`, whatever carries the marker) and give up.
-            r.failure = "\(r.consumerName) is no longer in the configuration"
+            // Before `verified` no deliver file can hold the new pair.
+            r.failure =
+                event == .abandon
+                ? "abandoned by an operator" : "\(r.consumerName) is no longer in the configuration"
             r.enter(.discarding, at: now, note: r.failure)
             return discard(r)
+        case (.verified, .unmanaged), (.published, .unmanaged), (.unconfirmed, .unmanaged):
+            // The deliver files may hold the new pair (a publish may have written some before it was
+            // journaled), and no check configured for the consumer can confirm it any more: keep both
+            // consumers, change nothing, until the consumer is configured again or an operator decides.
+            return Transition(record: r, action: .hold(reason: Self.heldUnmanaged(r)))
+        case (.grace, .unmanaged) where r.acceptedUnconfirmed != true:
+            // The same in grace: its probe can no longer run (an accepted rotation needs none and goes on).
+            return Transition(record: r, action: .hold(reason: Self.heldUnmanaged(r)))
+        case (.planned, .abandon), (.verified, .abandon), (.published, .abandon), (.unconfirmed, .abandon),
+            (.grace, .abandon):
+            // An operator ends the rotation and keeps both consumers (and the files as they are).
+            r.newSecret = nil
+            r.failure =
+                "abandoned by an operator; both consumers kept"
+                + (r.newConsumerID.map { " (old \(r.oldConsumerIDs.map(String.init).joined(separator: ", ")), new \($0))" }
+                    ?? "")
+            r.enter(.abandoned, at: now, note: r.failure)
+            return Transition(record: r, action: .finished(.abandoned))
 
         // MARK: creating
         case (.planned, .resume):
             r.enter(.creating, at: now)
             return create(&r, now: now)
         case (.creating, .resume):
-            // Without a saved secret, whatever a lost create made is unusable: find it first.
+            // Without a saved secret, whatever a lost create made is unusable: delete what a refused answer
+            // named, else find it by its marker first.
+            if let pending = r.pendingDiscardIDs, !pending.isEmpty {
+                return Transition(record: r, action: .discard(consumerIDs: pending))
+            }
             return Transition(record: r, action: .findMarked(marker: r.marker))
         case (.creating, .createFailed(let failure)) where failure.kind == .ambiguous:
-            // Never a blind second create: look for the marker instead.
+            // Never a blind second create. A refused answer that named the consumer this create made (its marker
+            // may be lost): delete it by that id. Otherwise look for the marker.
             r.failure = failure.message
+            if let made = failure.createdConsumerID {
+                let pending = Set((r.pendingDiscardIDs ?? []) + [made]).sorted()
+                r.pendingDiscardIDs = pending
+                return Transition(record: r, action: .discard(consumerIDs: pending))
+            }
             return Transition(record: r, action: .findMarked(marker: r.marker))
         case (.creating, .createFailed(let failure)):
             return fail(&r, failure, now: now)
         case (.creating, .markerSearched(let ids)):
-            if ids.isEmpty { return create(&r, now: now) }
-            return Transition(record: r, action: .discard(consumerIDs: ids.sorted()))
+            let all = Set(ids + (r.pendingDiscardIDs ?? [])).sorted()
+            if all.isEmpty { return create(&r, now: now) }
+            return Transition(record: r, action: .discard(consumerIDs: all))
         case (.creating, .markerSearchFailed(let failure)), (.creating, .discardFailed(let failure)):
             return fail(&r, failure, now: now)
         case (.creating, .discarded):
+            r.pendingDiscardIDs = nil
             return create(&r, now: now)
         case (.creating, .created(let id, let key, let secret, let createdAt)):
             r.newConsumerID = id
@@ -108,9 +141,11 @@ public struct RotationMachine: Sendable {
         case (.discarding, .resume):
             return discard(r)
         case (.discarding, .markerSearched(let ids)) where r.newConsumerID == nil:
-            if ids.isEmpty { return endDiscarding(&r, now: now) }
-            return Transition(record: r, action: .discard(consumerIDs: ids.sorted()))
+            let all = Set(ids + (r.pendingDiscardIDs ?? [])).sorted()
+            if all.isEmpty { return endDiscarding(&r, now: now) }
+            return Transition(record: r, action: .discard(consumerIDs: all))
         case (.discarding, .discarded):
+            r.pendingDiscardIDs = nil
             return endDiscarding(&r, now: now)
         case (.discarding, .discardFailed(let failure)):
             return retryDiscarding(&r, failure, now: now)
@@ -133,6 +168,10 @@ public struct RotationMachine: Sendable {
         // MARK: hooks, grace
         case (.published, .resume):
             return Transition(record: r, action: .runHooks)
+        case (.published, .nothingToRun):
+            r.hookFailures = []
+            r.newSecret = nil
+            return enterGrace(&r, now: now, note: nil)
         case (.published, .hooksRan(let failures)):
             r.hookFailures = failures
             r.newSecret = nil  // the deliver files hold it now; the journal no longer needs it
@@ -145,6 +184,8 @@ public struct RotationMachine: Sendable {
             return enterGrace(&r, now: now, note: nil)
         case (.grace, .resume):
             return graceCheck(&r, now: now)
+        case (.grace, .nothingToRun):
+            return retire(&r, now: now, note: nil)
         case (.grace, .probed(let failures)):
             if failures.isEmpty { return retire(&r, now: now, note: nil) }
             let failure = Self.unconfirmedByProbe(failures)
@@ -155,6 +196,13 @@ public struct RotationMachine: Sendable {
         case (.unconfirmed, .resume):
             // Hooks failed before grace (no deadline yet), or the probe failed after it.
             return Transition(record: r, action: r.graceUntil == nil ? .runHooks : .probe)
+        case (.unconfirmed, .nothingToRun) where r.graceUntil == nil:
+            r.hookFailures = []
+            r.failure = nil
+            return enterGrace(&r, now: now, note: "no after_publish action is configured any more")
+        case (.unconfirmed, .nothingToRun) where r.graceUntil != nil:
+            r.failure = nil
+            return retire(&r, now: now, note: "no probe is configured any more")
         case (.unconfirmed, .hooksRan(let failures)) where r.graceUntil == nil:
             r.hookFailures = failures
             if !failures.isEmpty { return retry(&r, Self.unconfirmedByHooks(failures), now: now) }
@@ -164,6 +212,15 @@ public struct RotationMachine: Sendable {
             if !failures.isEmpty { return retry(&r, Self.unconfirmedByProbe(failures), now: now) }
             r.failure = nil
             return retire(&r, now: now, note: "adoption probe succeeded")
+        case (.published, .accepted):
+            // Accepted before its actions ran (its consumer left the configuration): no checks before retiring.
+            r.acceptedUnconfirmed = true
+            r.failure = nil
+            return enterGrace(&r, now: now, note: "accepted by an operator without confirmation")
+        case (.grace, .accepted):
+            r.acceptedUnconfirmed = true
+            if r.revokeOldNow { r.graceUntil = now }
+            return graceCheck(&r, now: now)
         case (.unconfirmed, .accepted):
             r.acceptedUnconfirmed = true
             r.failure = nil
@@ -276,6 +333,13 @@ public struct RotationMachine: Sendable {
     private func retire(_ r: inout RotationRecord, now: Date, note: String?) -> Transition {
         r.enter(.retiring, at: now, note: note)
         return Transition(record: r, action: .deleteOld(consumerIDs: r.oldConsumerIDs))
+    }
+
+    /// Why a rotation whose consumer left the configuration is held.
+    static func heldUnmanaged(_ r: RotationRecord) -> String {
+        "\(r.consumerName) left the configuration during its rotation (step \(r.step.rawValue)); both consumers are "
+            + "kept: configure it again to finish, or run rotord rotate \(r.consumerName) --accept-unconfirmed "
+            + "(retire the old consumer) or rotord abandon \(r.consumerName) (keep both, end the rotation)"
     }
 
     /// The failure of an `unconfirmed` rotation whose `after_publish` actions failed.

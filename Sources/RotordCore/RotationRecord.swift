@@ -57,6 +57,10 @@ public struct RotationRecord: Sendable, Hashable, Codable, CustomStringConvertib
     /// An operator accepted the rotation while ``RotationStep/unconfirmed``: no more checks (hooks, probe) before
     /// retiring the old consumer. `nil` (absent from older journals) means no.
     public var acceptedUnconfirmed: Bool?
+    /// Consumers a refused create answer said it made (``RotationFailure/createdConsumerID``), to delete by id
+    /// before anything else: their marker may be lost, so a marker search would not find them. Journaled before
+    /// the delete; `nil` (absent from older journals) when none.
+    public var pendingDiscardIDs: [Int]?
     /// The last error, or the reason for `failed`/`abandoned`.
     public var failure: String?
     /// When to try again after a transient error.

@@ -59,6 +59,7 @@ package enum Commands {
                 )
             case .interrupted: print("\(name): interrupted at step \(record.step.rawValue); resumes on the next run")
             case .journalFailed(let reason): print("\(name): cannot write the journal: \(reason)")
+            case .held(let reason): print("\(name): HELD\(key), old consumer kept: \(reason) (\(record.id))")
             }
             if !record.hookFailures.isEmpty && record.step == .unconfirmed {
                 for failure in record.hookFailures { print("\(name): hook failed: \(failure)") }

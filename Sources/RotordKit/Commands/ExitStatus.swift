@@ -12,10 +12,13 @@ package enum ExitStatus {
     /// EX_CONFIG: the configuration (file, credentials, state directory) is unusable.
     package static let config: Int32 = 78
 
-    /// `run --once`: 1 when a rotation failed or is unconfirmed or a consumer has a problem; 75 when
+    /// `run --once`: 1 when a rotation failed, is unconfirmed or is held (its consumer left the configuration after
+    /// publishing: `unmanaged_in_flight`) or a consumer has a problem; 75 when
     /// something waits (a retry, a back-off, Fracttal unavailable); 0 otherwise.
     package static func pass(_ report: Reconciler.Report) -> Int32 {
-        if report.failedCount > 0 || !report.problems.isEmpty || report.unconfirmedCount > 0 { return failure }
+        if report.failedCount > 0 || !report.problems.isEmpty || report.unconfirmedCount > 0 || report.heldCount > 0 {
+            return failure
+        }
         if report.retryingCount > 0 || report.backingOffCount > 0 || report.unavailable != nil { return tempFail }
         return success
     }

@@ -60,7 +60,9 @@ package struct FracttalConsumerAccount: ConsumerAccount {
     }
 
     static func failure(_ error: FracttalError, creating: Bool = false) -> RotationFailure {
-        if creating && error.mayHaveTakenEffect { return RotationFailure(.ambiguous, error.description) }
+        if creating && error.mayHaveTakenEffect {
+            return RotationFailure(.ambiguous, error.description, createdConsumerID: error.createdConsumerID)
+        }
         return RotationFailure(error.isTransient ? .transient : .permanent, error.description)
     }
 }

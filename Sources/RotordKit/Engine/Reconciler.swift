@@ -45,6 +45,9 @@ package struct Reconciler: Sendable {
         }
         /// Rotations left `unconfirmed` by this pass (an action or the probe failed; the old consumer is kept).
         package var unconfirmedCount: Int { outcomes.filter { $0.record.step == .unconfirmed }.count }
+        /// Rotations held because their consumer left the configuration after its new pair may have been
+        /// published (status `unmanaged_in_flight`): both consumers are kept until an operator decides.
+        package var heldCount: Int { outcomes.filter { if case .held = $0.outcome { true } else { false } }.count }
 
         /// Due consumers held back by the back-off after failed rotations.
         package var backingOffCount: Int {
@@ -62,14 +65,25 @@ package struct Reconciler: Sendable {
     let logger: Logger
     let onProgress: @Sendable () -> Void
     let lockTimeout: Duration
+    let checks: any RotationChecks
+    let sleep: @Sendable (Duration) async -> Void
+    let random: @Sendable () -> UInt32
 
-    /// Creates a reconciler.
+    /// Creates a reconciler. `checks` runs the consumers' actions and probes (child processes unless a
+    /// simulation answers them); `sleep` is how a verification waits between its polls; `random` draws rotation
+    /// ids and the jitter of those polls (seeded in the simulation, so that a seed replays its history).
     package init(
         configuration: RotordConfiguration, store: StateStore, directory: any ConsumerAccount,
         clock: any WallClock = SystemWallClock(), planner: RotationPlanner = .init(),
         faults: any FaultInjector = NoFaults(),
-        logger: Logger, lockTimeout: Duration = .seconds(300), onProgress: @escaping @Sendable () -> Void = {}
+        logger: Logger, lockTimeout: Duration = .seconds(300), onProgress: @escaping @Sendable () -> Void = {},
+        checks: any RotationChecks = ProcessChecks(),
+        sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
+        random: @escaping @Sendable () -> UInt32 = { UInt32.random(in: 0...UInt32.max) }
     ) {
+        self.random = random
+        self.checks = checks
+        self.sleep = sleep
         self.configuration = configuration
         self.store = store
         self.directory = directory
@@ -85,8 +99,8 @@ package struct Reconciler: Sendable {
     func driver(_ creates: CreateLimiter) -> RotationDriver {
         RotationDriver(
             store: store, directory: directory, clock: clock, faults: faults, logger: logger,
-            verifyTimeout: configuration.fracttal.verifyTimeout, onProgress: onProgress,
-            creates: creates)
+            verifyTimeout: configuration.fracttal.verifyTimeout, onProgress: onProgress, sleep: sleep,
+            creates: creates, checks: checks, random: random)
     }
 
     /// Runs one pass. `force` names consumers to rotate now whatever their policy says. `accept` names
@@ -97,7 +111,11 @@ package struct Reconciler: Sendable {
     /// (``RotationResources/make(configuration:configPath:logger:createState:progress:budget:)``), not through
     /// this pass. (An earlier version carried them in a `@TaskLocal` set here with `withValue`; the
     /// release build crashed in `swift_task_localValuePush` on every pass. See docs/architecture.md.)
-    package func pass(force: [String: Bool] = [:], only: String? = nil, accept: [String: Bool] = [:]) async -> Report {
+    ///
+    /// `abandon` names consumers whose rotation an operator ends keeping both consumers (`rotord abandon NAME`).
+    package func pass(
+        force: [String: Bool] = [:], only: String? = nil, accept: [String: Bool] = [:], abandon: Set<String> = []
+    ) async -> Report {
         var report = Report(at: clock.now())
         let lock: StateLock?
         do { lock = try await StateLock.acquire(directory: store.directory, timeout: lockTimeout) } catch {
@@ -187,10 +205,14 @@ package struct Reconciler: Sendable {
             // A manual rotation first ends the previous one's grace and skips any retry wait.
             var first: RotationEvent = force[record.consumerName] != nil ? .forced : .resume
             var record = record
-            if record.step == .unconfirmed, let revokeNow = accept[record.consumerName] {
+            // Accepting confirms what cannot be checked: an unconfirmed rotation, or one held because its
+            // consumer left the configuration after publishing.
+            let acceptable = record.step == .unconfirmed || (managed == nil && [.published, .grace].contains(record.step))
+            if acceptable, let revokeNow = accept[record.consumerName] {
                 if revokeNow { record.revokeOldNow = true }
                 first = .accepted
             }
+            if abandon.contains(record.consumerName) { first = .abandon }
             let (final, outcome) = await driver(creates).drive(record, managed: managed, on: first)
             report.outcomes.append((record.consumerName, final, outcome))
         }
@@ -229,7 +251,7 @@ package struct Reconciler: Sendable {
             guard entry.startsNow || forced, let current = entry.current else { continue }
             let now = clock.now()
             let record = RotationRecord(
-                id: RotationRecord.makeID(now: now, random: UInt32.random(in: 0...UInt32.max)),
+                id: RotationRecord.makeID(now: now, random: random()),
                 consumerName: entry.managed.name, trigger: forced ? "manual" : "due", now: now,
                 oldConsumers: [current], authorizationType: current.authorizationType,
                 permissionGroupID: current.permissionGroupId, fracttalHub: current.fracttalHub,

@@ -23,6 +23,9 @@ package struct RotationDriver: Sendable {
         case interrupted
         /// The journal could not be written: nothing was done after that.
         case journalFailed(String)
+        /// Held until news: its consumer left the configuration while the new pair may be in use
+        /// (``RotationAction/hold(reason:)``); the reason says what an operator can do.
+        case held(String)
     }
 
     let store: StateStore
@@ -35,6 +38,8 @@ package struct RotationDriver: Sendable {
     let onProgress: @Sendable () -> Void
     let sleep: @Sendable (Duration) async -> Void
     let creates: CreateLimiter
+    let checks: any RotationChecks
+    let random: @Sendable () -> UInt32
 
     /// Creates a driver. `creates` caps the creates of this drive (share one per pass, see ``CreateLimiter``).
     package init(
@@ -42,9 +47,12 @@ package struct RotationDriver: Sendable {
         machine: RotationMachine = .init(), faults: any FaultInjector = NoFaults(), logger: Logger,
         verifyTimeout: ConfigDuration = .minutes(2), onProgress: @escaping @Sendable () -> Void = {},
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
-        creates: CreateLimiter = CreateLimiter()
+        creates: CreateLimiter = CreateLimiter(), checks: any RotationChecks = ProcessChecks(),
+        random: @escaping @Sendable () -> UInt32 = { UInt32.random(in: 0...UInt32.max) }
     ) {
+        self.random = random
         self.creates = creates
+        self.checks = checks
         self.store = store
         self.directory = directory
         self.clock = clock
@@ -63,7 +71,8 @@ package struct RotationDriver: Sendable {
         -> (RotationRecord, Outcome)
     {
         var record = start
-        var event = managed == nil ? RotationEvent.unmanaged : first
+        // An operator's decision stands even for a consumer no longer configured; anything else is `unmanaged`.
+        var event = managed != nil || first == .accepted || first == .abandon ? first : RotationEvent.unmanaged
         for _ in 0..<256 {
             onProgress()
             let transition = machine.advance(record, on: event, now: clock.now())
@@ -86,6 +95,12 @@ package struct RotationDriver: Sendable {
                 return (record, step == .done ? .done : .failed(record.failure ?? step.rawValue))
             case .waitUntil(let date):
                 return (record, .waiting(until: date))
+            case .hold(let reason):
+                logger.error(
+                    "\(reason)",
+                    metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue)
+                        .merging(CatalogMessage.rotationUnconfirmed.metadata) { a, _ in a })
+                return (record, .held(reason))
             case .retryAt(let date) where record.step == .unconfirmed:
                 logger.error(
                     "rotation of \(record.consumerName) is not confirmed; the old consumer is kept; retrying at \(date)",
@@ -174,11 +189,9 @@ package struct RotationDriver: Sendable {
             }
         case .runHooks:
             let hooks = managed?.afterPublish ?? []
-            // Once the journal dropped the secret (a retry while unconfirmed), mask what the files hold.
-            let secret = record.newSecret ?? SecretPublisher.currentPair(managed?.deliver ?? [])?.secret
-            let failures = await HookRunner(logger: logger, onProgress: onProgress).run(
-                hooks, consumer: record.consumerName, rotationID: record.id, files: record.publishedFiles,
-                secret: secret)
+            if hooks.isEmpty { return .nothingToRun }
+            let failures = await checks.runActions(
+                hooks, for: checkRequest(record, managed), logger: logger, onProgress: onProgress)
             for failure in failures {
                 logger.error(
                     "after_publish hook failed: \(failure)",
@@ -187,10 +200,9 @@ package struct RotationDriver: Sendable {
             }
             return .hooksRan(failures: failures)
         case .probe:
-            let failures = await ProbeRunner(logger: logger, onProgress: onProgress).run(
-                managed?.probe, consumer: record.consumerName, rotationID: record.id, files: record.publishedFiles,
-                maskedKey: record.newKey.map(KeyMask.mask),
-                secret: SecretPublisher.currentPair(managed?.deliver ?? [])?.secret)
+            guard let probe = managed?.probe else { return .nothingToRun }
+            let failures = await checks.runProbe(
+                probe, for: checkRequest(record, managed), logger: logger, onProgress: onProgress)
             for failure in failures {
                 logger.error(
                     "adoption probe failed: \(failure); the old consumer is kept",
@@ -206,9 +218,18 @@ package struct RotationDriver: Sendable {
             } catch {
                 return .oldDeleteFailed(error)
             }
-        case .waitUntil, .retryAt, .finished:
+        case .waitUntil, .retryAt, .hold, .finished:
             return .resume
         }
+    }
+
+    /// What the checks of `record` are told. Once the journal dropped the secret (a retry while
+    /// unconfirmed), the secret to mask is read from the deliver files.
+    private func checkRequest(_ record: RotationRecord, _ managed: ManagedConsumer?) -> CheckRequest {
+        let secret = record.newSecret ?? SecretPublisher.currentPair(managed?.deliver ?? [])?.secret
+        return CheckRequest(
+            consumer: record.consumerName, rotationID: record.id, files: record.publishedFiles,
+            maskedKey: record.newKey.map(KeyMask.mask), secrets: secret.map { [$0] } ?? [])
     }
 
     /// Tries the new pair at the token endpoint until it is accepted or `verifyTimeout` has passed
@@ -218,7 +239,10 @@ package struct RotationDriver: Sendable {
         let wallStart = clock.now()
         let budget = max(verifyTimeout.timeInterval, 0)
         // The polls: 125–250 ms, then doubling up to 2.5–5 s (the one `Backoff`, equal jitter).
-        let polls = Backoff(initial: .milliseconds(250), maximum: .seconds(5), jitter: .equal)
+        let random = self.random
+        let polls = Backoff(
+            initial: .milliseconds(250), maximum: .seconds(5), jitter: .equal,
+            random: { Double(random()) / Double(UInt32.max) })
         var lastError: RotationFailure?
         var refusals = 0
         for attempt in 1...10_000 {
