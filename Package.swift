@@ -132,7 +132,9 @@ let package = Package(
         // "Simulation"). Never linked into a shipped binary.
         .target(
             name: "RotordTestKit",
-            dependencies: ["RotordCore", "RotordKit", "FracttalClient", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "RotordCore", "RotordKit", "FracttalClient", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Runs the engine simulation for as many histories or seconds as asked (scripts/simulate.sh).
         .executableTarget(name: "rotord-simulate", dependencies: ["RotordTestKit"]),
@@ -154,6 +156,8 @@ let package = Package(
             linkerSettings: releaseLinking(order: nil)
         ),
         .testTarget(name: "RotordCoreTests", dependencies: ["RotordCore"]),
+        // The engine simulation's histories and the regression cases it found (docs/architecture.md, "Simulation").
+        .testTarget(name: "EngineSimulationTests", dependencies: ["RotordTestKit", "RotordKit", "RotordCore"]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport", "RotordTestKit"]),
         .testTarget(
             name: "FracttalSimulatorTests",

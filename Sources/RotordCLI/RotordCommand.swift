@@ -11,7 +11,8 @@ struct RotordCommand: AsyncParsableCommand {
             78 configuration error. See docs/operations.md.
             """,
         subcommands: [
-            RunCommand.self, PlanCommand.self, StatusCommand.self, RotateCommand.self, TestHooksCommand.self,
+            RunCommand.self, PlanCommand.self, StatusCommand.self, RotateCommand.self, AbandonCommand.self,
+            TestHooksCommand.self,
             CheckConfigCommand.self, ReloadCommand.self, RepairCommand.self, ReportCommand.self, DemoCommand.self,
         ],
         // The embedded default (docs/cli.md): `rotord` alone runs the demo.

@@ -68,6 +68,20 @@ struct RotateCommand: AsyncParsableCommand {
     }
 }
 
+struct AbandonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "abandon",
+        abstract:
+            "End a rotation that waits for a decision (its consumer left the configuration), keeping both consumers.")
+
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "The consumer's name.") var name: String
+
+    func run() async throws {
+        throw ExitCode(await Commands.abandon(options.config, logLevel: options.logLevel, name: name))
+    }
+}
+
 struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config", abstract: "Validate the configuration and the secret paths: 0 valid, 78 invalid.")

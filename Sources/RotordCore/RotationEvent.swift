@@ -149,7 +149,8 @@ public enum RotationAction: Sendable, Hashable {
 
     /// The case of an action, without its values.
     public enum Kind: String, Sendable, Hashable, CaseIterable {
-        case create, findMarked, discard, verify, publish, runHooks, probe, deleteOld, waitUntil, retryAt, hold, finished
+        case create, findMarked, discard, verify, publish, runHooks, probe, deleteOld, waitUntil, retryAt, hold,
+            finished
     }
 
     /// The case of this action, without its values.

@@ -37,6 +37,11 @@ extension RotationMachine {
             ]
             + failures("createFailed", RotationEvent.createFailed, ambiguous: true)
             + [
+                EventSample(
+                    label: "createFailed (refused answer naming 12)",
+                    event: .createFailed(RotationFailure(.ambiguous, "refused answer", createdConsumerID: 12)))
+            ]
+            + [
                 EventSample(label: "markerSearched (none)", event: .markerSearched(consumerIDs: [])),
                 EventSample(label: "markerSearched (some)", event: .markerSearched(consumerIDs: [12])),
             ]
@@ -55,11 +60,15 @@ extension RotationMachine {
                 EventSample(label: "hooksRan (failed)", event: .hooksRan(failures: ["exec /bin/false: exited 1"])),
                 EventSample(label: "probed (ok)", event: .probed(failures: [])),
                 EventSample(label: "probed (failed)", event: .probed(failures: ["exited with status 1"])),
+                EventSample(label: "nothingToRun", event: .nothingToRun),
                 EventSample(label: "accepted", event: .accepted),
                 EventSample(label: "oldDeleted", event: .oldDeleted),
             ]
             + failures("oldDeleteFailed", RotationEvent.oldDeleteFailed)
-            + [EventSample(label: "unmanaged", event: .unmanaged), EventSample(label: "forced", event: .forced)]
+            + [
+                EventSample(label: "unmanaged", event: .unmanaged), EventSample(label: "forced", event: .forced),
+                EventSample(label: "abandon", event: .abandon),
+            ]
     }()
 
     /// One record per step (two for `discarding`: replacement known by id, or only by marker; two for

@@ -78,7 +78,9 @@ public struct RotationMachine: Sendable {
             r.newSecret = nil
             r.failure =
                 "abandoned by an operator; both consumers kept"
-                + (r.newConsumerID.map { " (old \(r.oldConsumerIDs.map(String.init).joined(separator: ", ")), new \($0))" }
+                + (r.newConsumerID.map {
+                    " (old \(r.oldConsumerIDs.map(String.init).joined(separator: ", ")), new \($0))"
+                }
                     ?? "")
             r.enter(.abandoned, at: now, note: r.failure)
             return Transition(record: r, action: .finished(.abandoned))
@@ -184,7 +186,8 @@ public struct RotationMachine: Sendable {
             return enterGrace(&r, now: now, note: nil)
         case (.grace, .resume):
             return graceCheck(&r, now: now)
-        case (.grace, .nothingToRun):
+        case (.grace, .nothingToRun) where (r.graceUntil ?? now) <= now:
+            // The answer to `probe` when none is configured: nothing more to confirm.
             return retire(&r, now: now, note: nil)
         case (.grace, .probed(let failures)):
             if failures.isEmpty { return retire(&r, now: now, note: nil) }

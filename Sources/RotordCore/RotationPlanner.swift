@@ -94,6 +94,14 @@ public struct PlanEntry: Sendable, Hashable {
     /// Due, but held back to a later pass by `schedule:` (``RotationSchedule``).
     public var deferred = false
 
+    /// An entry of `managed` at `status`; the dates are set by the planner.
+    public init(managed: ManagedConsumer, current: ConsumerRecord?, liveConsumers: [ConsumerRecord], status: Status) {
+        self.managed = managed
+        self.current = current
+        self.liveConsumers = liveConsumers
+        self.status = status
+    }
+
     /// Whether a new rotation starts now.
     public var startsNow: Bool { status == .due && !deferred }
 

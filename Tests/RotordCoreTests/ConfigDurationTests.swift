@@ -34,12 +34,12 @@ import Testing
 @Suite struct RotationMarkerTests {
     @Test func roundTrips() {
         let d = RotationMarker.description(original: "nightly export", rotationID: "r1-abc")
-        #expect(d == "nightly export [rotord:r1-abc]")
+        #expect(d == "[rotord:r1-abc] nightly export", "the marker first: a shortened description keeps it")
         #expect(RotationMarker.rotationID(in: d) == "r1-abc")
         #expect(RotationMarker.stripped(d) == "nightly export")
         // A second rotation replaces the marker instead of piling them up.
         let d2 = RotationMarker.description(original: d, rotationID: "r2-def")
-        #expect(d2 == "nightly export [rotord:r2-def]")
+        #expect(d2 == "[rotord:r2-def] nightly export")
         #expect(RotationMarker.description(original: nil, rotationID: "x") == "[rotord:x]")
         #expect(RotationMarker.rotationID(in: "no marker") == nil)
     }

@@ -67,6 +67,12 @@ import Testing
         ("probed", .probed(failures: [])),
         ("probed(failed)", .probed(failures: ["probe /bin/false: exited with status 1"])),
         ("accepted", .accepted),
+        ("nothingToRun", .nothingToRun),
+        ("abandon", .abandon),
+        (
+            "createFailed(ambiguous, refused answer of 12)",
+            .createFailed(RotationFailure(.ambiguous, "refused answer", createdConsumerID: 12))
+        ),
     ]
 
     /// `event → next step: action kind`, per step, in the order of ``events``.
@@ -99,6 +105,9 @@ import Testing
             "probed → creating: create",
             "probed(failed) → creating: create",
             "accepted → creating: create",
+            "nothingToRun → creating: create",
+            "abandon → abandoned: finished",
+            "createFailed(ambiguous, refused answer of 12) → creating: create",
         ],
         .creating: [
             "resume → creating: findMarked",
@@ -128,6 +137,9 @@ import Testing
             "probed → creating: findMarked",
             "probed(failed) → creating: findMarked",
             "accepted → creating: findMarked",
+            "nothingToRun → creating: findMarked",
+            "abandon → discarding: findMarked",
+            "createFailed(ambiguous, refused answer of 12) → creating: discard",
         ],
         .created: [
             "resume → created: verify",
@@ -157,6 +169,9 @@ import Testing
             "probed → created: verify",
             "probed(failed) → created: verify",
             "accepted → created: verify",
+            "nothingToRun → created: verify",
+            "abandon → discarding: discard",
+            "createFailed(ambiguous, refused answer of 12) → created: verify",
         ],
         .verified: [
             "resume → verified: publish",
@@ -174,7 +189,7 @@ import Testing
             "hooksRan → verified: publish",
             "oldDeleted → verified: publish",
             "oldDeleteFailed(transient) → verified: publish",
-            "unmanaged → discarding: discard",
+            "unmanaged → verified: hold",
             "forced → verified: publish",
             "createFailed(ambiguous) → verified: publish",
             "createFailed(permanent) → verified: publish",
@@ -186,6 +201,9 @@ import Testing
             "probed → verified: publish",
             "probed(failed) → verified: publish",
             "accepted → verified: publish",
+            "nothingToRun → verified: publish",
+            "abandon → abandoned: finished",
+            "createFailed(ambiguous, refused answer of 12) → verified: publish",
         ],
         .published: [
             "resume → published: runHooks",
@@ -203,7 +221,7 @@ import Testing
             "hooksRan → grace: waitUntil",
             "oldDeleted → published: runHooks",
             "oldDeleteFailed(transient) → published: runHooks",
-            "unmanaged → published: runHooks",
+            "unmanaged → published: hold",
             "forced → published: runHooks",
             "createFailed(ambiguous) → published: runHooks",
             "createFailed(permanent) → published: runHooks",
@@ -214,7 +232,10 @@ import Testing
             "hooksRan(failed) → unconfirmed: retryAt",
             "probed → published: runHooks",
             "probed(failed) → published: runHooks",
-            "accepted → published: runHooks",
+            "accepted → grace: waitUntil",
+            "nothingToRun → grace: waitUntil",
+            "abandon → abandoned: finished",
+            "createFailed(ambiguous, refused answer of 12) → published: runHooks",
         ],
         .unconfirmed: [
             "resume → unconfirmed: runHooks",
@@ -232,7 +253,7 @@ import Testing
             "hooksRan → grace: waitUntil",
             "oldDeleted → unconfirmed: runHooks",
             "oldDeleteFailed(transient) → unconfirmed: runHooks",
-            "unmanaged → unconfirmed: runHooks",
+            "unmanaged → unconfirmed: hold",
             "forced → unconfirmed: runHooks",
             "createFailed(ambiguous) → unconfirmed: runHooks",
             "createFailed(permanent) → unconfirmed: runHooks",
@@ -244,6 +265,9 @@ import Testing
             "probed → unconfirmed: runHooks",
             "probed(failed) → unconfirmed: runHooks",
             "accepted → grace: waitUntil",
+            "nothingToRun → grace: waitUntil",
+            "abandon → abandoned: finished",
+            "createFailed(ambiguous, refused answer of 12) → unconfirmed: runHooks",
         ],
         .grace: [
             "resume → grace: waitUntil",
@@ -261,7 +285,7 @@ import Testing
             "hooksRan → grace: waitUntil",
             "oldDeleted → grace: waitUntil",
             "oldDeleteFailed(transient) → grace: waitUntil",
-            "unmanaged → grace: waitUntil",
+            "unmanaged → grace: hold",
             "forced → grace: probe",
             "createFailed(ambiguous) → grace: waitUntil",
             "createFailed(permanent) → grace: waitUntil",
@@ -273,6 +297,9 @@ import Testing
             "probed → retiring: deleteOld",
             "probed(failed) → unconfirmed: retryAt",
             "accepted → grace: waitUntil",
+            "nothingToRun → grace: waitUntil",
+            "abandon → abandoned: finished",
+            "createFailed(ambiguous, refused answer of 12) → grace: waitUntil",
         ],
         .retiring: [
             "resume → retiring: deleteOld",
@@ -302,6 +329,9 @@ import Testing
             "probed → retiring: deleteOld",
             "probed(failed) → retiring: deleteOld",
             "accepted → retiring: deleteOld",
+            "nothingToRun → retiring: deleteOld",
+            "abandon → retiring: deleteOld",
+            "createFailed(ambiguous, refused answer of 12) → retiring: deleteOld",
         ],
         .discarding: [
             "resume → discarding: discard",
@@ -331,6 +361,9 @@ import Testing
             "probed → discarding: discard",
             "probed(failed) → discarding: discard",
             "accepted → discarding: discard",
+            "nothingToRun → discarding: discard",
+            "abandon → discarding: discard",
+            "createFailed(ambiguous, refused answer of 12) → discarding: discard",
         ],
         .done: [
             "resume → done: finished",
@@ -360,6 +393,9 @@ import Testing
             "probed → done: finished",
             "probed(failed) → done: finished",
             "accepted → done: finished",
+            "nothingToRun → done: finished",
+            "abandon → done: finished",
+            "createFailed(ambiguous, refused answer of 12) → done: finished",
         ],
         .failed: [
             "resume → failed: finished",
@@ -389,6 +425,9 @@ import Testing
             "probed → failed: finished",
             "probed(failed) → failed: finished",
             "accepted → failed: finished",
+            "nothingToRun → failed: finished",
+            "abandon → failed: finished",
+            "createFailed(ambiguous, refused answer of 12) → failed: finished",
         ],
         .abandoned: [
             "resume → abandoned: finished",
@@ -418,6 +457,9 @@ import Testing
             "probed → abandoned: finished",
             "probed(failed) → abandoned: finished",
             "accepted → abandoned: finished",
+            "nothingToRun → abandoned: finished",
+            "abandon → abandoned: finished",
+            "createFailed(ambiguous, refused answer of 12) → abandoned: finished",
         ],
     ]
 

@@ -25,7 +25,7 @@ import Testing
         #expect(
             t.action
                 == .create(
-                    name: "reports-etl", description: "nightly [rotord:r1-0000abcd]",
+                    name: "reports-etl", description: "[rotord:r1-0000abcd] nightly",
                     authorizationType: "client_credentials", permissionGroupID: 3, fracttalHub: false))
     }
 
@@ -318,11 +318,14 @@ import Testing
         let discarding = machine.advance(created(), on: .unmanaged, now: t0)
         #expect(discarding.record.step == .discarding)
         #expect(discarding.action == .discard(consumerIDs: [9]))
-        // In grace the files already hold the new pair: the rotation finishes as usual.
+        // In grace the files already hold the new pair, and nothing configured can confirm it any more: the
+        // rotation is held with both consumers, unchanged, until it is configured again or an operator decides.
         var r = planned()
         r.step = .grace
         r.graceUntil = t0.addingTimeInterval(100)
-        #expect(machine.advance(r, on: .unmanaged, now: t0) == machine.advance(r, on: .resume, now: t0))
+        let held = machine.advance(r, on: .unmanaged, now: t0.addingTimeInterval(200))
+        #expect(held.record == r)
+        #expect(held.action.kind == .hold)
     }
 
     @Test func forcedEndsGraceAndSkipsTheRetryWait() {

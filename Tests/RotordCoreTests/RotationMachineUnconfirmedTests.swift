@@ -112,11 +112,26 @@ import Testing
         #expect(t.action == .deleteOld(consumerIDs: [7]))
     }
 
-    @Test func acceptedIsIgnoredOutsideUnconfirmed() {
+    @Test func acceptedInGraceNeedsNoProbeAfterIt() {
+        // What `rotate NAME --accept-unconfirmed` does to a rotation held in grace because its consumer left the
+        // configuration: grace runs on, then the old consumer is retired without a probe.
         let grace = machine.advance(published(), on: .hooksRan(failures: []), now: t0).record
         let t = machine.advance(grace, on: .accepted, now: t0)
-        #expect(t.record.step == .grace && t.record.acceptedUnconfirmed == nil)
+        #expect(t.record.step == .grace && t.record.acceptedUnconfirmed == true)
         #expect(t.action.kind == .waitUntil)
+        let end = machine.advance(t.record, on: .unmanaged, now: t0.addingTimeInterval(3_600))
+        #expect(end.record.step == .retiring, "accepted: no probe, and leaving the configuration does not hold it")
+    }
+
+    @Test func unmanagedAfterPublishIsHeldWithBothConsumers() {
+        for record in [published(), machine.advance(published(), on: .hooksRan(failures: []), now: t0).record] {
+            let t = machine.advance(record, on: .unmanaged, now: t0.addingTimeInterval(7_200))
+            #expect(t.record == record, "nothing changes while held")
+            #expect(t.action.kind == .hold)
+            let ended = machine.advance(record, on: .abandon, now: t0.addingTimeInterval(7_200))
+            #expect(ended.record.step == .abandoned && ended.record.newSecret == nil)
+            #expect(ended.record.failure?.contains("both consumers kept") == true)
+        }
     }
 
     @Test func theJournalOfAnUnconfirmedRotationRoundTripsAndHoldsNoSecret() throws {

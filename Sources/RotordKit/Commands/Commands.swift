@@ -133,8 +133,12 @@ package enum Commands {
             }
         }
         for record in context.store.unreadableRecords() { printError(record.problem) }
-        let reports = plan.entries.map {
+        var reports = plan.entries.map {
             ConsumerReport(entry: $0, history: histories[$0.managed.name], now: now, includeActions: actions)
+        }
+        // Rotations whose consumer left the configuration: held, both consumers kept, until an operator decides.
+        for record in active where !plan.entries.contains(where: { $0.managed.name == record.consumerName }) {
+            reports.append(ConsumerReport(unmanaged: record, history: histories[record.consumerName], now: now))
         }
         print(json ? ReportRenderer.json(reports) : ReportRenderer.table(reports, actions: actions))
         if actions, plan.entries.contains(where: \.isProblem) {
@@ -153,15 +157,21 @@ package enum Commands {
         faults: any FaultInjector = NoFaults()
     ) async -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
-        guard await isManaged(name, context: context) else {
+        let inFlight = ((try? context.store.rotations()) ?? []).first { $0.consumerName == name && !$0.step.isTerminal }
+        let managed = await isManaged(name, context: context)
+        // A rotation held because its consumer left the configuration can be accepted, not started anew.
+        let held = !managed && inFlight.map { [.published, .grace].contains($0.step) } == true
+        guard managed || (held && (acceptUnconfirmed || revokeOldNow)) else {
             printError(
                 "\(configPath): no consumer named \(name) under consumers:"
-                    + (context.configuration.adopt.isEmpty ? "" : ", and no adopt: rule manages one of that name now"))
+                    + (context.configuration.adopt.isEmpty ? "" : ", and no adopt: rule manages one of that name now")
+                    + (inFlight.map {
+                        "; its rotation \($0.id) is held at step \($0.step.rawValue): configure it again, or end it "
+                            + "with rotord rotate \(name) --accept-unconfirmed or rotord abandon \(name)"
+                    } ?? ""))
             return exitConfig
         }
-        let unconfirmed = ((try? context.store.rotations()) ?? []).contains {
-            $0.consumerName == name && $0.step == .unconfirmed
-        }
+        let unconfirmed = inFlight?.step == .unconfirmed || held
         if acceptUnconfirmed && !unconfirmed {
             printError(
                 "accepting the rotation of \(name): no rotation of \(name) is unconfirmed, nothing to accept "
@@ -177,6 +187,38 @@ package enum Commands {
             : await reconciler.pass(force: [name: revokeOldNow], only: name)
         printSummary(report)
         return ExitStatus.rotation(of: name, report)
+    }
+
+    /// `rotord abandon NAME`: ends the rotation of `name` that waits for a decision (its consumer left the
+    /// configuration after publishing, or its checks fail), keeping both consumers and the files as they are.
+    /// 0 ended; 1 nothing to abandon or the pass failed; 78 configuration error.
+    package static func abandon(_ configPath: String, logLevel: String, name: String) async -> Int32 {
+        guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        let steps: [RotationStep] = [.planned, .verified, .published, .unconfirmed, .grace]
+        guard
+            let record = ((try? context.store.rotations()) ?? []).first(where: {
+                $0.consumerName == name && steps.contains($0.step)
+            })
+        else {
+            printError(
+                "abandoning the rotation of \(name): no rotation of \(name) waits for a decision (rotord status shows "
+                    + "the step of each rotation; a rotation that is creating or retiring finishes by itself)")
+            return ExitStatus.failure
+        }
+        let reconciler = Reconciler(
+            configuration: context.configuration, store: context.store, directory: context.directory,
+            logger: context.logger)
+        let report = await reconciler.pass(only: name, abandon: [name])
+        printSummary(report)
+        let ended = report.outcomes.contains { $0.consumer == name && $0.record.step == .abandoned }
+        if ended {
+            print(
+                "\(name): rotation \(record.id) abandoned; both consumers are kept (old "
+                    + "\(record.oldConsumerIDs.map(String.init).joined(separator: ", "))"
+                    + (record.newConsumerID.map { ", new \($0)" } ?? "")
+                    + "): delete the one no service uses in Fracttal")
+        }
+        return ended ? ExitStatus.success : ExitStatus.failure
     }
 
     /// Whether `name` is configured, or adopted (not refused) by an `adopt:` rule at the current listing.

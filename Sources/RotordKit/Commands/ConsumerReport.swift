@@ -10,8 +10,9 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
     /// The `adopt:` rule that brought the consumer under policy (`adopt[0]`); `nil` for a configured consumer.
     package var adoptedBy: String?
     /// `ok`, `due`, `waiting_for_window`, `backing_off`, `in_flight`, `unconfirmed` (in flight, an action or the
-    /// probe failed, old consumer kept), `missing`, `group_mismatch`, `ambiguous`, `pinned_missing`,
-    /// `refused` (an `adopt:` rule matched it but cannot manage it).
+    /// probe failed, old consumer kept), `unmanaged_in_flight` (in flight, but the consumer left the configuration:
+    /// held with both consumers kept until an operator decides), `missing`, `group_mismatch`, `ambiguous`,
+    /// `pinned_missing`, `refused` (an `adopt:` rule matched it but cannot manage it).
     package var status: String
     /// A sentence for people.
     package var detail: String
@@ -132,6 +133,20 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
         try c.encodeIfPresent(wouldDo, forKey: .wouldDo)
         try c.encodeIfPresent(lastError, forKey: .lastError)
         try c.encodeIfPresent(reason, forKey: .reason)
+    }
+
+    /// The report of a rotation whose consumer is no longer configured (`unmanaged_in_flight`).
+    package init(unmanaged record: RotationRecord, history: ConsumerHistory?, now: Date) {
+        let entry = PlanEntry(
+            managed: ManagedConsumer(name: record.consumerName, permissionGroup: String(record.permissionGroupID)),
+            current: nil, liveConsumers: [], status: .inFlight(record))
+        self.init(entry: entry, history: history, now: now, includeActions: false)
+        status = "unmanaged_in_flight"
+        detail =
+            "NOT CONFIGURED, both consumers kept: rotation \(record.id) at step \(record.step.rawValue); configure "
+            + "\(record.consumerName) again to finish it, or run rotord rotate \(record.consumerName) "
+            + "--accept-unconfirmed (retire the old consumer) or rotord abandon \(record.consumerName) (keep both)"
+        nextAt = nil
     }
 
     /// Builds the report of `entry`.

@@ -207,7 +207,8 @@ package struct Reconciler: Sendable {
             var record = record
             // Accepting confirms what cannot be checked: an unconfirmed rotation, or one held because its
             // consumer left the configuration after publishing.
-            let acceptable = record.step == .unconfirmed || (managed == nil && [.published, .grace].contains(record.step))
+            let acceptable =
+                record.step == .unconfirmed || (managed == nil && [.published, .grace].contains(record.step))
             if acceptable, let revokeNow = accept[record.consumerName] {
                 if revokeNow { record.revokeOldNow = true }
                 first = .accepted
@@ -271,6 +272,14 @@ package struct Reconciler: Sendable {
                         consumers: fresh, groupNames: groups, active: unfinished, adminKey: directory.adminKey),
                     consumers: fresh, groupNames: groups, active: unfinished, history: histories(), now: clock.now())
             }
+        }
+        // A consumer blocked by an unreadable record waits for its repair (`rotord repair`, which wakes the daemon
+        // through the state directory), not for a deadline: its "due now" must not wake the daemon again at once.
+        for index in plan.entries.indices
+        where blockEverything || blockedNames.contains(plan.entries[index].managed.name) {
+            if case .inFlight = plan.entries[index].status { continue }
+            plan.entries[index].nextDeadline = nil
+            plan.entries[index].reason = "blocked until an unreadable journal record is repaired (rotord repair)"
         }
         report.plan = plan
         var deadlines: [Date] = []

@@ -33,10 +33,14 @@ package struct CheckRequest: Sendable, Hashable {
 package protocol RotationChecks: Sendable {
     /// Runs `actions` in order; returns the descriptions of those that failed (empty: all passed, or there are
     /// none).
-    func runActions(_ actions: [PublishHook], for request: CheckRequest, logger: Logger, onProgress: @escaping @Sendable () -> Void) async -> [String]
+    func runActions(
+        _ actions: [PublishHook], for request: CheckRequest, logger: Logger, onProgress: @escaping @Sendable () -> Void
+    ) async -> [String]
 
     /// Runs `probe`; returns the description of its failure, empty when it passed or there is none.
-    func runProbe(_ probe: AdoptionProbe?, for request: CheckRequest, logger: Logger, onProgress: @escaping @Sendable () -> Void) async -> [String]
+    func runProbe(
+        _ probe: AdoptionProbe?, for request: CheckRequest, logger: Logger, onProgress: @escaping @Sendable () -> Void
+    ) async -> [String]
 }
 
 /// The checks as child processes: ``HookRunner`` and ``ProbeRunner``.

@@ -176,7 +176,8 @@ final class SimulationWorld: @unchecked Sendable {
             let actions = random.chance(0.7)
             managed.append(
                 Managed(
-                    name: name, path: path, servicePath: path, actions: actions, probe: random.chance(0.5), firstActions: actions,
+                    name: name, path: path, servicePath: path, actions: actions, probe: random.chance(0.5),
+                    firstActions: actions,
                     firstPath: path))
             Self.write(key: consumer.record.key, secret: consumer.secret, to: path)
         }
@@ -203,7 +204,8 @@ final class SimulationWorld: @unchecked Sendable {
                     DeliverTarget(
                         path: m.path, format: .env(keyVariable: Self.keyVariable, secretVariable: Self.secretVariable))
                 ],
-                afterPublish: m.actions ? [.exec(arguments: ["/usr/local/bin/reload-\(m.name)"], timeout: .seconds(5))] : [])
+                afterPublish: m.actions
+                    ? [.exec(arguments: ["/usr/local/bin/reload-\(m.name)"], timeout: .seconds(5))] : [])
             if m.probe { consumer.probe = AdoptionProbe(arguments: ["/usr/local/bin/probe-\(m.name)"]) }
             consumers.append(consumer)
         }
@@ -243,7 +245,8 @@ final class SimulationWorld: @unchecked Sendable {
             // in four the new directory does not exist yet (every publish fails until it is moved again).
             let directory = random.chance(0.25) ? deliverDirectory + "/missing" : deliverDirectory
             let path = directory + "/\(managed[i].name)-\(random.int(1...999)).env"
-            let current = FileManager.default.fileExists(atPath: managed[i].path) ? managed[i].path : managed[i].servicePath
+            let current =
+                FileManager.default.fileExists(atPath: managed[i].path) ? managed[i].path : managed[i].servicePath
             if rename(current, path) == 0 { managed[i].servicePath = path } else { managed[i].servicePath = current }
             managed[i].path = path
         case .toggleActions(let i): managed[i].actions.toggle()
@@ -254,9 +257,13 @@ final class SimulationWorld: @unchecked Sendable {
         case .handDeleteOld(let i):
             // Only a consumer older than the one the files hold: a person cleaning up early, not sabotage.
             let held = fileKeys()
-            let live = account.all.filter { $0.record.name == managed[i].name && $0.record.permissionGroupId == Self.ops.id }
+            let live = account.all.filter {
+                $0.record.name == managed[i].name && $0.record.permissionGroupId == Self.ops.id
+            }
             if let inUse = live.first(where: { held.contains($0.record.key) }),
-                let old = live.first(where: { !held.contains($0.record.key) && $0.record.createdAt < inUse.record.createdAt })
+                let old = live.first(where: {
+                    !held.contains($0.record.key) && $0.record.createdAt < inUse.record.createdAt
+                })
             {
                 handDeletedKeys.insert(old.record.key)
                 account.removeByHand(id: old.record.id)
@@ -264,11 +271,18 @@ final class SimulationWorld: @unchecked Sendable {
         case .clockJump(let seconds): clock.advance(by: TimeInterval(seconds))
         case .accept(let i):
             await operatorPass(name: managed[i].name) { record in
-                if [.unconfirmed, .published, .grace].contains(record.step) { self.ledger.with { $0.accepted.insert(record.id) } }
-            } run: { await self.pass(only: $0, accept: [$0: false]) }
+                if [.unconfirmed, .published, .grace].contains(record.step) {
+                    self.ledger.with { $0.accepted.insert(record.id) }
+                }
+            } run: {
+                await self.pass(only: $0, accept: [$0: false])
+            }
             return
         case .force(let i):
-            await operatorPass(name: managed[i].name) { _ in } run: { await self.pass(only: $0, force: [$0: false]) }
+            await operatorPass(name: managed[i].name) { _ in
+            } run: {
+                await self.pass(only: $0, force: [$0: false])
+            }
             return
         case .abandon(let i):
             await operatorPass(name: managed[i].name) { record in
@@ -276,7 +290,9 @@ final class SimulationWorld: @unchecked Sendable {
                     self.abandonedNames.insert(record.consumerName)
                     self.excused.formUnion(record.oldConsumerIDs + [record.newConsumerID].compactMap { $0 })
                 }
-            } run: { await self.pass(only: $0, abandon: [$0]) }
+            } run: {
+                await self.pass(only: $0, abandon: [$0])
+            }
             return
         case .maxConcurrent(let n): maxConcurrent = n
         }
@@ -301,7 +317,8 @@ final class SimulationWorld: @unchecked Sendable {
     ) async {
         let configuration = configuration()
         let configured = Dictionary(
-            uniqueKeysWithValues: configuration.consumers.map { ($0.name, (!$0.afterPublish.isEmpty, $0.probe != nil)) })
+            uniqueKeysWithValues: configuration.consumers.map { ($0.name, (!$0.afterPublish.isEmpty, $0.probe != nil)) }
+        )
         ledger.with { s in
             s.configured = configured
             s.dead = false
@@ -326,7 +343,8 @@ final class SimulationWorld: @unchecked Sendable {
             ledger.with { $0.dead = false }
         }
         let (creates, _) = account.startPass()
-        for (rotation, count) in creates.sorted(by: { $0.key < $1.key }) where count > CreateLimiter.maxPerRotationPerPass {
+        for (rotation, count) in creates.sorted(by: { $0.key < $1.key })
+        where count > CreateLimiter.maxPerRotationPerPass {
             ledger.violate("I5", "rotation \(rotation) sent \(count) creates in one pass")
         }
         let (effects, fault) = ledger.with { ($0.effects, $0.faultInjected) }
@@ -378,7 +396,8 @@ final class SimulationWorld: @unchecked Sendable {
     static func filePairs(_ paths: [String]) -> [String: (key: String, secret: String)] {
         var out: [String: (key: String, secret: String)] = [:]
         for path in paths {
-            let target = DeliverTarget(path: path, format: .env(keyVariable: keyVariable, secretVariable: secretVariable))
+            let target = DeliverTarget(
+                path: path, format: .env(keyVariable: keyVariable, secretVariable: secretVariable))
             if let pair = SecretPublisher.currentPair([target]) { out[path] = pair }
         }
         return out
@@ -474,7 +493,8 @@ final class SimulationWorld: @unchecked Sendable {
             managed[i].configured = true
         }
         // The operator creates the directory a deliver path was moved into.
-        try? FileManager.default.createDirectory(atPath: deliverDirectory + "/missing", withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            atPath: deliverDirectory + "/missing", withIntermediateDirectories: true)
         newsSinceLastPass = true
         for _ in 0..<48 {
             clock.advance(to: nextWake)
@@ -487,18 +507,21 @@ final class SimulationWorld: @unchecked Sendable {
         let left = unfinished()
         for record in left {
             ledger.violate(
-                "I6", "after the faults stopped, rotation \(record.id) of \(record.consumerName) is still at "
+                "I6",
+                "after the faults stopped, rotation \(record.id) of \(record.consumerName) is still at "
                     + "\(record.step.rawValue): \(record.failure ?? "no reason")")
         }
         let files = filePairs()
         for m in managed {
             let live = account.all.filter {
-                $0.record.name == m.name && $0.record.permissionGroupId == Self.ops.id && !excused.contains($0.record.id)
+                $0.record.name == m.name && $0.record.permissionGroupId == Self.ops.id
+                    && !excused.contains($0.record.id)
             }
             guard !abandonedNames.contains(m.name), left.isEmpty else { continue }
             if live.count != 1 {
                 ledger.violate(
-                    "I1", "after settling, \(m.name) has \(live.count) live consumers in its group (ids "
+                    "I1",
+                    "after settling, \(m.name) has \(live.count) live consumers in its group (ids "
                         + "\(live.map { String($0.record.id) }.joined(separator: ", "))); exactly one must remain")
             }
             if let pair = files[m.path], let only = live.first, live.count == 1, pair.key != only.record.key {
@@ -514,7 +537,8 @@ final class SimulationWorld: @unchecked Sendable {
         for entry in audit.entries() {
             if entry.note == "after_publish actions succeeded" && !actions.contains(entry.rotation) {
                 ledger.violate(
-                    "I7", "audit line \(entry.seq) says the after_publish actions of \(entry.rotation) succeeded; "
+                    "I7",
+                    "audit line \(entry.seq) says the after_publish actions of \(entry.rotation) succeeded; "
                         + "none ran and passed")
             }
             if entry.note == "adoption probe succeeded" && !probes.contains(entry.rotation) {
@@ -528,7 +552,8 @@ final class SimulationWorld: @unchecked Sendable {
 
     static func write(key: String, secret: String, to path: String) {
         let text = "\(keyVariable)=\(key)\n\(secretVariable)=\(secret)\n"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
     }
 
     /// What a `kill -9` leaves: the state directory and the deliver files as they are now (every write the engine

@@ -53,6 +53,9 @@ package final class SimulatedFracttal: ConsumerAccount {
 
         /// No fault at all.
         package static let none = Faults()
+
+        /// No fault; set the fields to add some.
+        package init() {}
     }
 
     struct State {
@@ -150,7 +153,8 @@ package final class SimulatedFracttal: ConsumerAccount {
         s.requests.removeAll { now.timeIntervalSince($0) >= 60 }
         if s.requests.count > requestsPerMinute {
             ledger.violate(
-                "I5", "\(s.requests.count) requests in the minute before \(UTCTimestamp.format(now)), "
+                "I5",
+                "\(s.requests.count) requests in the minute before \(UTCTimestamp.format(now)), "
                     + "over the account's \(requestsPerMinute)")
         }
         if s.random.chance(s.faults.rateLimited) {
@@ -182,7 +186,8 @@ package final class SimulatedFracttal: ConsumerAccount {
     package func permissionGroups() async throws(RotationFailure) -> [Int: String] {
         try state.withLock { s throws(RotationFailure) in
             if let failure = request("listing permission groups", s: &s) { throw failure }
-            return Dictionary(s.consumers.values.map { ($0.record.permissionGroupId, $0.record.permissionGroup ?? "") }) {
+            return Dictionary(s.consumers.values.map { ($0.record.permissionGroupId, $0.record.permissionGroup ?? "") })
+            {
                 a, _ in a
             }
         }

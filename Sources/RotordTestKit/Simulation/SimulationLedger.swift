@@ -66,7 +66,8 @@ package final class SimulationLedger: Sendable {
 
     /// The file each consumer's service reads now: its configured deliver file once it exists, else the last one.
     package var serviceFiles: [String] {
-        state.withLock { s in s.watched.map { FileManager.default.fileExists(atPath: $0.path) ? $0.path : $0.fallback } }
+        state.withLock { s in s.watched.map { FileManager.default.fileExists(atPath: $0.path) ? $0.path : $0.fallback }
+        }
     }
 
     /// Whether the engine is dead (after a crash point, until the pass ends).

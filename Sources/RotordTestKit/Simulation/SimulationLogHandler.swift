@@ -31,7 +31,8 @@ package struct SimulationLogHandler: LogHandler {
         }
         if echo { print("    log[step \(ledger.with { $0.step })] \(event.level): \(text)") }
         for secret in secrets() where text.contains(secret) {
-            ledger.violate("secret", "a log line holds a secret: \(text.replacingOccurrences(of: secret, with: "<SECRET>"))")
+            ledger.violate(
+                "secret", "a log line holds a secret: \(text.replacingOccurrences(of: secret, with: "<SECRET>"))")
         }
     }
 }
