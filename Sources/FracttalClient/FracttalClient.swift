@@ -368,9 +368,12 @@ public actor FracttalClient {
         return nil
     }
 
+    /// `duration` as NIO's nanoseconds, saturating at `Int64.max` nanoseconds (about 292 years)
+    /// instead of trapping.
     static func timeAmount(_ duration: Duration) -> TimeAmount {
         let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        return .nanoseconds(
+            seconds.saturatingMultiplied(by: 1_000_000_000).saturatingAdding(attoseconds / 1_000_000_000))
     }
 
     /// Whether AsyncHTTPClient reports one of its own timeouts (connecting, the deadline, a read).
