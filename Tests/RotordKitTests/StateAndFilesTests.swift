@@ -129,6 +129,20 @@ import Testing
         }
     }
 
+    @Test func planAndStatusReadWhatTheJournalHolds() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        #expect(Commands.activeRotations(try Self.storeWhoseRotationsIsAFile(in: dir)).isEmpty)
+        let store = try StateStore(directory: dir.path + "/ok")
+        var record = RotationRecord(
+            id: "r1-0000abcd", consumerName: "etl", trigger: "due", now: Date(timeIntervalSince1970: 1_780_000_000),
+            oldConsumers: [], authorizationType: "client_credentials", permissionGroupID: 3, fracttalHub: false,
+            originalDescription: nil, grace: .hours(1))
+        record.step = .creating
+        try store.save(record)
+        #expect(Commands.activeRotations(store).map(\.id) == ["r1-0000abcd"])
+    }
+
     @Test func aRotationsDirectoryThatCannotBeListedBlocksEveryConsumer() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

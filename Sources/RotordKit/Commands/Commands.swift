@@ -101,7 +101,7 @@ package enum Commands {
             guard !actions else { return exitTempFail }
             // status still shows what the state directory knows.
             if json {
-                let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+                let active = activeRotations(context.store)
                 let histories = context.store.consumerHistories()
                 print(
                     ReportRenderer.json(
@@ -115,7 +115,7 @@ package enum Commands {
             }
             return 0
         }
-        let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+        let active = activeRotations(context.store)
         let histories = context.store.consumerHistories().mapValues { $0.clamped(now: now).history }
         let configuration = context.configuration.resolvingAdoption(
             consumers: listing, groupNames: groups, active: active, adminKey: context.directory.adminKey)
@@ -158,7 +158,7 @@ package enum Commands {
                     + (context.configuration.adopt.isEmpty ? "" : ", and no adopt: rule manages one of that name now"))
             return exitConfig
         }
-        let unconfirmed = ((try? context.store.rotations()) ?? []).contains {
+        let unconfirmed = activeRotations(context.store).contains {
             $0.consumerName == name && $0.step == .unconfirmed
         }
         if acceptUnconfirmed && !unconfirmed {
@@ -184,7 +184,7 @@ package enum Commands {
         guard !context.configuration.adopt.isEmpty, let listing = try? await context.directory.consumers() else {
             return false
         }
-        let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+        let active = activeRotations(context.store)
         return context.configuration.resolvingAdoption(
             consumers: listing, groupNames: await context.directory.groupNames(for: listing), active: active,
             adminKey: context.directory.adminKey
@@ -193,7 +193,7 @@ package enum Commands {
 
     /// `status` without Fracttal: the journal and the history only.
     static func printOffline(_ context: RotationResources) {
-        let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+        let active = activeRotations(context.store)
         let histories = context.store.consumerHistories()
         print("(Fracttal unreachable: ages and due dates unknown; from \(context.store.directory))")
         for consumer in context.configuration.consumers {
@@ -209,6 +209,18 @@ package enum Commands {
                 line += " nothing in flight"
             }
             print(line)
+        }
+    }
+
+    /// The unfinished rotations of the journal. An error reading it (the directory cannot be listed,
+    /// an unreadable record cannot be set aside) is printed, naming the directory or the record, and
+    /// counts as none, so that `plan` and `status` still show what they can; a pass stops on it.
+    static func activeRotations(_ store: StateStore) -> [RotationRecord] {
+        do {
+            return try store.rotations().filter { !$0.step.isTerminal }
+        } catch {
+            printError("reading the rotation journal: \(error)")
+            return []
         }
     }
 
