@@ -370,11 +370,7 @@ public actor FracttalClient {
 
     /// `duration` as NIO's nanoseconds, saturating at `Int64.max` nanoseconds (about 292 years)
     /// instead of trapping.
-    static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(
-            seconds.saturatingMultiplied(by: 1_000_000_000).saturatingAdding(attoseconds / 1_000_000_000))
-    }
+    static func timeAmount(_ duration: Duration) -> TimeAmount { .nanoseconds(duration.saturatingNanoseconds) }
 
     /// Whether AsyncHTTPClient reports one of its own timeouts (connecting, the deadline, a read).
     static func isTimeout(_ error: any Error) -> Bool {

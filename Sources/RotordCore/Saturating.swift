@@ -23,6 +23,13 @@ extension FixedWidthInteger {
         return (self < 0) == (other < 0) ? .max : .min
     }
 
+    /// `self - other`, or the bound of `Self` in the direction of the overflow.
+    public func saturatingSubtracting(_ other: Self) -> Self {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        guard overflow else { return difference }
+        return other < 0 ? .max : .min
+    }
+
     /// `self + other`, or the bound of `Self` in the direction of the overflow.
     public func saturatingAdding(_ other: Self) -> Self {
         let (sum, overflow) = addingReportingOverflow(other)
@@ -43,6 +50,12 @@ extension Duration {
         if seconds >= Double(Int64.max) { return saturationLimit }
         if seconds <= Double(Int64.min) { return .seconds(Int64.min) }
         return .seconds(seconds)
+    }
+
+    /// This duration in whole nanoseconds, clamped to `Int64.min...Int64.max` (about ±292 years).
+    public var saturatingNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds.saturatingMultiplied(by: 1_000_000_000).saturatingAdding(attoseconds / 1_000_000_000)
     }
 
     /// This duration clamped to `-saturationLimit...saturationLimit`.

@@ -38,6 +38,15 @@ import Testing
         #expect(Int32(saturating: 3e9) == .max)
     }
 
+    @Test func integerArithmeticSaturates() {
+        #expect(Int64.max.saturatingAdding(1) == .max && Int64.min.saturatingAdding(-1) == .min)
+        #expect(Int64.min.saturatingSubtracting(1) == .min && Int64.max.saturatingSubtracting(-1) == .max)
+        #expect(Int64.max.saturatingMultiplied(by: -2) == .min && Int64.min.saturatingMultiplied(by: -1) == .max)
+        #expect(Duration.seconds(Int64.max).saturatingNanoseconds == .max)
+        #expect(Duration.seconds(-Int64.max).saturatingNanoseconds == .min)
+        #expect(Duration.milliseconds(1_500).saturatingNanoseconds == 1_500_000_000)
+    }
+
     @Test func durationsFromSecondsSaturate() {
         #expect(Duration.saturatingSeconds(1e300) == .seconds(Int64.max))
         #expect(Duration.saturatingSeconds(-.infinity) == .seconds(Int64.min))
