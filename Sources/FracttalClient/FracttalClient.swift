@@ -272,17 +272,19 @@ public actor FracttalClient {
                 wait = reserveSlot()
             }
         }
-        let response: HTTPClientResponse
-        let bytes: ByteBuffer
+        let response: Exchange
+        var timeout = configuration.timeout
+        if let deadline { timeout = max(min(timeout, clock.now.duration(to: deadline)), .milliseconds(100)) }
         do {
-            var timeout = configuration.timeout
-            if let deadline { timeout = max(min(timeout, clock.now.duration(to: deadline)), .milliseconds(100)) }
-            response = try await http.execute(request, timeout: Self.timeAmount(timeout))
-            bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
+            response = try await Self.exchange(request, on: http, within: timeout)
         } catch {
             if counted { requestBudget.recordResponse(status: nil) }
+            if error is ExchangeTimeout || Self.isTimeout(error) {
+                throw .timedOut(after: timeout, sent: !Self.neverSent(error), operation: operation)
+            }
             throw .transport(sent: !Self.neverSent(error), detail: Self.describe(error), operation: operation)
         }
+        let bytes = response.body
         let status = Int(response.status.code)
         if counted { requestBudget.recordResponse(status: status) }
         if (300..<400).contains(status) {
@@ -312,6 +314,49 @@ public actor FracttalClient {
         return (status, Data(bytes.readableBytesView), response.headers)
     }
 
+    // MARK: - One exchange
+
+    /// The status, headers and whole body of one answer.
+    struct Exchange: Sendable {
+        var status: HTTPResponseStatus
+        var headers: HTTPHeaders
+        var body: ByteBuffer
+    }
+
+    /// The exchange's time ran out before the whole body arrived.
+    struct ExchangeTimeout: Error {}
+
+    /// Sends `request` and reads the whole answer (head and body, at most 16 MiB) within `timeout`
+    /// of real time, or throws ``ExchangeTimeout``.
+    ///
+    /// AsyncHTTPClient's deadline (`execute(_:deadline:)`) bounds the connection and the head only:
+    /// it is cancelled once the head arrives, and its read timeout restarts at every byte, so a body
+    /// trickled a byte a second, or never ended, would hold the request for ever. The body is
+    /// therefore collected in a task that races a timer on the same deadline; the loser is
+    /// cancelled (a cancelled body stream makes AsyncHTTPClient close the connection). The timer
+    /// runs on `ContinuousClock`, not the client's injected clock: it bounds the network, which
+    /// moves in real time, and a manual test clock would never let it fire.
+    static func exchange(_ request: HTTPClientRequest, on http: HTTPClient, within timeout: Duration) async throws
+        -> Exchange
+    {
+        let end = ContinuousClock.now.advanced(by: timeout)
+        let deadline = NIODeadline.now() + timeAmount(timeout)
+        return try await withThrowingTaskGroup(of: Exchange?.self) { group in
+            group.addTask {
+                let response = try await http.execute(request, deadline: deadline)
+                let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
+                return Exchange(status: response.status, headers: response.headers, body: body)
+            }
+            group.addTask {
+                try await Task.sleep(until: end, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let exchange = first else { throw ExchangeTimeout() }
+            return exchange
+        }
+    }
+
     // MARK: - Helpers
 
     static func header(_ headers: HTTPHeaders, _ names: String...) -> Int? {
@@ -323,9 +368,14 @@ public actor FracttalClient {
         return nil
     }
 
-    static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    /// `duration` as NIO's nanoseconds, saturating at `Int64.max` nanoseconds (about 292 years)
+    /// instead of trapping.
+    static func timeAmount(_ duration: Duration) -> TimeAmount { .nanoseconds(duration.saturatingNanoseconds) }
+
+    /// Whether AsyncHTTPClient reports one of its own timeouts (connecting, the deadline, a read).
+    static func isTimeout(_ error: any Error) -> Bool {
+        guard let e = error as? HTTPClientError else { return false }
+        return e == .connectTimeout || e == .deadlineExceeded || e == .readTimeout
     }
 
     static func neverSent(_ error: any Error) -> Bool {

@@ -16,7 +16,7 @@ public struct FracttalClientConfiguration: Sendable, Hashable {
     public var clientAuthentication: ClientAuthentication
     /// Requests per minute the client allows itself (shared by every API request; 0 = no limit).
     public var requestsPerMinute: Int
-    /// Timeout of one request.
+    /// Timeout of one HTTP exchange, whole: connecting, the answer's head and its entire body.
     public var timeout: Duration
     /// The consumer-management path under `apiURL` (an assumed endpoint).
     public var consumersPath: String

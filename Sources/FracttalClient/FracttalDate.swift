@@ -95,9 +95,10 @@ public enum FracttalDate {
     /// The number of days of `month` (1–12) in `year` of the proleptic Gregorian calendar.
     static func daysIn(month: Int, year: Int) -> Int { UTCTimestamp.daysIn(month: month, year: year) }
 
-    /// Formats like the API: `2026-03-04T13:15:00.123456+00:00`.
+    /// Formats like the API: `2026-03-04T13:15:00.123456+00:00`. A date more than 10^15 s (about
+    /// 30 million years) from 1970 is formatted as that bound rather than trapped on.
     public static func format(_ date: Date) -> String {
-        let total = date.timeIntervalSince1970
+        let total = UTCTimestamp.secondsSince1970(date)
         var seconds = Int(total.rounded(.down))
         var micros = Int(((total - Double(seconds)) * 1_000_000).rounded())
         if micros >= 1_000_000 {

@@ -23,6 +23,7 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
         case invalidAnswer(field: String, detail: String)
         case unbounded(detail: String)
         case deadline(tries: Int, last: String)
+        case timedOut(after: Duration, sent: Bool)
     }
 
     private let code: Code
@@ -101,6 +102,12 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
         .init(.unbounded(detail: detail), operation: operation)
     }
 
+    /// One HTTP exchange (connecting, the answer's head and its whole body) did not complete within
+    /// `after` (`fracttal.timeout`); `sent` says whether the request may have reached the server.
+    public static func timedOut(after: Duration, sent: Bool, operation: String) -> FracttalError {
+        .init(.timedOut(after: after, sent: sent), operation: operation)
+    }
+
     /// The operation's deadline passed after `tries` tries; `last` describes the last failure.
     public static func deadlineExceeded(tries: Int, last: String, operation: String) -> FracttalError {
         .init(.deadline(tries: tries, last: last), operation: operation)
@@ -138,6 +145,12 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
         return false
     }
 
+    /// One HTTP exchange ran out of its time (``timedOut(after:sent:operation:)``): transient.
+    public var isTimeout: Bool {
+        if case .timedOut = code { return true }
+        return false
+    }
+
     /// The HTTP status, when the server answered.
     public var status: Int? {
         switch code {
@@ -159,7 +172,8 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
     /// Retrying later may succeed: network errors, 5xx, rate limiting, 408/407 clock skew.
     public var isTransient: Bool {
         switch code {
-        case .transport, .rateLimited, .malformedResponse, .refused, .invalidAnswer, .unbounded, .deadline: true
+        case .transport, .rateLimited, .malformedResponse, .refused, .invalidAnswer, .unbounded, .deadline, .timedOut:
+            true
         case .http(let status, _): status >= 500 || status == 407 || status == 429
         default: false
         }
@@ -168,7 +182,7 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
     /// (a timeout or a dropped connection after sending, a 5xx, an unreadable body).
     public var mayHaveTakenEffect: Bool {
         switch code {
-        case .transport(let sent, _): sent
+        case .transport(let sent, _), .timedOut(_, let sent): sent
         case .malformedResponse, .refused, .invalidAnswer: true
         case .deadline: true
         case .http(let status, _): status >= 500
@@ -202,6 +216,10 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
             return "\(operation): HTTP 404: not found"
         case .transport(let sent, let detail):
             return "\(operation): \(detail)" + (sent ? " (the request may have been processed)" : "")
+        case .timedOut(let after, let sent):
+            return "\(operation): timed out: no complete answer within \(after) (fracttal.timeout bounds connecting, "
+                + "the answer's head and its whole body)" + (sent ? "; the request may have been processed" : "")
+                + "; rotord retries later"
         case .malformedResponse(let detail):
             return "\(operation): unreadable answer: \(detail)"
         case .invalidConfiguration(let detail):

@@ -1,4 +1,5 @@
 import Glibc
+import RotordCore
 
 /// The request budget on disk, shared by every rotord process of a host that uses the same state
 /// directory (the daemon, `run --once`, `rotate`, `plan`), so that together they never send more
@@ -40,7 +41,7 @@ final class RequestBudgetLedger: @unchecked Sendable {
         let nowNanos = Self.bootNanoseconds()
         let stored = read()
         // Send times older than a window no longer count against anything.
-        let horizon = nowNanos - Self.nanoseconds(budget.window)
+        let horizon = nowNanos.saturatingSubtracting(budget.window.saturatingNanoseconds)
         var sends = stored.sends.filter { $0 > horizon && $0 <= nowNanos + 1_000_000_000 }
         var loaded = RequestBudget(limit: budget.limit, window: budget.window)
         for nanos in sends.suffix(max(budget.limit, 0)) { loaded.record(at: Self.instant(nanos, now, nowNanos)) }
@@ -118,20 +119,16 @@ final class RequestBudgetLedger: @unchecked Sendable {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-    }
-
     private static func instant(_ nanos: Int64, _ now: ContinuousClock.Instant, _ nowNanos: Int64)
         -> ContinuousClock.Instant
     {
-        now.advanced(by: .nanoseconds(nanos - nowNanos))
+        now.advanced(by: .nanoseconds(nanos.saturatingSubtracting(nowNanos)))
     }
 
     private static func nanos(_ instant: ContinuousClock.Instant, _ now: ContinuousClock.Instant, _ nowNanos: Int64)
         -> Int64
     {
-        nowNanos + nanoseconds(now.duration(to: instant))
+        nowNanos.saturatingAdding(now.duration(to: instant).saturatingNanoseconds)
     }
 
     private static func readBootID() -> String {

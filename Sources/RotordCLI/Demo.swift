@@ -20,8 +20,8 @@ enum Demo {
 
     /// Runs the demo; 0 when every check passed.
     static func run(outputDirectory: String, grace: String, simulator simulatorPath: String?) async -> Int32 {
-        guard let graceDuration = ConfigDuration(parsing: grace) else {
-            Commands.printError("--grace: not a duration: \(grace)")
+        guard let graceDuration = ConfigDuration(parsing: grace), graceDuration <= .maximum else {
+            Commands.printError("--grace: not a duration of at most \(ConfigDuration.maximum): \(grace)")
             return 64
         }
         let out = absolute(outputDirectory)

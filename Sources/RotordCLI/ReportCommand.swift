@@ -18,8 +18,10 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         if verify { throw ExitCode(Commands.verifyAudit(options.config, logLevel: options.logLevel)) }
-        guard let period = ConfigDuration(parsing: since), period.seconds > 0 else {
-            Commands.printError("report: --since must be a duration such as 90d or 36h, got \"\(since)\"")
+        guard let period = ConfigDuration(parsing: since), period.seconds > 0, period <= .maximum else {
+            Commands.printError(
+                "report: --since must be a duration such as 90d or 36h, at most \(ConfigDuration.maximum), "
+                    + "got \"\(since)\"")
             throw ExitCode(64)
         }
         let chosen: Commands.ReportFormat? = json ? .json : Commands.ReportFormat(rawValue: format)

@@ -49,15 +49,16 @@ public struct Backoff: Sendable {
     public static let failedRotations = Backoff(initial: .seconds(300), maximum: .seconds(21_600), jitter: .equal)
 
     /// Creates a backoff; `random` must return a number in `0...1` (values outside are clamped);
-    /// `sleep` is how ``wait(attempt:hint:)`` waits.
+    /// `sleep` is how ``wait(attempt:hint:)`` waits. `initial` and `maximum` are clamped to
+    /// `0...Duration.saturationLimit`, so no bound, hint or jitter computed from them can overflow.
     public init(
         initial: Duration = .milliseconds(500), maximum: Duration = .seconds(30), jitter: Jitter = .full,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.sleep = sleep
-        self.initial = max(initial, .zero)
-        self.maximum = max(maximum, self.initial)
+        self.initial = max(initial, .zero).clampedToSaturationLimit
+        self.maximum = max(maximum.clampedToSaturationLimit, self.initial)
         self.jitter = jitter
         self.random = random
     }
@@ -70,11 +71,12 @@ public struct Backoff: Sendable {
     }
 
     /// The upper bound of the wait before retry number `attempt` (1-based):
-    /// `min(maximum, initial × 2^(attempt-1))`.
+    /// `min(maximum, initial × 2^(attempt-1))`; the doubling stops at `maximum`, so it never overflows.
     public func bound(attempt: Int) -> Duration {
         let exponent = min(max(attempt - 1, 0), 40)
         var bound = initial
         for _ in 0..<exponent {
+            if bound >= maximum / 2 { return maximum }
             bound = bound * 2
             if bound >= maximum { return maximum }
         }
@@ -83,10 +85,10 @@ public struct Backoff: Sendable {
 
     /// The wait before retry number `attempt` (1-based), jittered below its bound with ``random``;
     /// or, when the server said how long to wait (`hint`), that long plus up to one ``initial`` of
-    /// jitter (never less than the server asked).
+    /// jitter (never less than the server asked; a hint beyond `Duration.saturationLimit` is clamped to it).
     public func delay(attempt: Int, hint: Duration? = nil) -> Duration {
         let r = min(max(random(), 0), 1)
-        if let hint, hint > .zero { return hint + initial * r }
+        if let hint, hint > .zero { return hint.clampedToSaturationLimit + initial * r }
         return spread(bound(attempt: attempt), r)
     }
 

@@ -7,7 +7,10 @@
 /// A duration as written in the configuration: a whole number and a unit, `90d`, `36h`, `15m`, `30s`, `0s`.
 ///
 /// Durations are kept as whole seconds: rotation policy never needs finer resolution, and
-/// whole seconds compare and print exactly.
+/// whole seconds compare and print exactly. Their arithmetic saturates instead of trapping: a
+/// constructor or a parse that overflows gives `Int64.max` seconds, and ``timeInterval`` (what
+/// dates are computed with) is at most ``maximum``. The configuration loader refuses any duration
+/// longer than ``maximum``.
 public struct ConfigDuration: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// The length in seconds; never negative.
     public var seconds: Int64
@@ -17,20 +20,25 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, Codable, CustomStr
         self.seconds = max(0, seconds)
     }
 
-    /// Days, hours, minutes or seconds, for readable code and tests.
-    public static func days(_ n: Int64) -> ConfigDuration { .init(seconds: n * 86_400) }
+    /// Days, hours, minutes or seconds, for readable code and tests; saturates at `Int64.max` seconds.
+    public static func days(_ n: Int64) -> ConfigDuration { .init(seconds: n.saturatingMultiplied(by: 86_400)) }
     /// See ``days(_:)``.
-    public static func hours(_ n: Int64) -> ConfigDuration { .init(seconds: n * 3_600) }
+    public static func hours(_ n: Int64) -> ConfigDuration { .init(seconds: n.saturatingMultiplied(by: 3_600)) }
     /// See ``days(_:)``.
-    public static func minutes(_ n: Int64) -> ConfigDuration { .init(seconds: n * 60) }
+    public static func minutes(_ n: Int64) -> ConfigDuration { .init(seconds: n.saturatingMultiplied(by: 60)) }
     /// See ``days(_:)``.
     public static func seconds(_ n: Int64) -> ConfigDuration { .init(seconds: n) }
     /// Zero.
     public static let zero = ConfigDuration(seconds: 0)
+    /// The longest duration the configuration accepts: 100 years of 365 days (`36500d`). Dates a
+    /// century away are still ordinary dates for the calendar, the formatters and the timers.
+    public static let maximum = ConfigDuration.days(36_500)
 
     /// Parses `90d`, `36h`, `15m`, `30s`, `0s`, and combinations such as `1h30m`.
     ///
-    /// Returns `nil` for anything else (no sign, no fractions, no unknown units, not empty).
+    /// Returns `nil` for anything else (no sign, no fractions, no unknown units, not empty). A
+    /// value too large for `Int64` seconds saturates at `Int64.max` seconds (above ``maximum``, so
+    /// the loader refuses it by its size rather than its spelling).
     public init?(parsing text: String) {
         let trimmed = text.trimmingSpaces()
         guard !trimmed.isEmpty else { return nil }
@@ -38,10 +46,7 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, Codable, CustomStr
         var number: Int64? = nil
         for ch in trimmed {
             if let digit = ch.wholeNumberValue, ch.isASCII {
-                let (m, o1) = (number ?? 0).multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(Int64(digit))
-                guard !o1, !o2 else { return nil }
-                number = a
+                number = (number ?? 0).saturatingMultiplied(by: 10).saturatingAdding(Int64(digit))
                 continue
             }
             guard let n = number else { return nil }
@@ -54,10 +59,7 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, Codable, CustomStr
             case "s": unit = 1
             default: return nil
             }
-            let (m, o1) = n.multipliedReportingOverflow(by: unit)
-            let (a, o2) = total.addingReportingOverflow(m)
-            guard !o1, !o2 else { return nil }
-            total = a
+            total = total.saturatingAdding(n.saturatingMultiplied(by: unit))
             number = nil
         }
         guard number == nil else { return nil }  // a trailing number without a unit
@@ -76,8 +78,10 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, Codable, CustomStr
         return out
     }
 
-    /// This duration as a `TimeInterval`.
-    public var timeInterval: TimeInterval { TimeInterval(seconds) }
+    /// This duration as a `TimeInterval`, at most ``maximum``: a date computed from a duration is
+    /// never more than a century from its base, whatever the duration (a decoded or hand-built one
+    /// beyond what the loader accepts).
+    public var timeInterval: TimeInterval { TimeInterval(min(seconds, Self.maximum.seconds)) }
 
     public static func < (lhs: ConfigDuration, rhs: ConfigDuration) -> Bool { lhs.seconds < rhs.seconds }
 

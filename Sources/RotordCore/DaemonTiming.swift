@@ -4,9 +4,10 @@ import Foundation
 public enum DaemonTiming {
     /// How long to sleep now: until `next` (the plan's nearest deadline), at least 1 s, and at most
     /// `resync`, so that Fracttal is listed again at least that often and changes made by hand
-    /// (a consumer created, deleted or renamed in the web UI) are noticed.
+    /// (a consumer created, deleted or renamed in the web UI) are noticed. Never more than
+    /// ``ConfigDuration/maximum``, so the timer's deadline cannot overflow.
     public static func sleepSeconds(next: Date?, now: Date, resync: ConfigDuration) -> TimeInterval {
-        let cap = TimeInterval(max(resync.seconds, 1))
+        let cap = max(resync.timeInterval, 1)
         guard let next else { return cap }
         return min(max(next.timeIntervalSince(now), 1), cap)
     }

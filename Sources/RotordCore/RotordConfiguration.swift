@@ -66,7 +66,7 @@ public struct FracttalSettings: Sendable, Hashable {
     public var adminSecretFile: String
     /// Client-side budget shared by every API request.
     public var requestsPerMinute: Int
-    /// Timeout of one HTTP request.
+    /// Timeout of one HTTP exchange, whole: connecting, the answer's head and its entire body.
     public var timeout: ConfigDuration
     /// How long a new credential may take to start working at the token endpoint.
     public var verifyTimeout: ConfigDuration

@@ -10,14 +10,25 @@ import Foundation
 /// arithmetic here is Howard Hinnant's (`days_from_civil`, `civil_from_days`).
 package enum UTCTimestamp {
     /// `date` as `yyyy-MM-ddTHH:mm:ssZ`; fractions of a second are dropped (rounded down), as
-    /// Foundation does.
+    /// Foundation does. A date beyond ``formattableSeconds`` is formatted as that bound, never
+    /// trapped on.
     package static func format(_ date: Date) -> String {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let seconds = Int(secondsSince1970(date).rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civil(fromDays: days)
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
             + "\(pad(secondOfDay % 3600 / 60, 2)):\(pad(secondOfDay % 60, 2))Z"
+    }
+
+    /// The seconds from 1970 that the formatters compute with: ±10^15 (about 30 million years),
+    /// so that their integer arithmetic on days and years cannot overflow.
+    package static let formattableSeconds: ClosedRange<Double> = -1e15...1e15
+
+    /// `date.timeIntervalSince1970` clamped to ``formattableSeconds``; NaN is 0.
+    package static func secondsSince1970(_ date: Date) -> Double {
+        let seconds = date.timeIntervalSince1970
+        return seconds.isNaN ? 0 : min(max(seconds, formattableSeconds.lowerBound), formattableSeconds.upperBound)
     }
 
     /// The proleptic Gregorian date of day `days` after 1970-01-01 (Hinnant's `civil_from_days`).

@@ -111,7 +111,8 @@ struct HostileServerTests {
         let client = FracttalClient(
             configuration: FracttalClientConfiguration(
                 tokenURL: "http://127.0.0.1:\(port)/oauth/token", apiURL: "http://127.0.0.1:\(port)/api",
-                requestsPerMinute: 0, timeout: .seconds(2), retries: 2, operationTimeout: operationTimeout),
+                // No case here waits on a hang: the timeout only has to outlast a loaded machine.
+                requestsPerMinute: 0, timeout: .seconds(10), retries: 2, operationTimeout: operationTimeout),
             credentials: FracttalCredentials(key: Self.adminKey, secret: Self.adminSecret),
             backoff: Backoff(initial: .milliseconds(10), maximum: .milliseconds(50), random: { 1 }), clock: clock)
         do {

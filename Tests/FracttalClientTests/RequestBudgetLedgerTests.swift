@@ -31,6 +31,18 @@ import Testing
         #expect(stat(path, &mode) == 0 && mode.st_mode & 0o777 == 0o600)
     }
 
+    /// A hostile reset header (`ratelimit-reset: 9223372036854775807`, in seconds) blocks for
+    /// a very long time, but never traps converting it to the ledger's nanoseconds.
+    @Test func aHugeServerResetSaturatesInTheLedger() throws {
+        let (path, cleanUp) = try ledgerPath()
+        defer { cleanUp() }
+        let daemon = SharedRequestBudget(limit: 200, ledgerPath: path)
+        let rotate = SharedRequestBudget(limit: 200, ledgerPath: path)
+        let now = ContinuousClock.now
+        daemon.withBudget { $0.observeRateLimited(reset: .seconds(Int64.max), at: now) }
+        #expect(rotate.withBudget { $0.delay(at: now) } > .seconds(100 * 365 * 86_400))
+    }
+
     @Test func aServerBlockSeenByOneSharerStopsTheOther() throws {
         let (path, cleanUp) = try ledgerPath()
         defer { cleanUp() }

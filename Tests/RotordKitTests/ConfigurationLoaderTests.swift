@@ -100,6 +100,31 @@ import Testing
         #expect(throws: ConfigurationErrors.self) { try loader.load(path: "/nonexistent/rotord.yaml") }
     }
 
+    /// Every duration is bounded at load (docs/configuration.md, "Durations"): the error names the
+    /// key, the value and the limit, so `plan`, `status` and `run` never compute with it.
+    @Test(arguments: [
+        ("    max_age: 9223372036854775807s\n", "consumers[0].max_age", "9223372036854775807s"),
+        ("    grace: 99999999999999999999d\n", "consumers[0].grace", "99999999999999999999d"),
+        ("    max_age: 36501d\n", "consumers[0].max_age", "36501d"),
+        ("    probe:\n      exec: [/bin/true]\n      timeout: 5300w\n", "consumers[0].probe.timeout", "5300w"),
+        ("defaults:\n  jitter: 9999999999999w\n", "defaults.jitter", "9999999999999w"),
+        ("schedule:\n  resync: 9223372036854775807s\n", "schedule.resync", "9223372036854775807s"),
+    ])
+    func refusesDurationsAboveTheMaximum(line: String, key: String, value: String) {
+        let found = errors(Self.base + line)
+        let error = found.first { $0.key == key }
+        #expect(error?.message.contains("\"\(value)\"") == true, "got \(found)")
+        #expect(error?.message.contains("36500d (100 years)") == true, "got \(found)")
+    }
+
+    @Test func acceptsTheMaximumDuration() throws {
+        let parsed = try loader.parse(
+            Self.base + "    max_age: 36500d\n    rotate_before: 1d\n    grace: 36500d\n",
+            path: "/etc/rotord/rotord.yaml")
+        #expect(parsed.consumers[0].policy.maxAge == .maximum)
+        #expect(parsed.consumers[0].policy.grace == .maximum)
+    }
+
     @Test func scheduleResync() throws {
         let parsed = try loader.parse(Self.base + "schedule:\n  resync: 10m\n", path: "/etc/rotord/rotord.yaml")
         #expect(parsed.schedule.resync == .minutes(10))

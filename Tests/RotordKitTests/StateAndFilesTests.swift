@@ -97,6 +97,94 @@ import Testing
     }
 }
 
+/// Errors of the journal directory are never an empty journal (in-flight rotations must not vanish).
+@Suite struct StateStoreErrorTests {
+    @Test func anAbsentRotationsDirectoryIsEmpty() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try StateStore(directory: dir.path + "/state", create: false)
+        #expect(try store.rotations().isEmpty)
+        #expect(store.unreadableRecords().isEmpty)
+    }
+
+    /// The tests run as root, which reads any directory: a `rotations` that is a regular file is
+    /// the read error (`ENOTDIR`) that root meets too.
+    static func storeWhoseRotationsIsAFile(in dir: TemporaryDirectory) throws -> StateStore {
+        let store = try StateStore(directory: dir.path)
+        try FileManager.default.removeItem(atPath: store.rotationsDirectory)
+        #expect(FileManager.default.createFile(atPath: store.rotationsDirectory, contents: Data("x".utf8)))
+        return store
+    }
+
+    @Test func aRotationsDirectoryThatCannotBeListedThrowsNamingIt() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try Self.storeWhoseRotationsIsAFile(in: dir)
+        #expect {
+            _ = try store.rotations()
+        } throws: { error in
+            let failure = error as? AtomicFile.Failure
+            return failure?.path == store.rotationsDirectory && failure?.code == ENOTDIR
+                && "\(error)".contains("listing the rotation journal")
+        }
+    }
+
+    @Test func planAndStatusReadWhatTheJournalHolds() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        #expect(Commands.activeRotations(try Self.storeWhoseRotationsIsAFile(in: dir)).isEmpty)
+        let store = try StateStore(directory: dir.path + "/ok")
+        var record = RotationRecord(
+            id: "r1-0000abcd", consumerName: "etl", trigger: "due", now: Date(timeIntervalSince1970: 1_780_000_000),
+            oldConsumers: [], authorizationType: "client_credentials", permissionGroupID: 3, fracttalHub: false,
+            originalDescription: nil, grace: .hours(1))
+        record.step = .creating
+        try store.save(record)
+        #expect(Commands.activeRotations(store).map(\.id) == ["r1-0000abcd"])
+    }
+
+    @Test func aRotationsDirectoryThatCannotBeListedBlocksEveryConsumer() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try Self.storeWhoseRotationsIsAFile(in: dir)
+        let blocking = store.unreadableRecords()
+        #expect(blocking.count == 1)
+        #expect(blocking.first?.consumerName == nil, "no consumer named: every consumer is blocked")
+        let problem = blocking.first?.problem ?? ""
+        #expect(problem.contains(store.rotationsDirectory) && problem.contains("every consumer"), "\(problem)")
+        #expect(problem.contains("Not a directory"), "\(problem)")
+    }
+
+    @Test func anUnreadableRecordThatCannotBeSetAsideThrows() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try StateStore(directory: dir.path)
+        let path = store.rotationsDirectory + "/r1-0000abcd.json"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("{ damaged".utf8)))
+        // A non-empty directory where the record would be set aside: rename(2) fails, even for root.
+        try FileManager.default.createDirectory(atPath: path + ".unreadable/x", withIntermediateDirectories: true)
+        #expect {
+            _ = try store.rotations()
+        } throws: { error in
+            let failure = error as? AtomicFile.Failure
+            return failure?.path == path
+                && "\(error)".contains("setting the unreadable record aside as \(path).unreadable")
+        }
+        #expect(FileManager.default.fileExists(atPath: path), "the record stays where it was")
+    }
+
+    @Test func anUnreadableRecordIsSetAsideAndBlocks() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try StateStore(directory: dir.path)
+        let path = store.rotationsDirectory + "/r1-0000abcd.json"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(#"{"consumerName": "etl", "#.utf8)))
+        #expect(try store.rotations().isEmpty)
+        #expect(FileManager.default.fileExists(atPath: path + ".unreadable"))
+        #expect(store.unreadableRecords().map(\.consumerName) == ["etl"])
+    }
+}
+
 @Suite struct SecretPublisherTests {
     let key = "AbCdEfGhIjKlMnOpQr"
     let secret = "s3cretS3CRETs3cretS3CRETs3cret12"

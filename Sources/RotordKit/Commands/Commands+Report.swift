@@ -30,7 +30,7 @@ extension Commands {
             {
                 created[consumer.name] = consumer.createdAt
             }
-            let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+            let active = activeRotations(context.store)
             configuration = configuration.resolvingAdoption(
                 consumers: listing, groupNames: await context.directory.groupNames(for: listing), active: active,
                 adminKey: context.directory.adminKey)

@@ -102,7 +102,7 @@ package enum Commands {
             guard !actions else { return exitTempFail }
             // status still shows what the state directory knows.
             if json {
-                let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+                let active = activeRotations(context.store)
                 let histories = context.store.consumerHistories()
                 print(
                     ReportRenderer.json(
@@ -116,7 +116,7 @@ package enum Commands {
             }
             return 0
         }
-        let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+        let active = activeRotations(context.store)
         let histories = context.store.consumerHistories().mapValues { $0.clamped(now: now).history }
         let configuration = context.configuration.resolvingAdoption(
             consumers: listing, groupNames: groups, active: active, adminKey: context.directory.adminKey)
@@ -157,7 +157,7 @@ package enum Commands {
         faults: any FaultInjector = NoFaults()
     ) async -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
-        let inFlight = ((try? context.store.rotations()) ?? []).first { $0.consumerName == name && !$0.step.isTerminal }
+        let inFlight = activeRotations(context.store).first { $0.consumerName == name }
         let managed = await isManaged(name, context: context)
         // A rotation held because its consumer left the configuration can be accepted, not started anew.
         let held = !managed && inFlight.map { [.published, .grace].contains($0.step) } == true
@@ -196,7 +196,7 @@ package enum Commands {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
         let steps: [RotationStep] = [.planned, .verified, .published, .unconfirmed, .grace]
         guard
-            let record = ((try? context.store.rotations()) ?? []).first(where: {
+            let record = activeRotations(context.store).first(where: {
                 $0.consumerName == name && steps.contains($0.step)
             })
         else {
@@ -227,7 +227,7 @@ package enum Commands {
         guard !context.configuration.adopt.isEmpty, let listing = try? await context.directory.consumers() else {
             return false
         }
-        let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+        let active = activeRotations(context.store)
         return context.configuration.resolvingAdoption(
             consumers: listing, groupNames: await context.directory.groupNames(for: listing), active: active,
             adminKey: context.directory.adminKey
@@ -236,7 +236,7 @@ package enum Commands {
 
     /// `status` without Fracttal: the journal and the history only.
     static func printOffline(_ context: RotationResources) {
-        let active = ((try? context.store.rotations()) ?? []).filter { !$0.step.isTerminal }
+        let active = activeRotations(context.store)
         let histories = context.store.consumerHistories()
         print("(Fracttal unreachable: ages and due dates unknown; from \(context.store.directory))")
         for consumer in context.configuration.consumers {
@@ -252,6 +252,18 @@ package enum Commands {
                 line += " nothing in flight"
             }
             print(line)
+        }
+    }
+
+    /// The unfinished rotations of the journal. An error reading it (the directory cannot be listed,
+    /// an unreadable record cannot be set aside) is printed, naming the directory or the record, and
+    /// counts as none, so that `plan` and `status` still show what they can; a pass stops on it.
+    static func activeRotations(_ store: StateStore) -> [RotationRecord] {
+        do {
+            return try store.rotations().filter { !$0.step.isTerminal }
+        } catch {
+            printError("reading the rotation journal: \(error)")
+            return []
         }
     }
 

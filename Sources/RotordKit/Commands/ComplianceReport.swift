@@ -126,7 +126,7 @@ package struct ComplianceReport: Sendable, Encodable, Hashable {
                 if end > start { out += end.timeIntervalSince(start) }
             }
             let checkedFrom = spans.map(\.from).min().map { max($0, since) }
-            let seconds = Int64(out.rounded())
+            let seconds = Int64(saturating: out.rounded())
             return ComplianceReport(
                 consumer: managed.name, maxAge: managed.policy.maxAge.description,
                 withinPolicy: checkedFrom == nil ? nil : seconds == 0, outOfPolicySeconds: seconds,

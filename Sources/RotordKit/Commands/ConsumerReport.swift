@@ -157,7 +157,7 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
         consumerID = entry.current?.id
         key = entry.current.map { KeyMask.mask($0.key) }
         createdAt = entry.current?.createdAt
-        ageSeconds = entry.current.map { Int64(now.timeIntervalSince($0.createdAt)) }
+        ageSeconds = entry.current.map { Int64(saturating: now.timeIntervalSince($0.createdAt)) }
         age = ageSeconds.map { ConfigDuration(seconds: max($0, 0)).humanReadable }
         due = entry.startsNow
         dueAt = entry.dueDate
@@ -234,9 +234,9 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
     /// "in 3d 4h", "2h ago", or a date.
     static func human(_ date: Date?, now: Date) -> String {
         guard let date else { return "unknown" }
-        let delta = Int64(date.timeIntervalSince(now))
-        if abs(delta) < 1 { return "now" }
-        let span = ConfigDuration(seconds: abs(delta)).humanReadable
+        let delta = Int64(saturating: date.timeIntervalSince(now))
+        if delta == 0 { return "now" }
+        let span = ConfigDuration(seconds: Int64(clamping: delta.magnitude)).humanReadable
         return delta > 0 ? "in \(span) (\(timestamp(date)))" : "\(span) ago (\(timestamp(date)))"
     }
 

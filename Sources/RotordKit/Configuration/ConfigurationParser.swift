@@ -74,6 +74,10 @@ struct ConfigurationParser {
             error(key, node, "must be a duration such as 90d, 36h, 15m, 30s or 0s, got \"\(text)\"")
             return nil
         }
+        guard value <= .maximum else {
+            error(key, node, "must be at most \(ConfigDuration.maximum) (100 years), got \"\(text)\"")
+            return nil
+        }
         return value
     }
 

@@ -137,7 +137,8 @@ package final class Daemon: Service, Sendable {
             let jump = DaemonTiming.wallClockJump(
                 wallThen: now, monotonicThen: armedAt, wallNow: Date(), monotonicNow: .now)
             if let jump, reason != .stop {
-                logger.notice("the wall clock moved by \(Int(jump.rounded())) s while rotord slept; planning again")
+                logger.notice(
+                    "the wall clock moved by \(Int(saturating: jump.rounded())) s while rotord slept; planning again")
             }
             switch reason {
             case .stop:
@@ -270,7 +271,7 @@ package final class Daemon: Service, Sendable {
             let now = Date()
             if let (next, at) = plan.nextEntry(after: now) {
                 parts.append(
-                    "next: \(next.managed.name) in \(ConfigDuration(seconds: Int64(at.timeIntervalSince(now))).humanReadable)"
+                    "next: \(next.managed.name) in \(ConfigDuration(seconds: Int64(saturating: at.timeIntervalSince(now))).humanReadable)"
                 )
             }
         }

@@ -8,7 +8,8 @@ import SystemPackage
 /// and its output captured in an unlinked temporary file.
 ///
 /// What swift-subprocess 1.0.2 does in the child (its `posix_spawn` path on glibc,
-/// `Subprocess+Spawn.swift` and `_SubprocessCShims/process_shims.c`):
+/// `swift-subprocess/Sources/Subprocess/Platforms/Subprocess+Spawn.swift` and
+/// `swift-subprocess/Sources/_SubprocessCShims/process_shims.c`):
 /// - every descriptor above 2 is closed by glibc's `posix_spawn_file_actions_addclosefrom_np`
 ///   (looked up once with `dlsym`; it is the last file action, after the `dup2`s onto 0, 1 and 2),
 ///   so even a descriptor another thread opens while this spawns, close-on-exec or not, is not

@@ -104,6 +104,29 @@ package enum AtomicFile {
         return out
     }
 
+    /// The names in `directory` (without `.` and `..`), or `nil` when it does not exist
+    /// (`ENOENT`). Any other error (not a directory, no permission, an I/O error) throws: an
+    /// unreadable directory is never taken for an empty one.
+    package static func entries(of directory: String, operation: String) throws(Failure) -> [String]? {
+        guard let stream = opendir(directory) else {
+            if errno == ENOENT { return nil }
+            throw Failure(path: directory, operation: operation, code: errno)
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(stream) else {
+                if errno != 0 { throw Failure(path: directory, operation: operation, code: errno) }
+                return names
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+    }
+
     static func isUnchanged(_ path: String, _ bytes: [UInt8], mode: mode_t, uid: uid_t?, gid: gid_t?) -> Bool {
         var st = stat()
         guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_mode & 0o7777 == mode,

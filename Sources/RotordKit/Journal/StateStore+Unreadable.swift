@@ -14,18 +14,35 @@ extension StateStore {
         package var consumerName: String?
         /// Where the record is kept.
         package var path: String
+        /// Set when this stands for a journal directory that could not be listed (then `path` is
+        /// the directory and `id` is empty): what failed. It blocks every consumer.
+        package var listingFailure: String? = nil
 
         /// The problem as rotord reports it.
         package var problem: String {
-            "journal record \(id) is unreadable (kept as \(path)); rotations of "
+            if let listingFailure {
+                return "the rotation journal cannot be read (\(listingFailure)); rotations of every consumer are "
+                    + "blocked until it can, since it may hold rotations in flight"
+            }
+            return "journal record \(id) is unreadable (kept as \(path)); rotations of "
                 + (consumerName.map { "consumer \($0)" } ?? "every consumer")
                 + " are blocked until it is repaired: run `rotord repair \(id)` (docs/operations.md)"
         }
     }
 
-    /// The records set aside as unreadable, oldest name first.
+    /// The records set aside as unreadable, oldest name first. When the journal directory cannot be
+    /// listed (anything but its absence), one record standing for the directory, which blocks every
+    /// consumer: a read error never unblocks rotations.
     package func unreadableRecords() -> [UnreadableRecord] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: rotationsDirectory) else { return [] }
+        let names: [String]
+        do {
+            names = try AtomicFile.entries(of: rotationsDirectory, operation: "listing the rotation journal") ?? []
+        } catch {
+            return [
+                UnreadableRecord(
+                    id: "", consumerName: nil, path: rotationsDirectory, listingFailure: error.description)
+            ]
+        }
         return names.sorted().filter { $0.hasSuffix(".json.unreadable") }.map { name in
             let path = rotationsDirectory + "/" + name
             let id = String(name.dropLast(".json.unreadable".count))

@@ -81,8 +81,13 @@ package struct StateStore: Sendable {
     // MARK: - The journal
 
     /// Every rotation file, unfinished or not yet archived.
+    ///
+    /// An absent `rotations` directory is an empty journal; any other error listing it throws,
+    /// naming the directory. A record that cannot be decoded is set aside as
+    /// `ID.json.unreadable` (where it blocks rotations, see ``unreadableRecords()``); when it
+    /// cannot be set aside, this throws naming it, so the pass stops rather than forget it.
     package func rotations() throws(AtomicFile.Failure) -> [RotationRecord] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: rotationsDirectory) else { return [] }
+        let names = try AtomicFile.entries(of: rotationsDirectory, operation: "listing the rotation journal") ?? []
         var out: [RotationRecord] = []
         for name in names.sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
             let path = rotationsDirectory + "/" + name
@@ -92,7 +97,12 @@ package struct StateStore: Sendable {
             } catch {
                 // A record that cannot be read must not be silently dropped: keep it aside for a person.
                 let aside = path + ".unreadable"
-                rename(path, aside)
+                guard rename(path, aside) == 0 else {
+                    throw AtomicFile.Failure(
+                        path: path, operation: "setting the unreadable record aside as \(aside): renaming",
+                        code: errno)
+                }
+                try AtomicFile.syncDirectory(rotationsDirectory)
                 FileHandle.standardError.write(Data("rotord: \(path) is unreadable and was moved to \(aside)\n".utf8))
             }
         }
