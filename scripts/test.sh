@@ -17,7 +17,7 @@ build() {  # build ARGS...: quiet unless something is wrong
 }
 SECONDS=0
 . scripts/release-flags.sh  # release_flags: -c release --static-swift-stdlib and function sections
-for product in rotord rotord-faults fracttal-sim; do build "${release_flags[@]}" --product "$product"; done
+for product in rotord rotord-faults fracttal-sim rotord-simulate; do build "${release_flags[@]}" --product "$product"; done
 echo "test: release build took ${SECONDS}s"
 SECONDS=0
 build --build-tests
@@ -37,6 +37,17 @@ swift test --skip-build 2>&1 | grep --line-buffered -vE ' started\.?$'
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "test: swift test failed" >&2; exit "$status"; }
+
+# The engine simulation (docs/architecture.md, "Simulation"): as many seeded histories of >= 50 steps as fit
+# in a minute on this machine's cores, release build, at least 2,000; a failing one prints its seed and its
+# shortest reproduction (scripts/simulate.sh replays it).
+set +e
+"$release/rotord-simulate" --seconds 60 --histories 1000000 --jobs "$(nproc)" | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || { echo "test: the engine simulation broke an invariant" >&2; exit 1; }
+histories=$(sed -n 's/^simulation: \([0-9]*\) histories.*/\1/p' "$log" | tail -1)
+[ "${histories:-0}" -ge 2000 ] || { echo "test: the simulation ran ${histories:-0} histories in 60 s (< 2000)" >&2; exit 1; }
 
 Tests/SystemdHarness/run.sh "$release"
 

@@ -121,6 +121,12 @@ public struct RotationPlan: Sendable, Hashable {
     /// When this plan was made.
     public var now: Date
 
+    /// A plan of `entries` made at `now`.
+    public init(entries: [PlanEntry], now: Date) {
+        self.entries = entries
+        self.now = now
+    }
+
     /// The earliest instant at which something is due (a start, a window, a retry, a grace end).
     public var nextDeadline: Date? { entries.compactMap(\.nextDeadline).min() }
 

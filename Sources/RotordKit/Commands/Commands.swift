@@ -29,7 +29,7 @@ package enum Commands {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
-            clock: faults.wallClock, faults: faults, logger: context.logger)
+            clock: faults.wallClock, faults: faults, logger: context.logger, checks: context.checks)
         let report = await reconciler.pass()
         MetricsTextfile.publish(
             report: report, configuration: context.configuration, store: context.store, logger: context.logger,
@@ -180,7 +180,7 @@ package enum Commands {
         }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
-            clock: faults.wallClock, faults: faults, logger: context.logger)
+            clock: faults.wallClock, faults: faults, logger: context.logger, checks: context.checks)
         let report =
             unconfirmed && (acceptUnconfirmed || revokeOldNow)
             ? await reconciler.pass(only: name, accept: [name: revokeOldNow])
@@ -207,7 +207,7 @@ package enum Commands {
         }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
-            logger: context.logger)
+            logger: context.logger, checks: context.checks)
         let report = await reconciler.pass(only: name, abandon: [name])
         printSummary(report)
         let ended = report.outcomes.contains { $0.consumer == name && $0.record.step == .abandoned }

@@ -93,7 +93,7 @@ package final class Daemon: Service, Sendable {
     private func stopRequested() {
         startup.stopping()
         notifier.stopping(status: "stopping: finishing the current step")
-        notifier.extendTimeout(by: .seconds(20))
+        notifier.extendTimeout(by: Timing.stopExtension)
         logger.notice("stop requested; finishing the current step")
         wake.yield(.stop)
     }
@@ -127,13 +127,16 @@ package final class Daemon: Service, Sendable {
             let now = Date()
             let armedAt = ContinuousClock.now
             let resync = shared.withLock { $0.context.configuration.schedule.resync }
-            let seconds = DaemonTiming.sleepSeconds(next: report.nextDeadline, now: now, resync: resync)
-            timer.schedule(wallDeadline: .now() + seconds, leeway: .milliseconds(500))
+            // The one answer to "when next, and why" (Timing); the timer is monotonic, so a wall-clock step
+            // neither fires it early nor holds it back.
+            let (seconds, _) = Timing.sleep(until: report.nextWake, now: now, resync: resync)
+            timer.schedule(
+                deadline: .now() + seconds, leeway: .nanoseconds(Int(Timing.timerLeeway.saturatingNanoseconds)))
             monitor.idle(until: .now.advanced(by: .seconds(seconds)))
             let reason = await wakeups.next() ?? .stop
             monitor.beat()
-            // Deadlines are wall-clock dates: if the clock was set while rotord slept, plan again now
-            // (the state watch wakes the loop every second, so within a second of the jump).
+            // Deadlines are wall-clock dates: if the clock was set while rotord slept, this wake plans again
+            // from the new time (the monotonic timer fired when it was due).
             let jump = DaemonTiming.wallClockJump(
                 wallThen: now, monotonicThen: armedAt, wallNow: Date(), monotonicNow: .now)
             if let jump, reason != .stop {
@@ -171,7 +174,7 @@ package final class Daemon: Service, Sendable {
         let context = shared.withLock { $0.context }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
-            faults: faults, logger: logger, lockTimeout: .seconds(10),
+            faults: faults, logger: logger, lockTimeout: Timing.daemonLockTimeout,
             onProgress: Self.progress(monitor: monitor, startup: startup))
         let report = await reconciler.pass()
         MetricsTextfile.publish(
@@ -269,10 +272,10 @@ package final class Daemon: Service, Sendable {
             }.count
             parts.append("\(plan.entries.count) consumers, \(due) due")
             let now = Date()
-            if let (next, at) = plan.nextEntry(after: now) {
+            if let wake = report.nextWake, wake.at > now {
+                let wait = ConfigDuration(seconds: Int64(saturating: wake.at.timeIntervalSince(now))).humanReadable
                 parts.append(
-                    "next: \(next.managed.name) in \(ConfigDuration(seconds: Int64(saturating: at.timeIntervalSince(now))).humanReadable)"
-                )
+                    "next: \(wake.reason.rawValue)" + (wake.consumer.map { " of \($0)" } ?? "") + " in \(wait)")
             }
         }
         let time = ConsumerReport.timestamp(report.at).split(separator: " ").last.map { String($0.prefix(5)) } ?? ""
@@ -301,7 +304,7 @@ package final class Daemon: Service, Sendable {
         guard let settings = WatchdogSettings.fromEnvironment() else { return nil }
         let timeout = shared.withLock { $0.context.configuration.fracttal.timeout }
         // A legitimate step can block for one request timeout; allow that plus a margin.
-        let maxStall = max(settings.interval, .seconds(timeout.seconds) + .seconds(5))
+        let maxStall = max(settings.interval, .seconds(timeout.seconds) + Timing.watchdogStallMargin)
         let notifier = self.notifier
         logger.info("watchdog enabled: ping every \(settings.pingInterval), allowed stall \(maxStall)")
         return WatchdogPinger(maxStall: maxStall, every: settings.pingInterval, monitor: monitor, logger: logger) {

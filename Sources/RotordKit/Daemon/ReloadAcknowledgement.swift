@@ -79,7 +79,7 @@ extension Commands {
                 printError("the daemon kept its previous configuration: \(ack.message)")
                 return exitConfig
             }
-            try? await Task.sleep(for: .milliseconds(50))
+            try? await Task.sleep(for: Timing.reloadPoll)
         }
         printError("the daemon (pid \(target)) did not acknowledge the reload within \(timeout)s")
         return 1

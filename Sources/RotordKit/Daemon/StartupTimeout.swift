@@ -1,3 +1,4 @@
+import RotordCore
 import Synchronization
 import SystemdSupport
 
@@ -30,10 +31,10 @@ final class StartupTimeout: Sendable {
     func progressed(now: ContinuousClock.Instant = .now) {
         let send = state.withLock { s -> Bool in
             guard !s.ready || s.stopping else { return false }
-            if let last = s.lastExtend, last.duration(to: now) < .seconds(10) { return false }
+            if let last = s.lastExtend, last.duration(to: now) < Timing.startupExtensionEvery { return false }
             s.lastExtend = now
             return true
         }
-        if send { notifier.extendTimeout(by: .seconds(30)) }
+        if send { notifier.extendTimeout(by: Timing.startupExtension) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import RotordCore
 import Synchronization
 
 /// Notices changes another process made to the state directory (a manual `rotord rotate` next to
@@ -49,7 +50,9 @@ final class StateWatch: Sendable {
     /// Calls `onChange` when the file differs from what was last settled: at once on an inotify
     /// event and then every `interval` until it is settled, or at each poll (`interval`) without
     /// inotify. Cancel the task to stop.
-    func start(every interval: Duration = .seconds(1), onChange: @escaping @Sendable () -> Void) -> Task<Void, Never> {
+    func start(every interval: Duration = Timing.stateWatchReminder, onChange: @escaping @Sendable () -> Void) -> Task<
+        Void, Never
+    > {
         let mask = UInt32(IN_MODIFY) | UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO) | UInt32(IN_CREATE)
         let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else { return poll(every: interval, onChange: onChange) }

@@ -1,4 +1,5 @@
 import Logging
+import RotordCore
 import ServiceLifecycle
 import Synchronization
 import SystemdSupport
@@ -20,7 +21,7 @@ final class WatchdogPinger: Service, Sendable {
     /// Pings through `ping`, every `interval` once running, while `monitor` shows a heartbeat no older
     /// than `maxStall`.
     init(
-        maxStall: Duration, every interval: Duration = .seconds(1), monitor: LoopMonitor, logger: Logger,
+        maxStall: Duration, every interval: Duration = Timing.watchdogTick, monitor: LoopMonitor, logger: Logger,
         ping: @escaping @Sendable () -> Void
     ) {
         self.gate = WatchdogGate(maxStall: maxStall)

@@ -1,4 +1,5 @@
 import Glibc
+import RotordCore
 import Subprocess
 import Synchronization
 import SystemPackage
@@ -43,7 +44,7 @@ struct ChildProcess {
     static let outputLimit = 4096
 
     /// The longest wait between two calls of `progress` while the child runs.
-    static let progressInterval = Duration.milliseconds(200)
+    static let progressInterval = Timing.childProgress
 
     /// Runs `arguments` with `environment`, for at most `timeout` (then SIGTERM to its process
     /// group, SIGKILL 2 s later). `progress` is called while waiting, at least every
@@ -145,7 +146,7 @@ struct ChildProcess {
                 kill(-pid, SIGTERM)
                 // Cut short when the child has exited; the group is killed all the same, for what
                 // the child left behind in it.
-                try? await Task.sleep(for: .seconds(2))
+                try? await Task.sleep(for: Timing.childKillGrace)
                 kill(-pid, SIGKILL)
                 return .timedOut
             }

@@ -23,8 +23,13 @@ package struct Reconciler: Sendable {
         package var problems: [String] = []
         /// The Fracttal API could not be reached (or the lock not taken): everything waits.
         package var unavailable: String?
+        /// When to run again, and why (``Timing/nextWake(plan:after:also:)``).
+        package var nextWake: Timing.Wake?
         /// When to run again.
-        package var nextDeadline: Date?
+        package var nextDeadline: Date? {
+            get { nextWake?.at }
+            set { nextWake = newValue.map { Timing.Wake(at: $0, reason: .unavailable) } }
+        }
 
         /// Rotations that failed in this pass.
         package var failedCount: Int { outcomes.filter { if case .failed = $0.outcome { true } else { false } }.count }
@@ -76,7 +81,8 @@ package struct Reconciler: Sendable {
         configuration: RotordConfiguration, store: StateStore, directory: any ConsumerAccount,
         clock: any WallClock = SystemWallClock(), planner: RotationPlanner = .init(),
         faults: any FaultInjector = NoFaults(),
-        logger: Logger, lockTimeout: Duration = .seconds(300), onProgress: @escaping @Sendable () -> Void = {},
+        logger: Logger, lockTimeout: Duration = Timing.commandLockTimeout,
+        onProgress: @escaping @Sendable () -> Void = {},
         checks: any RotationChecks = ProcessChecks(),
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
         random: @escaping @Sendable () -> UInt32 = { UInt32.random(in: 0...UInt32.max) }
@@ -120,12 +126,12 @@ package struct Reconciler: Sendable {
         let lock: StateLock?
         do { lock = try await StateLock.acquire(directory: store.directory, timeout: lockTimeout) } catch {
             report.unavailable = "\(error)"
-            report.nextDeadline = clock.now().addingTimeInterval(60)
+            report.nextDeadline = clock.now().addingTimeInterval(Timing.unavailableRetry.timeInterval)
             return report
         }
         guard let lock else {
             report.unavailable = "another rotord holds \(store.directory)/lock"
-            report.nextDeadline = clock.now().addingTimeInterval(60)
+            report.nextDeadline = clock.now().addingTimeInterval(Timing.unavailableRetry.timeInterval)
             return report
         }
         defer { lock.release() }
@@ -154,7 +160,7 @@ package struct Reconciler: Sendable {
             }
         } catch {
             report.unavailable = "reading the rotation journal: \(error)"
-            report.nextDeadline = clock.now().addingTimeInterval(60)
+            report.nextDeadline = clock.now().addingTimeInterval(Timing.unavailableRetry.timeInterval)
             return report
         }
 
@@ -173,7 +179,7 @@ package struct Reconciler: Sendable {
                 active = try narrowLegacyRecords(active, listing: try await directory.consumers())
             } catch {
                 report.unavailable = "narrowing old journal records: \(error)"
-                report.nextDeadline = clock.now().addingTimeInterval(60)
+                report.nextDeadline = clock.now().addingTimeInterval(Timing.unavailableRetry.timeInterval)
                 return report
             }
         }
@@ -191,7 +197,7 @@ package struct Reconciler: Sendable {
                     adminKey: directory.adminKey)
             } catch {
                 report.unavailable = error.message
-                report.nextDeadline = clock.now().addingTimeInterval(60)
+                report.nextDeadline = clock.now().addingTimeInterval(Timing.unavailableRetry.timeInterval)
                 logger.warning("cannot list the Fracttal account: \(error.message)")
                 return report
             }
@@ -225,7 +231,7 @@ package struct Reconciler: Sendable {
             groups = await directory.groupNames(for: listing)
         } catch {
             report.unavailable = error.message
-            report.nextDeadline = clock.now().addingTimeInterval(60)
+            report.nextDeadline = clock.now().addingTimeInterval(Timing.unavailableRetry.timeInterval)
             logger.warning("cannot list the Fracttal account: \(error.message)")
             return report
         }
@@ -282,16 +288,20 @@ package struct Reconciler: Sendable {
             plan.entries[index].reason = "blocked until an unreadable journal record is repaired (rotord repair)"
         }
         report.plan = plan
-        var deadlines: [Date] = []
-        for (_, _, outcome) in report.outcomes {
+        var waits: [Timing.Wake] = []
+        for (name, _, outcome) in report.outcomes {
             switch outcome {
-            case .waiting(let until): deadlines.append(until)
-            case .retrying(let at, _): deadlines.append(at)
-            case .journalFailed, .interrupted: deadlines.append(clock.now().addingTimeInterval(60))
+            case .waiting(let until): waits.append(Timing.Wake(at: until, reason: .grace, consumer: name))
+            case .retrying(let at, _): waits.append(Timing.Wake(at: at, reason: .retry, consumer: name))
+            case .journalFailed, .interrupted:
+                waits.append(
+                    Timing.Wake(
+                        at: clock.now().addingTimeInterval(Timing.unavailableRetry.timeInterval), reason: .unavailable,
+                        consumer: name))
             default: break
             }
         }
-        report.nextDeadline = plan.nextDeadline(after: report.at, also: deadlines)
+        report.nextWake = Timing.nextWake(plan: plan, after: report.at, also: waits)
         return report
     }
 

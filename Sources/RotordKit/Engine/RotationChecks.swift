@@ -45,15 +45,18 @@ package protocol RotationChecks: Sendable {
 
 /// The checks as child processes: ``HookRunner`` and ``ProbeRunner``.
 package struct ProcessChecks: RotationChecks {
-    /// Creates the checks.
-    package init() {}
+    /// Secrets masked in every check's output besides the request's own: rotord's admin key and secret.
+    package var alsoMask: [String]
+
+    /// Creates the checks; `alsoMask` lists secrets to mask in their output besides each rotation's own.
+    package init(alsoMask: [String] = []) { self.alsoMask = alsoMask }
 
     package func runActions(
         _ actions: [PublishHook], for request: CheckRequest, logger: Logger, onProgress: @escaping @Sendable () -> Void
     ) async -> [String] {
         await HookRunner(logger: logger, onProgress: onProgress).run(
             actions, consumer: request.consumer, rotationID: request.rotationID, files: request.files,
-            secret: request.secrets.first)
+            secrets: request.secrets + alsoMask)
     }
 
     package func runProbe(
@@ -61,6 +64,6 @@ package struct ProcessChecks: RotationChecks {
     ) async -> [String] {
         await ProbeRunner(logger: logger, onProgress: onProgress).run(
             probe, consumer: request.consumer, rotationID: request.rotationID, files: request.files,
-            maskedKey: request.maskedKey, secret: request.secrets.first)
+            maskedKey: request.maskedKey, secrets: request.secrets + alsoMask)
     }
 }

@@ -45,7 +45,7 @@ package struct RotationDriver: Sendable {
     package init(
         store: StateStore, directory: any ConsumerAccount, clock: any WallClock = SystemWallClock(),
         machine: RotationMachine = .init(), faults: any FaultInjector = NoFaults(), logger: Logger,
-        verifyTimeout: ConfigDuration = .minutes(2), onProgress: @escaping @Sendable () -> Void = {},
+        verifyTimeout: ConfigDuration = Timing.verifyTimeout, onProgress: @escaping @Sendable () -> Void = {},
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
         creates: CreateLimiter = CreateLimiter(), checks: any RotationChecks = ProcessChecks(),
         random: @escaping @Sendable () -> UInt32 = { UInt32.random(in: 0...UInt32.max) }
@@ -123,7 +123,12 @@ package struct RotationDriver: Sendable {
                 event = next
             }
         }
-        return (record, .retrying(at: clock.now().addingTimeInterval(60), reason: "too many transitions in one pass"))
+        return (
+            record,
+            .retrying(
+                at: clock.now().addingTimeInterval(Timing.unavailableRetry.timeInterval),
+                reason: "too many transitions in one pass")
+        )
     }
 
     /// Performs `action` and returns its outcome as the machine's next event, or `nil` when a stop
@@ -238,11 +243,13 @@ package struct RotationDriver: Sendable {
     private func verify(key: String, secret: String, record: RotationRecord) async -> RotationEvent? {
         let wallStart = clock.now()
         let budget = max(verifyTimeout.timeInterval, 0)
-        // The polls: 125–250 ms, then doubling up to 2.5–5 s (the one `Backoff`, equal jitter).
+        // The polls: Timing.verificationPolls, jittered by the injected random source.
         let random = self.random
-        let polls = Backoff(
-            initial: .milliseconds(250), maximum: .seconds(5), jitter: .equal,
-            random: { Double(random()) / Double(UInt32.max) })
+        let polls = {
+            var polls = Timing.verificationPolls
+            polls.random = { Double(random()) / Double(UInt32.max) }
+            return polls
+        }()
         var lastError: RotationFailure?
         var refusals = 0
         for attempt in 1...10_000 {

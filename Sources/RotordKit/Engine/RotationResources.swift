@@ -17,6 +17,11 @@ package struct RotationResources: Sendable {
     /// The Fracttal client's request budget, handed to the next context on a reload so the rate-limit
     /// state survives the client's rebuild.
     package var requestBudget: SharedRequestBudget?
+    /// rotord's own admin key and secret: masked in the output of every action and probe.
+    package var adminPair: [String] = []
+
+    /// The consumers' actions and probes as child processes, with the admin pair masked in their output.
+    package var checks: ProcessChecks { ProcessChecks(alsoMask: adminPair) }
 
     /// Loads `configPath`, reads the admin credentials, opens the state directory.
     ///
@@ -66,6 +71,6 @@ package struct RotationResources: Sendable {
         return RotationResources(
             configuration: configuration, store: store,
             directory: FracttalConsumerAccount(client: client, adminKey: credentials.key), logger: logger,
-            requestBudget: client.requestBudget)
+            requestBudget: client.requestBudget, adminPair: [credentials.key, credentials.secret])
     }
 }
