@@ -22,7 +22,7 @@ enum Demo {
     static func run(outputDirectory: String, grace: String, simulator simulatorPath: String?) async -> Int32 {
         guard let graceDuration = ConfigDuration(parsing: grace), graceDuration <= .maximum else {
             Commands.printError("--grace: not a duration of at most \(ConfigDuration.maximum): \(grace)")
-            return 64
+            return ExitStatus.usage
         }
         let out = absolute(outputDirectory)
         let logger = LogSetup.make(level: "warning")
@@ -97,12 +97,12 @@ enum Demo {
             _ = try AtomicFile.write(Array(adminSecret.utf8), to: out + "/credentials/fracttal-admin-secret")
         } catch {
             Commands.printError("cannot write the demo's files under \(out): \(error)")
-            return 1
+            return ExitStatus.failure
         }
         let simulator: SimulatorProcess
         do { simulator = try await SimulatorProcess.start(executable: simulatorPath, seed: seedPath) } catch {
             Commands.printError("\(error)")
-            return 1
+            return ExitStatus.failure
         }
         defer { simulator.stop() }
         let port = simulator.port
@@ -123,7 +123,7 @@ enum Demo {
             context = try RotationResources.make(configuration: configuration, configPath: "(demo)", logger: logger)
         } catch {
             Commands.printError("\(error)")
-            return 1
+            return ExitStatus.failure
         }
         print(
             "rotord demo: Fracttal simulator on http://127.0.0.1:\(port); policy max_age 90d, rotate_before 7d, grace \(graceDuration)"

@@ -22,12 +22,12 @@ struct ReportCommand: AsyncParsableCommand {
             Commands.printError(
                 "report: --since must be a duration such as 90d or 36h, at most \(ConfigDuration.maximum), "
                     + "got \"\(since)\"")
-            throw ExitCode(64)
+            throw ExitCode(ExitStatus.usage)
         }
         let chosen: Commands.ReportFormat? = json ? .json : Commands.ReportFormat(rawValue: format)
         guard let chosen else {
             Commands.printError("report: --format must be csv, json or md, got \"\(format)\"")
-            throw ExitCode(64)
+            throw ExitCode(ExitStatus.usage)
         }
         throw ExitCode(
             await Commands.complianceReport(options.config, logLevel: options.logLevel, since: period, format: chosen))

@@ -17,7 +17,7 @@ extension Commands {
             printError(
                 "no unreadable journal record \(id) in \(context.store.rotationsDirectory) "
                     + "(`rotord status` names the ones there are)")
-            return 1
+            return ExitStatus.failure
         }
         let lock: StateLock?
         do { lock = try await StateLock.acquire(directory: context.store.directory, timeout: .seconds(30)) } catch {
@@ -75,14 +75,14 @@ extension Commands {
                 }
             }
         }
-        if failed { return 1 }
+        if failed { return ExitStatus.failure }
         do { try context.store.markRepaired(record) } catch {
             printError("\(error)")
-            return 1
+            return ExitStatus.failure
         }
         print(
             "journal record \(id) repaired (kept as \(id).json.repaired); rotations of "
                 + (record.consumerName ?? "every consumer") + " resume")
-        return 0
+        return ExitStatus.success
     }
 }

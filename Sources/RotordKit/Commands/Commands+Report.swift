@@ -48,7 +48,7 @@ extension Commands {
             configuration: configuration, audit: audit.entries(), currentCreatedAt: created,
             since: now.addingTimeInterval(-since.timeInterval), now: now)
         print(render(reports, format: format, since: since, now: now))
-        return 0
+        return ExitStatus.success
     }
 
     /// `rotord report --verify`: 0 intact, 1 broken (naming the first bad line).
@@ -58,12 +58,12 @@ extension Commands {
         switch audit.verify() {
         case .intact(let lines):
             print("\(audit.path): intact (\(lines) lines)")
-            return 0
+            return ExitStatus.success
         case .broken(let line, let reason):
             printError(
                 "\(audit.path): line \(line): \(reason). The audit chain is broken from that line on: "
                     + "restore the file from a backup, or keep it aside as evidence and investigate")
-            return 1
+            return ExitStatus.failure
         }
     }
 

@@ -20,7 +20,7 @@ extension Commands {
         let rotationID = "test-hooks"
         if consumer.afterPublish.isEmpty && consumer.probe == nil {
             print("\(name): no after_publish actions and no probe configured; nothing to test")
-            return 0
+            return ExitStatus.success
         }
         var failed = 0
         let pair = SecretPublisher.currentPair(consumer.deliver)
@@ -49,8 +49,8 @@ extension Commands {
         }
         if failed > 0 {
             printError("test-hooks \(name): \(failed) check(s) failed; a rotation would stay unconfirmed")
-            return 1
+            return ExitStatus.failure
         }
-        return 0
+        return ExitStatus.success
     }
 }

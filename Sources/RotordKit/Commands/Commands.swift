@@ -114,7 +114,7 @@ package enum Commands {
             } else {
                 printOffline(context)
             }
-            return 0
+            return ExitStatus.success
         }
         let active = activeRotations(context.store)
         let histories = context.store.consumerHistories().mapValues { $0.clamped(now: now).history }
@@ -147,7 +147,7 @@ package enum Commands {
             }
             return exitConfig
         }
-        return 0
+        return ExitStatus.success
     }
 
     /// `rotord rotate NAME`: a rotation now. On an `unconfirmed` rotation, `--revoke-old-now` or
@@ -176,7 +176,7 @@ package enum Commands {
             printError(
                 "accepting the rotation of \(name): no rotation of \(name) is unconfirmed, nothing to accept "
                     + "(rotord status shows the step of each rotation)")
-            return 1
+            return ExitStatus.failure
         }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,

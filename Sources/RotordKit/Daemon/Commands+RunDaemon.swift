@@ -31,8 +31,8 @@ extension Commands {
             try await group.run()
         } catch {
             logger.critical("rotord stopped unexpectedly: \(error)")
-            return 1
+            return ExitStatus.failure
         }
-        return 0
+        return ExitStatus.success
     }
 }

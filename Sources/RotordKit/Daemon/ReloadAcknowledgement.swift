@@ -53,7 +53,7 @@ extension Commands {
         }
         guard let target, target > 0 else {
             printError("no running daemon found (no --pid, no $MAINPID, no \(stateDirectory)/rotord.pid)")
-            return 1
+            return ExitStatus.failure
         }
         // A pid file left behind by a kill -9 may name an unrelated process by now: signal only a
         // `rotord run` (systemd's $MAINPID is trusted as it is).
@@ -61,12 +61,12 @@ extension Commands {
             printError(
                 "pid \(target) (from \(source)) is not a running `rotord run`; not signalling it "
                     + "(a stale pid file? start the daemon, or pass --pid)")
-            return 1
+            return ExitStatus.failure
         }
         let before = ReloadAcknowledgement.read(stateDirectory)?.generation ?? 0
         guard kill(target, SIGHUP) == 0 else {
             printError("cannot signal pid \(target): \(String(cString: strerror(errno)))")
-            return 1
+            return ExitStatus.failure
         }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .seconds(max(timeout, 1)))
@@ -74,7 +74,7 @@ extension Commands {
             if let ack = ReloadAcknowledgement.read(stateDirectory), ack.generation > before {
                 if ack.ok {
                     print("configuration reloaded")
-                    return 0
+                    return ExitStatus.success
                 }
                 printError("the daemon kept its previous configuration: \(ack.message)")
                 return exitConfig
@@ -82,7 +82,7 @@ extension Commands {
             try? await Task.sleep(for: Timing.reloadPoll)
         }
         printError("the daemon (pid \(target)) did not acknowledge the reload within \(timeout)s")
-        return 1
+        return ExitStatus.failure
     }
 
     /// Whether `pid` is a `rotord run` (or the test build's `rotord-faults run`), from its command line.

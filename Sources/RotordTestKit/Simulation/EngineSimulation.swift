@@ -134,6 +134,8 @@ final class SimulationWorld: @unchecked Sendable {
     var passes = 0
     var nextWake = start
     var wakeIsDeadline = false
+    var lastWake: Timing.Wake?
+    var idleWakes = 0
     var newsSinceLastPass = true
     var lastPassHadFault = false
     var originalKeys: Set<String> = []
@@ -362,18 +364,22 @@ final class SimulationWorld: @unchecked Sendable {
             }
         }
         let progress = crashed != nil || effects > 0 || journal() != before
-        // I6: a wake the engine asked for must find something to do, unless news or a fault came between.
-        if only == nil && wakeIsDeadline && !newsSinceLastPass && !lastPassHadFault && !fault && !progress {
+        // I6: a wake the engine asked for must find something to do, unless news or a fault came between. One idle
+        // wake can be honest (a consumer due at its date found held by max_concurrent); two in a row are a spin.
+        let idle = only == nil && wakeIsDeadline && !newsSinceLastPass && !lastPassHadFault && !fault && !progress
+        if only == nil { idleWakes = idle ? idleWakes + 1 : 0 }
+        if idleWakes >= 2 {
             ledger.violate(
                 "I6",
-                "the daemon asked to wake at \(UTCTimestamp.format(clock.now())) and the pass found nothing to do "
-                    + "(a spin: the next wake must be the earliest real deadline); the plan: "
+                "the daemon asked to wake for \(lastWake.map(String.init(describing:)) ?? "?") and the pass found "
+                    + "nothing to do, \(idleWakes) wakes in a row (a spin: the next wake must be a real deadline); the plan: "
                     + (report.plan?.entries.map { "\($0.managed.name) \($0.status)\($0.deferred ? " deferred" : "")" }
                         .joined(separator: ", ") ?? "none"))
         }
         let now = clock.now()
         if only == nil {
-            let seconds = DaemonTiming.sleepSeconds(next: report.nextDeadline, now: now, resync: Self.resync)
+            let (seconds, wake) = Timing.sleep(until: report.nextWake, now: now, resync: Self.resync)
+            lastWake = wake
             nextWake = now.addingTimeInterval(seconds)
             wakeIsDeadline = seconds < TimeInterval(Self.resync.seconds)
             newsSinceLastPass = false
