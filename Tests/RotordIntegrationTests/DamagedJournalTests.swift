@@ -48,4 +48,50 @@ struct DamagedJournalTests {
         let output = killed.output + blocked.output + status.output + repair.output + resumed.output
         #expect(RotationEndToEndTests.secretLike(output).isEmpty)
     }
+
+    /// Issue 19, finding 5: `repair` of a record damaged in grace, for a consumer adopted by an `adopt:` rule. The
+    /// published replacement is found through the rule's deliver file and kept, and the rotation resumes (grace, then
+    /// the old consumer is deleted) instead of leaving two consumers of the name, ambiguous for ever.
+    @Test func repairInGraceResumesTheRotationOfAnAdoptedConsumer() async throws {
+        let s = try await Scenario(consumers: [.init(name: "erp", ageDays: 5)])
+        defer { s.cleanUp() }
+        let original = await IdentityTests.add(s, "etl-hand", ageDays: 120)
+        let elsewhere = await IdentityTests.add(s, "etl-hand", group: 4, ageDays: 400)
+        try s.writeConfig(consumers: ["erp"], grace: "1h", extra: AdoptionTests.rule(s))
+
+        let killed = try await s.run(["run", "--once"], environment: ["ROTORD_CRASH_AT": "step:grace"], faults: true)
+        #expect(killed.status == 128 + SIGKILL, "\(killed.output)")
+        let dir = s.stateDir + "/rotations"
+        let file = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".json") })
+        let id = String(file.dropLast(".json".count))
+        let bytes = try #require(FileManager.default.contents(atPath: dir + "/" + file))
+        try bytes.prefix(bytes.count / 3).write(to: URL(fileURLWithPath: dir + "/" + file))
+        let published = try #require(s.envPair("adopted-etl-hand"), "the replacement was published before the crash")
+
+        let blocked = try await s.run(["run", "--once"])
+        #expect(blocked.status == 1 && blocked.output.contains("rotord repair \(id)"), "\(blocked.output)")
+        let repair = try await s.run(["repair", id])
+        #expect(repair.status == 0, "\(repair.output)")
+        #expect(repair.stdout.contains("kept, it is the credential in use"), "\(repair.output)")
+        #expect(repair.stdout.contains("the rotation resumes"), "\(repair.output)")
+        #expect(
+            await s.live("etl-hand").contains { $0.id == elsewhere.id }, "another group's consumer is never touched")
+
+        // The rotation resumes: its grace starts again, then the old consumer is deleted.
+        let regrace = try await s.run(
+            ["run", "--once"], environment: ["ROTORD_FAULT_CLOCK_OFFSET": "60"], faults: true)
+        #expect(regrace.status == 0, "\(regrace.output)")
+        let retire = try await s.run(
+            ["run", "--once"], environment: ["ROTORD_FAULT_CLOCK_OFFSET": "7200"], faults: true)
+        #expect(retire.status == 0, "\(retire.output)")
+        let live = await s.live("etl-hand").filter { $0.permissionGroupId == original.permissionGroupId }
+        #expect(live.count == 1 && live.first?.key == published.key, "the old consumer is retired, the published kept")
+        #expect(!live.contains { $0.id == original.id })
+        #expect(s.envPair("adopted-etl-hand")?.key == published.key)
+        let status = try await s.run(["status"])
+        #expect(!status.output.contains("ambiguous"), "\(status.output)")
+        let output = killed.output + blocked.output + repair.output + regrace.output + retire.output + status.output
+        #expect(RotationEndToEndTests.secretLike(output).isEmpty)
+    }
 }

@@ -35,34 +35,46 @@ extension Commands {
             return exitTempFail
         }
         let marker = RotationMarker.tag(for: id)
-        let marked = listing.filter { $0.description?.contains(marker) ?? false }
-        // The files that could hold the replacement's key: its consumer's, or every consumer's.
-        let files = context.configuration.consumers
-            .filter { record.consumerName == nil || $0.name == record.consumerName }
-            .flatMap(\.deliver).flatMap(\.filePaths)
-        let contents: [(path: String, text: String)] = files.compactMap { path in
-            guard let bytes = (try? AtomicFile.read(path)) ?? nil else { return nil }
-            return (path, String(decoding: bytes, as: UTF8.self))
+        // Only consumers of the rotation's name carry its marker legitimately (a marker search never reaches others).
+        let marked = listing.filter {
+            ($0.description?.contains(marker) ?? false)
+                && (record.consumerName == nil || $0.name == record.consumerName)
         }
+        // The consumers as managed now, adopted ones included (`adopt:` rules resolve against this listing).
+        let active = activeRotations(context.store)
+        let effective = context.configuration.resolvingAdoption(
+            consumers: listing, groupNames: await context.directory.groupNames(for: listing), active: active,
+            adminKey: context.directory.adminKey)
         var failed = false
+        var resumed: [RotationRecord] = []
         if marked.isEmpty {
             print("no consumer carries the marker \(marker): the rotation left nothing alive in Fracttal")
         }
         for consumer in marked {
             let masked = KeyMask.mask(consumer.key)
-            if let file = contents.first(where: { $0.text.contains(consumer.key) }) {
+            let managed = effective.consumer(named: consumer.name)
+            // The files that could hold the replacement's key: its consumer's.
+            let files = (managed?.deliver ?? []).flatMap(\.filePaths).filter { path in
+                guard let bytes = (try? AtomicFile.read(path)) ?? nil else { return false }
+                return String(decoding: bytes, as: UTF8.self).contains(consumer.key)
+            }
+            if let managed, !files.isEmpty {
                 print(
                     "consumer \(consumer.id) (\(consumer.name), key \(masked)) carries the marker and its key is in "
-                        + "\(file.path): kept, it is the credential in use")
+                        + "\(files.joined(separator: ", ")): kept, it is the credential in use")
                 let older = listing.filter {
                     $0.name == consumer.name && $0.id != consumer.id && $0.authorizationType == "client_credentials"
+                        && $0.permissionGroupId == consumer.permissionGroupId && $0.createdAt <= consumer.createdAt
                 }
-                if !older.isEmpty {
-                    print(
-                        "  older consumer(s) \(older.map { String($0.id) }.joined(separator: ", ")) of \(consumer.name) "
-                            + "are still alive: once every service uses key \(masked), delete them in Fracttal, or pin "
-                            + "consumer_id: \(consumer.id) in the configuration")
-                }
+                guard !older.isEmpty else { continue }
+                // Resume the rotation where its files say it is: published. Its actions run again, then grace,
+                // the probe, and the older consumer is retired, as if the record had never been damaged.
+                resumed.append(
+                    Self.resumedRotation(
+                        id: id, of: consumer, replacing: older, managed: managed, files: files, now: Date()))
+                print(
+                    "  older consumer(s) \(older.map { String($0.id) }.joined(separator: ", ")) of \(consumer.name): the "
+                        + "rotation resumes at its after_publish actions, then grace, then deletes them")
             } else {
                 do {
                     try await context.directory.delete(id: consumer.id)
@@ -76,7 +88,10 @@ extension Commands {
             }
         }
         if failed { return ExitStatus.failure }
-        do { try context.store.markRepaired(record) } catch {
+        do {
+            try context.store.markRepaired(record)
+            for rotation in resumed { try context.store.save(rotation) }
+        } catch {
             printError("\(error)")
             return ExitStatus.failure
         }
@@ -84,5 +99,26 @@ extension Commands {
             "journal record \(id) repaired (kept as \(id).json.repaired); rotations of "
                 + (record.consumerName ?? "every consumer") + " resume")
         return ExitStatus.success
+    }
+
+    /// The journal record of a damaged rotation whose replacement `consumer` is published in `files`: at `published`,
+    /// its old consumers the older ones of its name, so that the rotation resumes (actions, grace, probe, retire).
+    static func resumedRotation(
+        id: String, of consumer: ConsumerRecord, replacing older: [ConsumerRecord], managed: ManagedConsumer,
+        files: [String], now: Date
+    ) -> RotationRecord {
+        var record = RotationRecord(
+            id: id, consumerName: consumer.name, trigger: "repair", now: now, oldConsumers: older,
+            authorizationType: consumer.authorizationType, permissionGroupID: consumer.permissionGroupId,
+            fracttalHub: consumer.fracttalHub, originalDescription: consumer.description, grace: managed.policy.grace)
+        record.newDescription = consumer.description ?? record.newDescription
+        record.createAttempts = 1
+        record.newConsumerID = consumer.id
+        record.newKey = consumer.key
+        record.newCreatedAt = consumer.createdAt
+        record.publishedFiles = files
+        record.enter(
+            .published, at: now, note: "rebuilt by rotord repair: the damaged record's replacement is in the files")
+        return record
     }
 }
