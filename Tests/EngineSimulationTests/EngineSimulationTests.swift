@@ -95,6 +95,14 @@ import Testing
         #expect(outcome.violations.isEmpty, "\(outcome.violations)")
     }
 
+    /// After the wall clock stepped back, a consumer's last failure lay in the future; bounding it to each pass's
+    /// `now` moved the end of its back-off with every wake, and the daemon woke for nothing (I6). Found by seed 1274
+    /// in `scripts/test.sh`'s release run; the bound is now saved.
+    @Test func aBoundedBackOffDoesNotRecedeAtEveryWake() async {
+        let outcome = await EngineSimulation.history(seed: 1274)
+        #expect(outcome.violations.isEmpty, "\(outcome.violations)")
+    }
+
     /// The audit log said "after_publish actions succeeded" when the actions had been removed and none ran (I7).
     /// Found by seed 20.
     @Test func theAuditLogNeverSaysACheckRanThatDidNot() async {

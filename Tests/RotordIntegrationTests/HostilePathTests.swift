@@ -44,6 +44,9 @@ struct HostilePathTests {
         #expect(await s.simulator.isAccepted(key: old.key!, secret: old.secret!))
         let written = ((try? fm.contentsOfDirectory(atPath: s.deliverDir)) ?? []).filter { !$0.hasSuffix(".env") }
         #expect(written.isEmpty, "nothing written: \(written)")
+        // Issue 19: told before a consumer is created, not at publish after one was created and verified.
+        #expect(await s.simulator.statistics().created == 0, "no consumer created for files that cannot be written")
+        #expect(await s.live("etl").count == 1)
         if hostility == .symlinkAtThePath { #expect(!fm.fileExists(atPath: elsewhere), "the link was not followed") }
         #expect(RotationEndToEndTests.secretLike(result.output).isEmpty)
     }

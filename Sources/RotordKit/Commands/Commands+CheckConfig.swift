@@ -127,30 +127,9 @@ extension Commands {
             + configuration.adopt.map { (key: $0.label, deliver: $0.deliver, hooks: $0.afterPublish, probe: $0.probe) }
         for (consumerKey, deliver, hooks, probe) in entries {
             for (j, target) in deliver.enumerated() {
-                for problem in SecretPublisher.pathProblems([target]) {
+                for problem in SecretPublisher.preflightProblems(target) {
                     problems.append(
                         .init(file: configPath, key: "\(consumerKey).deliver[\(j)].path", message: problem))
-                }
-                for path in target.filePaths {
-                    let dir = AtomicFile.parent(of: path)
-                    var st = stat()
-                    if stat(dir, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
-                        problems.append(
-                            .init(
-                                file: configPath, key: "\(consumerKey).deliver[\(j)].path",
-                                message: "the directory \(dir) does not exist"))
-                    } else if access(dir, W_OK | X_OK) != 0 {
-                        problems.append(
-                            .init(
-                                file: configPath, key: "\(consumerKey).deliver[\(j)].path",
-                                message: "the directory \(dir) is not writable by this user"))
-                    }
-                    if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG, (st.st_mode & S_IFMT) != S_IFLNK {
-                        problems.append(
-                            .init(
-                                file: configPath, key: "\(consumerKey).deliver[\(j)].path",
-                                message: "\(path) exists and is not a regular file"))
-                    }
                 }
             }
             for (j, hook) in hooks.enumerated() {

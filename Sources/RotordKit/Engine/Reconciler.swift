@@ -243,6 +243,7 @@ package struct Reconciler: Sendable {
             configuration: effective, consumers: listing, groupNames: groups, active: stillActive,
             history: histories(), now: clock.now())
         var startedAny = false
+        var refused: Set<String> = []
         for entry in plan.entries {
             if Task.isShuttingDownGracefully { break }
             if case .inFlight = entry.status { continue }
@@ -256,6 +257,17 @@ package struct Reconciler: Sendable {
                 continue
             }
             guard entry.startsNow || forced, let current = entry.current else { continue }
+            // Whatever would refuse the publish and can be told now is told before a consumer is created.
+            let preflight = entry.managed.deliver.flatMap(SecretPublisher.preflightProblems)
+            if !preflight.isEmpty {
+                let problem =
+                    "consumer \(entry.managed.name) is due but not rotated: its deliver files cannot be written ("
+                    + preflight.joined(separator: "; ") + "); the old consumer stays in service"
+                report.problems.append(problem)
+                refused.insert(entry.managed.name)
+                logger.error("\(problem)", metadata: .rotation(entry.managed.name))
+                continue
+            }
             let now = clock.now()
             let record = RotationRecord(
                 id: RotationRecord.makeID(now: now, random: random()),
@@ -281,11 +293,18 @@ package struct Reconciler: Sendable {
         }
         // A consumer blocked by an unreadable record waits for its repair (`rotord repair`, which wakes the daemon
         // through the state directory), not for a deadline: its "due now" must not wake the daemon again at once.
-        for index in plan.entries.indices
-        where blockEverything || blockedNames.contains(plan.entries[index].managed.name) {
+        // So does a due consumer whose deliver files cannot be written: it waits for a fix (a reload, or the next
+        // resync), not for a second that changes nothing.
+        for index in plan.entries.indices {
+            let name = plan.entries[index].managed.name
             if case .inFlight = plan.entries[index].status { continue }
-            plan.entries[index].nextDeadline = nil
-            plan.entries[index].reason = "blocked until an unreadable journal record is repaired (rotord repair)"
+            if blockEverything || blockedNames.contains(name) {
+                plan.entries[index].nextDeadline = nil
+                plan.entries[index].reason = "blocked until an unreadable journal record is repaired (rotord repair)"
+            } else if refused.contains(name) {
+                plan.entries[index].nextDeadline = nil
+                plan.entries[index].reason = "its deliver files cannot be written; fix them (rotord check-config)"
+            }
         }
         report.plan = plan
         var waits: [Timing.Wake] = []
@@ -313,11 +332,18 @@ package struct Reconciler: Sendable {
     /// cannot be told (none or several match, for example after a partial delete), **none** is
     /// retired; the others were never rotord's (another group, an `authorization_code` consumer)
     /// and are left alone. A warning names the ids left for a person to check.
-    /// Each consumer's rotation history, with dates from a wrong clock bounded (logged).
+    /// Each consumer's rotation history, with dates from a wrong clock bounded (logged) and the bound saved, so that
+    /// the next pass sees the same date: a bound recomputed from each pass's `now` would move the back-off's end with
+    /// every wake, and the daemon would wake for nothing until the clock caught up (found by the simulation, I6).
     func histories() -> [String: ConsumerHistory] {
         store.consumerHistories().reduce(into: [:]) { out, entry in
             let (history, note) = entry.value.clamped(now: clock.now())
-            if let note { logger.warning("rotation history of \(entry.key): \(note)", metadata: .rotation(entry.key)) }
+            if let note {
+                logger.warning("rotation history of \(entry.key): \(note)", metadata: .rotation(entry.key))
+                do { try store.replaceHistory(history, of: entry.key) } catch {
+                    logger.warning("cannot save the bounded history of \(entry.key): \(error)")
+                }
+            }
             out[entry.key] = history
         }
     }

@@ -46,4 +46,27 @@ extension SecretPublisher {
         }
         return problems
     }
+
+    /// Everything that would make writing `target` fail or unsafe and can be told before a rotation creates a
+    /// consumer: a hostile path (``pathProblem(_:owner:)``), an owner or group that does not exist, a missing or
+    /// unwritable directory, a path that exists and is not a regular file. `check-config` reports these as
+    /// configuration errors; a pass starts no rotation while one is left (its old consumer stays in service).
+    package static func preflightProblems(_ target: DeliverTarget) -> [String] {
+        var problems = pathProblems([target])
+        if let owner = target.owner, UserDatabase.uid(for: owner) == nil { problems.append("no such user \(owner)") }
+        if let group = target.group, UserDatabase.gid(for: group) == nil { problems.append("no such group \(group)") }
+        for path in target.filePaths {
+            let dir = AtomicFile.parent(of: path)
+            var st = stat()
+            if stat(dir, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
+                problems.append("the directory \(dir) does not exist")
+            } else if access(dir, W_OK | X_OK) != 0 {
+                problems.append("the directory \(dir) is not writable by this user")
+            }
+            if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG, (st.st_mode & S_IFMT) != S_IFLNK {
+                problems.append("\(path) exists and is not a regular file")
+            }
+        }
+        return problems
+    }
 }

@@ -225,6 +225,16 @@ package struct StateStore: Sendable {
         return summary
     }
 
+    /// Replaces the summary of consumer `name` with `history` (a date from a wrong clock, bounded).
+    package func replaceHistory(_ history: ConsumerHistory, of name: String) throws(AtomicFile.Failure) {
+        var summary = readSummary() ?? rebuildSummary()
+        summary.consumers[name] = history
+        guard let data = try? Self.encoder.encode(summary) else {
+            throw AtomicFile.Failure(path: summaryPath, operation: "encoding", code: EINVAL)
+        }
+        try AtomicFile.write(Array(data), to: summaryPath, mode: 0o600, skipIfUnchanged: false)
+    }
+
     /// Writes `summary.json` from the history if it is missing (after an upgrade, or if deleted).
     package func ensureSummary() throws(AtomicFile.Failure) {
         guard readSummary() == nil else { return }
