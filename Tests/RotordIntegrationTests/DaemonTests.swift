@@ -52,4 +52,32 @@ struct DaemonTests {
         #expect(result.status == 0, "\(result.output)")
         #expect(RotationEndToEndTests.secretLike(result.output + reload.output).isEmpty)
     }
+
+    /// Issue 19: `STATUS=`, `status --json` and `plan` give the same next wake and reason for the same state (one
+    /// answer, `Timing.nextWake`).
+    @Test func statusPlanAndTheDaemonNameTheSameNextWake() async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120), .init(name: "fresh", ageDays: 1)])
+        defer { s.cleanUp() }
+        try s.writeConfig(consumers: ["etl", "fresh"], grace: "1h")
+        let receiver = try FakeNotifySocket()
+        defer { receiver.close() }
+        let daemon = try s.start(["run"], environment: ["NOTIFY_SOCKET": receiver.path])
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        let ready = try #require(receiver.wait(for: "READY=1")?.message)
+        #expect(ready.contains("next: grace of etl in "), "the daemon waits for etl's grace to end: \(ready)")
+
+        let status = try await s.run(["status", "--json"])
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        let actions = reports.compactMap { r -> (String, String, String)? in
+            guard let next = r["next_action"] as? [String: Any], let at = next["at"] as? String,
+                let reason = next["reason"] as? String
+            else { return nil }
+            return (at, reason, r["name"] as? String ?? "")
+        }.sorted { $0.0 < $1.0 }
+        #expect(actions.first?.1 == "grace" && actions.first?.2 == "etl", "\(status.output)")
+        let plan = try await s.run(["plan"])
+        #expect(plan.stdout.contains("next: grace of etl at "), "\(plan.output)")
+        kill(daemon.processIdentifier, SIGTERM)
+        _ = await s.wait(daemon, timeout: .seconds(20))
+    }
 }

@@ -44,6 +44,9 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
     package var inFlight: InFlight?
     /// What a rotation would do (plan only).
     package var wouldDo: Actions?
+    /// Why rotord looks at this consumer again at ``nextAt`` (`Timing.Reason`: `due`, `window`, `retry`, `grace`,
+    /// `backoff`, `follow_up`); `nil` when only news can change it. The daemon's `STATUS=` names the earliest.
+    package var nextReason: String?
     /// The last error of the consumer: of the rotation in flight, else of the last failed rotation
     /// since the last completed one; `nil` when none.
     package var lastError: String?
@@ -108,6 +111,13 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
         case liveConsumers = "live_consumers", lastRotation = "last_rotation", inFlight = "in_flight"
         case lastError = "last_error", reason
         case adoptedBy = "adopted_by"
+        case nextAction = "next_action"
+    }
+
+    /// `next_action` in JSON: when and why.
+    struct NextAction: Encodable {
+        var at: Date
+        var reason: String
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -127,6 +137,9 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
         try c.encodeIfPresent(nextDue, forKey: .nextDue)
         try c.encodeIfPresent(expiresAt, forKey: .expiresAt)
         try c.encodeIfPresent(nextAt, forKey: .nextAt)
+        if let nextAt, let nextReason {
+            try c.encode(NextAction(at: nextAt, reason: nextReason), forKey: .nextAction)
+        }
         try c.encode(liveConsumers, forKey: .liveConsumers)
         try c.encodeIfPresent(lastRotation, forKey: .lastRotation)
         try c.encodeIfPresent(inFlight, forKey: .inFlight)
@@ -147,6 +160,7 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
             + "\(record.consumerName) again to finish it, or run rotord rotate \(record.consumerName) "
             + "--accept-unconfirmed (retire the old consumer) or rotord abandon \(record.consumerName) (keep both)"
         nextAt = nil
+        nextReason = nil
     }
 
     /// Builds the report of `entry`.
@@ -163,6 +177,7 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
         dueAt = entry.dueDate
         expiresAt = entry.expiryDate
         nextAt = entry.nextDeadline
+        nextReason = entry.nextDeadline.map { _ in Timing.reason(of: entry).rawValue }
         liveConsumers = entry.liveConsumers.count
         if let id = history?.lastCompletedID, let at = history?.lastCompletedAt {
             lastRotation = LastRotation(id: id, finishedAt: at)
@@ -298,6 +313,12 @@ package enum ReportRenderer {
                 for h in a.run { out.append("  run: \(h)") }
                 out.append("  delete: \(a.delete)")
             }
+        }
+        // The same answer as the daemon's STATUS= (Timing.nextWake): the earliest next action, and why.
+        let next = reports.compactMap { r in r.nextAt.map { (at: $0, reason: r.nextReason ?? "due", name: r.name) } }
+            .min { ($0.at, $0.reason) < ($1.at, $1.reason) }
+        if let next {
+            out.append("next: \(next.reason) of \(next.name) at \(ConsumerReport.timestamp(next.at))")
         }
         return out.joined(separator: "\n")
     }
