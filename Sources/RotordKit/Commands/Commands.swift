@@ -189,11 +189,19 @@ package enum Commands {
         return ExitStatus.rotation(of: name, report)
     }
 
-    /// `rotord abandon NAME`: ends the rotation of `name` that waits for a decision (its consumer left the
-    /// configuration after publishing, or its checks fail), keeping both consumers and the files as they are.
-    /// 0 ended; 1 nothing to abandon or the pass failed; 78 configuration error.
+    /// `rotord abandon NAME`: ends the in-flight rotation of a consumer that left the configuration, keeping both
+    /// consumers and the files as they are; nothing is deleted. 0 ended; 1 nothing to abandon (no such rotation,
+    /// `NAME` is still managed, or the rotation is at a step that finishes by itself); 78 configuration error.
     package static func abandon(_ configPath: String, logLevel: String, name: String) async -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        if await isManaged(name, context: context) {
+            printError(
+                "abandoning the rotation of \(name): \(name) is configured, so its rotation goes on by itself (an "
+                    + "unconfirmed one: rotord rotate \(name) --accept-unconfirmed); abandon is for a consumer that left "
+                    + "the configuration")
+            return ExitStatus.failure
+        }
+        // Steps at which nothing would be deleted: before a create, or once the new pair may be in the files.
         let steps: [RotationStep] = [.planned, .verified, .published, .unconfirmed, .grace]
         guard
             let record = activeRotations(context.store).first(where: {
@@ -202,7 +210,7 @@ package enum Commands {
         else {
             printError(
                 "abandoning the rotation of \(name): no rotation of \(name) waits for a decision (rotord status shows "
-                    + "the step of each rotation; a rotation that is creating or retiring finishes by itself)")
+                    + "the step of each rotation; one that is creating, discarding or retiring finishes by itself)")
             return ExitStatus.failure
         }
         let reconciler = Reconciler(
