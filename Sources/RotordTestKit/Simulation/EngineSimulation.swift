@@ -33,6 +33,8 @@ package enum EngineSimulation {
         package var passes: Int
         /// Broken invariants, in order.
         package var violations: [SimulationLedger.Violation]
+        /// The most API requests the engine sent in any minute of the history (before it settled).
+        package var busiestMinute = 0
     }
 
     /// The steps of seed `seed`'s history.
@@ -53,8 +55,10 @@ package enum EngineSimulation {
             world.checkState()
         }
         world.ledger.with { $0.step = index + 1 }
+        let busiest = world.account.busiestMinute
         await world.settle()
-        return Outcome(seed: seed, steps: steps, passes: world.passes, violations: world.ledger.violations)
+        return Outcome(
+            seed: seed, steps: steps, passes: world.passes, violations: world.ledger.violations, busiestMinute: busiest)
     }
 
     /// The shortest sub-history of `outcome` found that still breaks its first broken invariant: steps are

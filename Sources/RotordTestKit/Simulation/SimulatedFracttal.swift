@@ -71,6 +71,8 @@ package final class SimulatedFracttal: ConsumerAccount {
         var createsThisPass: [String: Int] = [:]
         /// Requests in the pass under way.
         var requestsThisPass = 0
+        /// The most requests sent in any minute so far.
+        var busiestMinute = 0
     }
 
     private let state: Mutex<State>
@@ -127,6 +129,9 @@ package final class SimulatedFracttal: ConsumerAccount {
     /// Every live consumer, by id.
     package var all: [Consumer] { state.withLock { $0.consumers.values.sorted { $0.record.id < $1.record.id } } }
 
+    /// The most requests the engine sent in any minute so far.
+    package var busiestMinute: Int { state.withLock { $0.busiestMinute } }
+
     /// Keys that obtained a token.
     package var verifiedKeys: Set<String> { state.withLock { $0.verifiedKeys } }
 
@@ -151,6 +156,7 @@ package final class SimulatedFracttal: ConsumerAccount {
         s.requests.append(now)
         s.requestsThisPass += 1
         s.requests.removeAll { now.timeIntervalSince($0) >= 60 }
+        s.busiestMinute = max(s.busiestMinute, s.requests.count)
         if s.requests.count > requestsPerMinute {
             ledger.violate(
                 "I5",
