@@ -124,6 +124,10 @@ public struct ManagedConsumer: Sendable, Hashable {
     /// consumer writes, several permission groups); `nil` when nothing stops it. A refused consumer is never
     /// rotated and nothing is written for it.
     public var adoptionRefusal: String? = nil
+    /// Why its deliver files cannot be written now (a hostile path, a missing directory, an unknown owner), found
+    /// before a rotation would create a consumer; `nil` when nothing stops it. Set by the caller (it reads the file
+    /// system); a due consumer with a problem is not rotated (``PlanEntry/Status/unwritable(reason:)``).
+    public var deliveryProblem: String? = nil
 
     /// Creates a managed consumer.
     public init(

@@ -68,6 +68,9 @@ public struct PlanEntry: Sendable, Hashable {
         case ambiguous(ids: [Int])
         /// The configuration pins `consumer_id`, and no such consumer of this name exists.
         case pinnedMissing(id: Int)
+        /// Due, but its deliver files cannot be written (``ManagedConsumer/deliveryProblem``): no rotation starts
+        /// (no consumer is created) until that is fixed; the old consumer stays in service.
+        case unwritable(reason: String)
         /// An `adopt:` rule matched the consumer but cannot manage it (``ManagedConsumer/adoptionRefusal``).
         case refused(reason: String)
     }
@@ -108,7 +111,7 @@ public struct PlanEntry: Sendable, Hashable {
     /// Whether this entry is a configuration problem (missing consumer, wrong group).
     public var isProblem: Bool {
         switch status {
-        case .missing, .groupMismatch, .ambiguous, .pinnedMissing, .refused: true
+        case .missing, .groupMismatch, .ambiguous, .pinnedMissing, .refused, .unwritable: true
         default: false
         }
     }
@@ -261,7 +264,10 @@ public struct RotationPlanner: Sendable {
                 return entry
             }
         }
-        if start <= now {
+        if start <= now, let problem = managed.deliveryProblem {
+            // Told before a create: the next pass after a fix (a reload, the resync) tries again.
+            entry.status = .unwritable(reason: problem)
+        } else if start <= now {
             entry.status = .due
             entry.nextDeadline = now
         } else if decision.due <= now && decision.hold == .window {

@@ -118,8 +118,9 @@ package enum Commands {
         }
         let active = activeRotations(context.store)
         let histories = context.store.consumerHistories().mapValues { $0.clamped(now: now).history }
-        let configuration = context.configuration.resolvingAdoption(
-            consumers: listing, groupNames: groups, active: active, adminKey: context.directory.adminKey)
+        let configuration = SecretPublisher.withDeliveryProblems(
+            context.configuration.resolvingAdoption(
+                consumers: listing, groupNames: groups, active: active, adminKey: context.directory.adminKey))
         let plan = RotationPlanner().plan(
             configuration: configuration, consumers: listing, groupNames: groups, active: active,
             history: histories, now: now)

@@ -12,7 +12,8 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
     /// `ok`, `due`, `waiting_for_window`, `backing_off`, `in_flight`, `unconfirmed` (in flight, an action or the
     /// probe failed, old consumer kept), `unmanaged_in_flight` (in flight, but the consumer left the configuration:
     /// held with both consumers kept until an operator decides), `missing`, `group_mismatch`, `ambiguous`,
-    /// `pinned_missing`, `refused` (an `adopt:` rule matched it but cannot manage it).
+    /// `pinned_missing`, `refused` (an `adopt:` rule matched it but cannot manage it), `unwritable` (due, but its deliver
+    /// files cannot be written: not rotated until fixed).
     package var status: String
     /// A sentence for people.
     package var detail: String
@@ -218,6 +219,9 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
             detail = Reconciler.describe(entry)
         case .pinnedMissing:
             status = "pinned_missing"
+            detail = Reconciler.describe(entry)
+        case .unwritable:
+            status = "unwritable"
             detail = Reconciler.describe(entry)
         case .refused:
             status = "refused"

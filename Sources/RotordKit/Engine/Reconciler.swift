@@ -239,11 +239,12 @@ package struct Reconciler: Sendable {
         effective = configuration.resolvingAdoption(
             consumers: listing, groupNames: groups, active: stillActive, adminKey: directory.adminKey)
         Self.repairDrift(effective.consumers.filter { $0.adoptedBy != nil }, logger: logger)
+        // Whatever would refuse the publish and can be told now is told before a consumer is created.
+        effective = SecretPublisher.withDeliveryProblems(effective)
         var plan = planner.plan(
             configuration: effective, consumers: listing, groupNames: groups, active: stillActive,
             history: histories(), now: clock.now())
         var startedAny = false
-        var refused: Set<String> = []
         for entry in plan.entries {
             if Task.isShuttingDownGracefully { break }
             if case .inFlight = entry.status { continue }
@@ -257,17 +258,6 @@ package struct Reconciler: Sendable {
                 continue
             }
             guard entry.startsNow || forced, let current = entry.current else { continue }
-            // Whatever would refuse the publish and can be told now is told before a consumer is created.
-            let preflight = entry.managed.deliver.flatMap(SecretPublisher.preflightProblems)
-            if !preflight.isEmpty {
-                let problem =
-                    "consumer \(entry.managed.name) is due but not rotated: its deliver files cannot be written ("
-                    + preflight.joined(separator: "; ") + "); the old consumer stays in service"
-                report.problems.append(problem)
-                refused.insert(entry.managed.name)
-                logger.error("\(problem)", metadata: .rotation(entry.managed.name))
-                continue
-            }
             let now = clock.now()
             let record = RotationRecord(
                 id: RotationRecord.makeID(now: now, random: random()),
@@ -286,24 +276,20 @@ package struct Reconciler: Sendable {
             if let fresh = try? await directory.consumers() {
                 let unfinished = (try? store.rotations().filter { !$0.step.isTerminal }) ?? []
                 plan = planner.plan(
-                    configuration: configuration.resolvingAdoption(
-                        consumers: fresh, groupNames: groups, active: unfinished, adminKey: directory.adminKey),
+                    configuration: SecretPublisher.withDeliveryProblems(
+                        configuration.resolvingAdoption(
+                            consumers: fresh, groupNames: groups, active: unfinished, adminKey: directory.adminKey)),
                     consumers: fresh, groupNames: groups, active: unfinished, history: histories(), now: clock.now())
             }
         }
         // A consumer blocked by an unreadable record waits for its repair (`rotord repair`, which wakes the daemon
         // through the state directory), not for a deadline: its "due now" must not wake the daemon again at once.
-        // So does a due consumer whose deliver files cannot be written: it waits for a fix (a reload, or the next
-        // resync), not for a second that changes nothing.
         for index in plan.entries.indices {
             let name = plan.entries[index].managed.name
             if case .inFlight = plan.entries[index].status { continue }
             if blockEverything || blockedNames.contains(name) {
                 plan.entries[index].nextDeadline = nil
                 plan.entries[index].reason = "blocked until an unreadable journal record is repaired (rotord repair)"
-            } else if refused.contains(name) {
-                plan.entries[index].nextDeadline = nil
-                plan.entries[index].reason = "its deliver files cannot be written; fix them (rotord check-config)"
             }
         }
         report.plan = plan
@@ -389,6 +375,9 @@ package struct Reconciler: Sendable {
                     "not rotating any (adopted by \($0)): configure it under consumers: and pin the one rotord "
                         + "manages with consumer_id"
                 } ?? "not rotating any: pin the one rotord manages with consumer_id")
+        case .unwritable(let reason):
+            "consumer \(entry.managed.name) is due but not rotated: \(reason); the old consumer stays in service "
+                + "(rotord check-config says the same)"
         case .refused(let reason):
             "consumer \(entry.managed.name) is not managed: \(reason)"
         case .pinnedMissing(let id):

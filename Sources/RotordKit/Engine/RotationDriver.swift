@@ -73,6 +73,7 @@ package struct RotationDriver: Sendable {
         var record = start
         // An operator's decision stands even for a consumer no longer configured; anything else is `unmanaged`.
         var event = managed != nil || first == .accepted || first == .abandon ? first : RotationEvent.unmanaged
+        var known: [String] = []
         for _ in 0..<256 {
             onProgress()
             let transition = machine.advance(record, on: event, now: clock.now())
@@ -117,7 +118,8 @@ package struct RotationDriver: Sendable {
             default:
                 // `nil`: a stop was requested while the action waited; the record stays where it
                 // is (journaled), so the next start resumes exactly there. A stop is not a failure.
-                guard let next = await perform(transition.action, record: record, managed: managed) else {
+                guard let next = await perform(transition.action, record: record, managed: managed, known: &known)
+                else {
                     return (record, .interrupted)
                 }
                 event = next
@@ -133,9 +135,11 @@ package struct RotationDriver: Sendable {
 
     /// Performs `action` and returns its outcome as the machine's next event, or `nil` when a stop
     /// was requested before the outcome was known (only verification waits long enough for that).
-    private func perform(_ action: RotationAction, record: RotationRecord, managed: ManagedConsumer?) async
-        -> RotationEvent?
-    {
+    /// `known` collects the secrets met on the way that the journal does not keep (the old pair the files held
+    /// before the publish), so that the checks' output masks them too.
+    private func perform(
+        _ action: RotationAction, record: RotationRecord, managed: ManagedConsumer?, known: inout [String]
+    ) async -> RotationEvent? {
         switch action {
         case .create(let name, let description, let type, let group, let hub):
             if let refused = creates.take(for: record) {
@@ -178,6 +182,9 @@ package struct RotationDriver: Sendable {
         case .verify(let key, let secret):
             return await verify(key: key, secret: secret, record: record)
         case .publish(let key, let secret):
+            if let old = SecretPublisher.currentPair(managed?.deliver ?? []), old.key != key, !old.secret.isEmpty {
+                known.append(old.secret)
+            }
             let faults = self.faults
             let progress = onProgress
             let publisher = SecretPublisher { _ in
@@ -196,7 +203,7 @@ package struct RotationDriver: Sendable {
             let hooks = managed?.afterPublish ?? []
             if hooks.isEmpty { return .nothingToRun }
             let failures = await checks.runActions(
-                hooks, for: checkRequest(record, managed), logger: logger, onProgress: onProgress)
+                hooks, for: checkRequest(record, managed, known: known), logger: logger, onProgress: onProgress)
             for failure in failures {
                 logger.error(
                     "after_publish hook failed: \(failure)",
@@ -207,7 +214,7 @@ package struct RotationDriver: Sendable {
         case .probe:
             guard let probe = managed?.probe else { return .nothingToRun }
             let failures = await checks.runProbe(
-                probe, for: checkRequest(record, managed), logger: logger, onProgress: onProgress)
+                probe, for: checkRequest(record, managed, known: known), logger: logger, onProgress: onProgress)
             for failure in failures {
                 logger.error(
                     "adoption probe failed: \(failure); the old consumer is kept",
@@ -230,11 +237,11 @@ package struct RotationDriver: Sendable {
 
     /// What the checks of `record` are told. Once the journal dropped the secret (a retry while
     /// unconfirmed), the secret to mask is read from the deliver files.
-    private func checkRequest(_ record: RotationRecord, _ managed: ManagedConsumer?) -> CheckRequest {
+    private func checkRequest(_ record: RotationRecord, _ managed: ManagedConsumer?, known: [String]) -> CheckRequest {
         let secret = record.newSecret ?? SecretPublisher.currentPair(managed?.deliver ?? [])?.secret
         return CheckRequest(
             consumer: record.consumerName, rotationID: record.id, files: record.publishedFiles,
-            maskedKey: record.newKey.map(KeyMask.mask), secrets: secret.map { [$0] } ?? [])
+            maskedKey: record.newKey.map(KeyMask.mask), secrets: (secret.map { [$0] } ?? []) + known)
     }
 
     /// Tries the new pair at the token endpoint until it is accepted or `verifyTimeout` has passed

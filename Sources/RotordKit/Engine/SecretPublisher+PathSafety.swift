@@ -69,4 +69,15 @@ extension SecretPublisher {
         }
         return problems
     }
+
+    /// `configuration` with each consumer's ``ManagedConsumer/deliveryProblem`` found on the file system now.
+    package static func withDeliveryProblems(_ configuration: RotordConfiguration) -> RotordConfiguration {
+        var out = configuration
+        for index in out.consumers.indices {
+            let problems = out.consumers[index].deliver.flatMap(preflightProblems)
+            out.consumers[index].deliveryProblem =
+                problems.isEmpty ? nil : "its deliver files cannot be written: " + problems.joined(separator: "; ")
+        }
+        return out
+    }
 }
