@@ -86,7 +86,7 @@ import Testing
 
     @Test func acceptingRunsGraceThenRetiresWithoutTheProbe() {
         let unconfirmed = machine.advance(published(), on: .hooksRan(failures: ["x"]), now: t0).record
-        let t = machine.advance(unconfirmed, on: .accepted, now: t0)
+        let t = machine.advance(unconfirmed, on: .accepted(revokeOldNow: false), now: t0)
         #expect(t.record.step == .grace)
         #expect(t.record.acceptedUnconfirmed == true)
         #expect(t.action == .waitUntil(t0.addingTimeInterval(3_600)))
@@ -96,9 +96,9 @@ import Testing
     }
 
     @Test func acceptingWithRevokeOldNowRetiresAtOnce() {
-        var unconfirmed = machine.advance(published(), on: .hooksRan(failures: ["x"]), now: t0).record
-        unconfirmed.revokeOldNow = true
-        let t = machine.advance(unconfirmed, on: .accepted, now: t0)
+        let unconfirmed = machine.advance(published(), on: .hooksRan(failures: ["x"]), now: t0).record
+        let t = machine.advance(unconfirmed, on: .accepted(revokeOldNow: true), now: t0)
+        #expect(t.record.revokeOldNow, "an event of the machine, not an edit by the caller")
         #expect(t.record.step == .retiring)
         #expect(t.action == .deleteOld(consumerIDs: [7]))
     }
@@ -107,7 +107,7 @@ import Testing
         let grace = machine.advance(published(), on: .hooksRan(failures: []), now: t0).record
         let end = t0.addingTimeInterval(3_600)
         let failed = machine.advance(grace, on: .probed(failures: ["x"]), now: end).record
-        let t = machine.advance(failed, on: .accepted, now: end.addingTimeInterval(5))
+        let t = machine.advance(failed, on: .accepted(revokeOldNow: false), now: end.addingTimeInterval(5))
         #expect(t.record.step == .retiring, "grace has already ended")
         #expect(t.action == .deleteOld(consumerIDs: [7]))
     }
@@ -116,7 +116,7 @@ import Testing
         // What `rotate NAME --accept-unconfirmed` does to a rotation held in grace because its consumer left the
         // configuration: grace runs on, then the old consumer is retired without a probe.
         let grace = machine.advance(published(), on: .hooksRan(failures: []), now: t0).record
-        let t = machine.advance(grace, on: .accepted, now: t0)
+        let t = machine.advance(grace, on: .accepted(revokeOldNow: false), now: t0)
         #expect(t.record.step == .grace && t.record.acceptedUnconfirmed == true)
         #expect(t.action.kind == .waitUntil)
         let end = machine.advance(t.record, on: .unmanaged, now: t0.addingTimeInterval(3_600))

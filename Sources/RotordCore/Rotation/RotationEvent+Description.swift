@@ -19,12 +19,14 @@ extension RotationEvent: CustomStringConvertible {
         case .hooksRan(let failures): "hooksRan(failures: \(failures))"
         case .probed(let failures): "probed(failures: \(failures))"
         case .nothingToRun: "nothingToRun"
-        case .accepted: "accepted"
+        case .accepted(let revoke): revoke ? "accepted(revokeOldNow)" : "accepted"
         case .oldDeleted: "oldDeleted"
         case .oldDeleteFailed(let f): "oldDeleteFailed(\(f))"
         case .unmanaged: "unmanaged"
         case .forced: "forced"
         case .abandon: "abandon"
+        case .boundDates: "boundDates"
+        case .narrowOldConsumers(let ids): "narrowOldConsumers(\(ids))"
         }
     }
 }

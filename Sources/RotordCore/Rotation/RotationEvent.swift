@@ -35,9 +35,10 @@ public enum RotationEvent: Sendable, Hashable {
     case nothingToRun
     /// The adoption probe ran; the descriptions of its failures, empty when it passed.
     case probed(failures: [String])
-    /// An operator accepted an ``RotationStep/unconfirmed`` rotation (`rotord rotate NAME --accept-unconfirmed` or
-    /// `--revoke-old-now`): it goes on to grace and retirement without the failed checks.
-    case accepted
+    /// An operator accepted an ``RotationStep/unconfirmed`` (or held) rotation (`rotord rotate NAME
+    /// --accept-unconfirmed`, or `--revoke-old-now`: `revokeOldNow`, the old consumer is deleted without grace): it
+    /// goes on to grace and retirement without the failed checks.
+    case accepted(revokeOldNow: Bool)
     /// The old consumers are gone.
     case oldDeleted
     /// Deleting an old consumer failed.
@@ -47,6 +48,11 @@ public enum RotationEvent: Sendable, Hashable {
     case unmanaged
     /// An operator asked for a rotation now: a grace period ends now and a retry wait is skipped.
     case forced
+    /// The record was read back: bound the dates a wrong clock wrote (``RotationRecord/clamped(now:maxRetryDelay:)``).
+    case boundDates
+    /// The record was written by a version that retired every consumer of the name: keep only these old consumers
+    /// (the one the rotation replaced, or none when that cannot be told).
+    case narrowOldConsumers(to: [Int])
     /// An operator ends a rotation held because its consumer left the configuration (`rotord abandon NAME`):
     /// both consumers are kept, the record ends `abandoned`.
     case abandon
@@ -56,7 +62,7 @@ public enum RotationEvent: Sendable, Hashable {
         case resume, created, createFailed, markerSearched, markerSearchFailed, discarded, discardFailed, verified
         case verificationRefused, verificationUnavailable, published, publishFailed, hooksRan, nothingToRun, probed
         case accepted
-        case oldDeleted, oldDeleteFailed, unmanaged, forced, abandon
+        case oldDeleted, oldDeleteFailed, unmanaged, forced, abandon, boundDates, narrowOldConsumers
     }
 
     /// The case of this event, without its values.
@@ -83,6 +89,8 @@ public enum RotationEvent: Sendable, Hashable {
         case .unmanaged: .unmanaged
         case .forced: .forced
         case .abandon: .abandon
+        case .boundDates: .boundDates
+        case .narrowOldConsumers: .narrowOldConsumers
         }
     }
 }
@@ -140,8 +148,9 @@ public enum RotationAction: Sendable, Hashable {
     case waitUntil(Date)
     /// A transient error: try again at `date`.
     case retryAt(Date)
-    /// Nothing may be done until news arrives: the consumer left the configuration while its new pair may be in
-    /// use (the deliver files may hold it), so neither consumer is deleted until it is configured again or an
+    /// Nothing may be done until news arrives (for ``RotationEvent/boundDates`` and
+    /// ``RotationEvent/narrowOldConsumers(to:)``: the record was edited, nothing is performed). Above all: the consumer
+    /// left the configuration while its new pair may be in use (the deliver files may hold it), so neither consumer is deleted until it is configured again or an
     /// operator decides (`rotord rotate NAME --accept-unconfirmed`, `rotord abandon NAME`). The reason says so.
     case hold(reason: String)
     /// The rotation is over.

@@ -61,13 +61,16 @@ extension RotationMachine {
                 EventSample(label: "probed (ok)", event: .probed(failures: [])),
                 EventSample(label: "probed (failed)", event: .probed(failures: ["exited with status 1"])),
                 EventSample(label: "nothingToRun", event: .nothingToRun),
-                EventSample(label: "accepted", event: .accepted),
+                EventSample(label: "accepted", event: .accepted(revokeOldNow: false)),
+                EventSample(label: "accepted (revoke old now)", event: .accepted(revokeOldNow: true)),
                 EventSample(label: "oldDeleted", event: .oldDeleted),
             ]
             + failures("oldDeleteFailed", RotationEvent.oldDeleteFailed)
             + [
                 EventSample(label: "unmanaged", event: .unmanaged), EventSample(label: "forced", event: .forced),
                 EventSample(label: "abandon", event: .abandon),
+                EventSample(label: "boundDates", event: .boundDates),
+                EventSample(label: "narrowOldConsumers", event: .narrowOldConsumers(to: [7])),
             ]
     }()
 

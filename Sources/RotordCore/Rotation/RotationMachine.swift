@@ -36,6 +36,14 @@ public struct RotationMachine: Sendable {
         if let problem = r.inconsistency { return discardUnusable(&r, because: problem, now: now) }
 
         switch event {
+        case .boundDates:
+            // Edits of the record itself, at any step: the caller persists the result; nothing is performed now.
+            return Transition(record: r.clamped(now: now).record, action: .hold(reason: "dates bounded"))
+        case .narrowOldConsumers(let ids):
+            r.oldConsumerIDs = r.oldConsumerIDs.filter { ids.contains($0) }
+            return Transition(record: r, action: .hold(reason: "old consumers narrowed"))
+        case .accepted(true):
+            r.revokeOldNow = true
         case .forced:
             // A manual rotation first ends the previous one's grace (its replacement is already in
             // the files) and skips any retry wait.

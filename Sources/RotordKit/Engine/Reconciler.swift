@@ -149,13 +149,14 @@ package struct Reconciler: Sendable {
                     continue
                 }
                 // Dates written under a wrong clock are bounded by the policy that wrote them.
-                let (clamped, notes) = record.clamped(now: clock.now())
-                for note in notes {
+                let now = clock.now()
+                for note in record.clamped(now: now).notes {
                     logger.warning(
                         "journal record \(record.id) of \(record.consumerName): \(note)",
                         metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue))
                 }
-                if !notes.isEmpty { try store.save(clamped) }
+                let clamped = RotationMachine().advance(record, on: .boundDates, now: now).record
+                if clamped != record { try store.save(clamped) }
                 active.append(clamped)
             }
         } catch {
@@ -215,10 +216,7 @@ package struct Reconciler: Sendable {
             // consumer left the configuration after publishing.
             let acceptable =
                 record.step == .unconfirmed || (managed == nil && [.published, .grace].contains(record.step))
-            if acceptable, let revokeNow = accept[record.consumerName] {
-                if revokeNow { record.revokeOldNow = true }
-                first = .accepted
-            }
+            if acceptable, let revokeNow = accept[record.consumerName] { first = .accepted(revokeOldNow: revokeNow) }
             if abandon.contains(record.consumerName) { first = .abandon }
             let (final, outcome) = await driver(creates).drive(record, managed: managed, on: first)
             report.outcomes.append((record.consumerName, final, outcome))
@@ -353,7 +351,7 @@ package struct Reconciler: Sendable {
                     + "retiring only \(retired), leaving \(left.map(String.init).joined(separator: ", ")): "
                     + "delete those by hand if they are unused"
                 logger.warning("\(message)", metadata: .rotation(record.consumerName, id: record.id))
-                record.oldConsumerIDs = kept
+                record = RotationMachine().advance(record, on: .narrowOldConsumers(to: kept), now: clock.now()).record
                 try store.save(record)
             }
             out.append(record)

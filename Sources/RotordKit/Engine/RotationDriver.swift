@@ -72,7 +72,8 @@ package struct RotationDriver: Sendable {
     {
         var record = start
         // An operator's decision stands even for a consumer no longer configured; anything else is `unmanaged`.
-        var event = managed != nil || first == .accepted || first == .abandon ? first : RotationEvent.unmanaged
+        let decided = if case .accepted = first { true } else { first == .abandon }
+        var event = managed != nil || decided ? first : RotationEvent.unmanaged
         var known: [String] = []
         for _ in 0..<256 {
             onProgress()
