@@ -173,6 +173,7 @@ struct AdoptionTests {
         defer { s.cleanUp() }
         await IdentityTests.add(s, "etl-hand", ageDays: 120)
         await IdentityTests.add(s, "other", ageDays: 120)
+        await IdentityTests.add(s, "etl-..x", ageDays: 120)
         func rule(probe: String) -> String {
             Self.rule(s) + """
                     after_publish:
@@ -197,6 +198,8 @@ struct AdoptionTests {
             let unknown = try await s.run(["test-hooks", name])
             #expect(unknown.status == 78 && unknown.stderr.contains("no adopt: rule manages"), "\(unknown.output)")
         }
+        let refused = try await s.run(["test-hooks", "etl-..x"])
+        #expect(refused.status == 78 && refused.stderr.contains("not safe in a file path"), "\(refused.output)")
         #expect(await s.simulator.statistics().created == 0, "no rotation")
         #expect(s.envPair("adopted-etl-hand") == nil, "nothing written")
 
