@@ -1,4 +1,5 @@
 // swift-tools-version:6.2
+// SPDX-License-Identifier: Apache-2.0
 import PackageDescription
 
 /// How the release executables are linked (docs/benchmarks.md, "Memory"): with lld, relative

@@ -170,6 +170,16 @@ import Testing
         ("e?l", "el", false), ("[a-c]x", "bx", true), ("[!a-c]x", "bx", false), ("[!a-c]x", "dx", true),
         ("*a*b*", "xxaxxbxx", true), ("*a*b", "ab-ba", false), ("a\\*", "a*", true), ("a\\*", "ab", false),
         ("[]]x", "]x", true), ("*", "", true),
+        // A literal dot, the empty name, `/` and a leading dot are ordinary (no FNM_PATHNAME, no FNM_PERIOD).
+        ("etl.*", "etl.a", true), ("etl.*", "etlxa", false), ("?", "", false), ("etl-*", "", false),
+        ("*", ".hidden", true), ("a*b", "a/x/b", true), ("a\\?", "a?", true), ("a\\?", "ab", false),
+        // Sets: `^` negates as `!` does; `\` and `[` are members (no escapes, no [:classes:] inside a set).
+        ("[^a-c]x", "bx", false), ("[^a-c]x", "dx", true), ("[\\]x", "\\x", true), ("[\\]x", "]x", false),
+        ("[[:alpha:]]", "a", false), ("[[:alpha:]]", "a]", true), ("[a-]", "-", true),
+        // Non-ASCII names: one code point per `?`, composed and decomposed forms alike.
+        ("caf?", "café", true), ("caf[é]", "café", true), ("[à-ú]x", "éx", true), ("ünï-*", "ünï-ab", true),
+        ("caf?", "cafe\u{301}", true), ("café", "cafe\u{301}", true), ("?", "日", true), ("??", "日", false),
+        ("??", "👍🏽", true), ("?", "👍🏽", false), ("x*", "x\u{0}y", false),
     ])
     func globMatching(_ pattern: String, _ name: String, _ expected: Bool) throws {
         let glob = try #require(NameGlob(pattern))
@@ -182,5 +192,6 @@ import Testing
         #expect(NameGlob("etl-?")?.isLiteral == false)
         #expect(NameGlob("[ab]")?.isLiteral == false)
         #expect(NameGlob("[abc") == nil && NameGlob("x\\") == nil && NameGlob("[]") == nil)
+        #expect(NameGlob("[z-a]") == nil && NameGlob("[!]") == nil && NameGlob("a\u{0}") == nil)
     }
 }

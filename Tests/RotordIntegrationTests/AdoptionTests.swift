@@ -165,4 +165,98 @@ struct AdoptionTests {
         }
         await IdentityTests.noSecret(s, killed.output + restarted.output)
     }
+
+    /// `test-hooks NAME` of an adopted consumer runs its rule's `after_publish` and probe (1 when one fails, 0 when
+    /// all pass), rotates nothing, and needs the listing (75 without it); a configured consumer does not.
+    @Test func testHooksRunsTheRuleOfAnAdoptedConsumer() async throws {
+        let s = try await Scenario(consumers: [.init(name: "kept", ageDays: 5)])
+        defer { s.cleanUp() }
+        await IdentityTests.add(s, "etl-hand", ageDays: 120)
+        await IdentityTests.add(s, "other", ageDays: 120)
+        await IdentityTests.add(s, "etl-..x", ageDays: 120)
+        func rule(probe: String) -> String {
+            Self.rule(s) + """
+                    after_publish:
+                      - exec: ["/bin/sh", "-c", "test $ROTORD_CONSUMER = etl-hand"]
+                    probe:
+                      exec: ["\(probe)"]
+
+                """
+        }
+        try s.writeConfig(consumers: ["kept"], extra: rule(probe: "/bin/false"))
+        let failing = try await s.run(["test-hooks", "etl-hand"])
+        #expect(failing.status == 1, "\(failing.output)")
+        #expect(failing.stdout.contains("etl-hand: after_publish exec /bin/sh -c"), "\(failing.output)")
+        #expect(
+            failing.stdout.contains(": ok") && failing.stdout.contains("probe /bin/false: FAILED"), "\(failing.output)")
+
+        try s.writeConfig(consumers: ["kept"], extra: rule(probe: "/bin/true"))
+        let passing = try await s.run(["test-hooks", "etl-hand"])
+        #expect(passing.status == 0, "\(passing.output)")
+        #expect(passing.stdout.contains("probe /bin/true: ok"), "\(passing.output)")
+        for name in ["other", "etl-absent"] {
+            let unknown = try await s.run(["test-hooks", name])
+            #expect(unknown.status == 78 && unknown.stderr.contains("no adopt: rule manages"), "\(unknown.output)")
+        }
+        let refused = try await s.run(["test-hooks", "etl-..x"])
+        #expect(refused.status == 78 && refused.stderr.contains("not safe in a file path"), "\(refused.output)")
+        #expect(await s.simulator.statistics().created == 0, "no rotation")
+        #expect(s.envPair("adopted-etl-hand") == nil, "nothing written")
+
+        // Without the listing, an adopted name cannot be resolved (75); a configured one needs none.
+        let text = try String(contentsOfFile: s.configPath, encoding: .utf8)
+        try text.replacingOccurrences(of: "127.0.0.1:\(s.port)", with: "127.0.0.1:9")
+            .write(toFile: s.configPath, atomically: true, encoding: .utf8)
+        let offline = try await s.run(["test-hooks", "etl-hand"])
+        #expect(offline.status == 75 && offline.stderr.contains("adopt: rules failed"), "\(offline.output)")
+        let configured = try await s.run(["test-hooks", "kept"])
+        #expect(configured.status == 0 && configured.stdout.contains("nothing to test"), "\(configured.output)")
+        await IdentityTests.noSecret(s, failing.output + passing.output + offline.output)
+    }
+
+    /// Offline `status` (Fracttal unreachable) lists, after the configured consumers, those the state directory
+    /// knows were adopted (a rotation in flight, a finished rotation), marked with the rule's place in the file.
+    @Test func offlineStatusListsTheAdoptedConsumersTheStateDirectoryKnows() async throws {
+        let s = try await Scenario(consumers: [.init(name: "kept", ageDays: 5)])
+        defer { s.cleanUp() }
+        await IdentityTests.add(s, "done-a", ageDays: 120)
+        await IdentityTests.add(s, "etl-hand", ageDays: 120)
+        let rules = """
+            adopt:
+              - name: "done-*"
+                grace: 0s
+                deliver:
+                  - path: \(s.deliverDir)/done-{{name}}.env
+            """
+        // adopt[0] finishes its rotation (grace 0s); adopt[1] (the usual rule) keeps its rotation in grace.
+        try s.writeConfig(
+            consumers: ["kept"], grace: "1h",
+            extra: rules + "\n" + Self.rule(s).replacingOccurrences(of: "adopt:\n", with: ""))
+        let run = try await s.run(["run", "--once"])
+        #expect(run.status == 0, "\(run.output)")
+
+        let text = try String(contentsOfFile: s.configPath, encoding: .utf8)
+        try text.replacingOccurrences(of: "127.0.0.1:\(s.port)", with: "127.0.0.1:9")
+            .write(toFile: s.configPath, atomically: true, encoding: .utf8)
+        let status = try await s.run(["status"])
+        #expect(status.status == 0, "\(status.output)")
+        let lines = status.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("(Fracttal unreachable") == true, "\(status.output)")
+        #expect(
+            lines.dropFirst().map { $0.prefix { $0 != ":" } } == [
+                "kept", "done-a (adopted by adopt[0])", "etl-hand (adopted by adopt[1])",
+            ], "\(status.stdout)")
+        #expect(lines.contains { $0.hasPrefix("done-a (adopted by adopt[0]): last rotation") }, "\(status.stdout)")
+        #expect(lines.contains { $0.hasPrefix("etl-hand (adopted by adopt[1]):") && $0.contains("at step grace") })
+
+        let json = try Self.reports(try await s.run(["status", "--json"]))
+        #expect(json.keys.sorted() == ["done-a", "etl-hand", "kept"], "\(json)")
+        #expect(json["kept"]?["adopted_by"] == nil)
+        #expect(json["done-a"]?["adopted_by"] as? String == "adopt[0]" && json["done-a"]?["last_rotation"] != nil)
+        #expect(json["etl-hand"]?["adopted_by"] as? String == "adopt[1]")
+        #expect(json["etl-hand"]?["permission_group"] as? String == "Reportes")
+        #expect((json["etl-hand"]?["in_flight"] as? [String: Any])?["step"] as? String == "grace")
+        #expect(json.values.allSatisfy { $0["status"] as? String == "unknown" })
+        await IdentityTests.noSecret(s, status.output)
+    }
 }

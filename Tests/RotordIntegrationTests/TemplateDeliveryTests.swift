@@ -53,4 +53,30 @@ struct TemplateDeliveryTests {
         #expect(abs(rotatedAt.timeIntervalSince(created)) < 1, "the new consumer's creation: \(stamp) \(created)")
         #expect(RotationEndToEndTests.secretLike(killed.output + restarted.output).isEmpty)
     }
+
+    /// A template with an unknown variable is a configuration error of every command (78), before Fracttal is
+    /// contacted: the error names the file, the key, the unknown variable and the known ones.
+    @Test func aTemplateWithAnUnknownVariableIsRefusedByEveryCommand() async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
+        defer { s.cleanUp() }
+        try s.writeConfig(
+            consumer: "etl",
+            deliver: """
+                      - path: \(s.deliverDir)/etl.conf
+                        format: template
+                        template: "id={{key.x}} secret={{secret}}"
+
+                """)
+        for command in [["check-config", "--offline"], ["check-config"], ["run", "--once"], ["status"], ["plan"]]
+            + [["test-hooks", "etl"], ["rotate", "etl"]]
+        {
+            let result = try await s.run(command)
+            #expect(result.status == 78, "\(command): \(result.output)")
+            for part in [s.configPath, "consumers[0].deliver[0].template", "{{key.x}}", "{{secret}}, {{name}}"] {
+                #expect(result.stderr.contains(part), "\(command) names \(part): \(result.stderr)")
+            }
+        }
+        #expect(await s.simulator.statistics().tokenRequests == 0, "refused before contacting Fracttal")
+        #expect(await s.simulator.statistics().created == 0)
+    }
 }

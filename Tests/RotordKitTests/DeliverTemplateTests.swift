@@ -72,6 +72,12 @@ import Testing
         ("\"id={{key}}\"", "does not use {{secret}}", "{{secret}}"),
         ("\"{{.}} {{secret}}\"", "unknown variable(s) {{.}}", "{{key}}"),
         ("\"{{> other}}{{secret}}\"", "partial", "does not support"),
+        ("\"{{key.x}} {{secret}}\"", "unknown variable(s) {{key.x}}", "{{rotated_at}}"),
+        ("\"{{secrets}}\"", "unknown variable(s) {{secrets}}", "{{secret}}, {{name}}"),
+        ("\"{{#foo}}{{secret}}{{/foo}}\"", "unknown variable(s) {{foo}}", "{{key}}"),
+        ("\"{{#key}}{{name.first}}{{/key}}{{secret}}\"", "unknown variable(s) {{name.first}}", "{{key}}"),
+        ("\"{{^rotated_at}}{{.secret.x}}{{/rotated_at}}{{secret}}\"", "{{.secret.x}}", "{{name}}"),
+        ("\"{{foo(key)}} {{secret}}\"", "unknown function(s) foo", "uppercased"),
     ])
     func badTemplatesAreConfigurationErrors(template: String, problem: String, detail: String) throws {
         var errors: [ConfigurationError] = []
@@ -85,6 +91,47 @@ import Testing
         #expect(error.key == "consumers[0].deliver[0].template")
         #expect(error.line == 9)
         for part in ["consumer erp", "/etc/erp/fracttal.conf", problem, detail] {
+            #expect(error.message.contains(part), "\(error.message) names \(part)")
+        }
+        #expect(error.file == "/etc/rotord/rotord.yaml")
+    }
+
+    /// The documented variables, in variables, sections, inverted sections and through a function, load.
+    @Test func theDocumentedVariablesLoad() throws {
+        let template =
+            #""{{! ok }}id={{key}} {{{secret}}} {{&name}} {{#rotated_at}}{{.}}{{/rotated_at}}"#
+            + #"{{^key}}none{{/key}} {{uppercased(name)}} {{.key}}""#
+        let configuration = try ConfigurationLoader().parse(Self.base + template + "\n", path: "/etc/rotord/r.yaml")
+        guard case .template(let text) = configuration.consumers.first?.deliver.first?.format else {
+            Issue.record("the consumer delivers a template")
+            return
+        }
+        let rendered = try DeliverTemplate(text).render(key: "K", secret: "S", name: "etl", rotatedAt: rotatedAt)
+        #expect(rendered == "id=K S etl 2026-11-30T08:15:00Z ETL K")
+    }
+
+    /// An `adopt:` rule's template is checked as a consumer's is, under the rule's key.
+    @Test func anAdoptRulesUnknownVariableIsRefusedAtLoad() throws {
+        let text =
+            AdoptConfigurationTests.base + """
+                adopt:
+                  - name: "etl-*"
+                    deliver:
+                      - path: /etc/etl/{{name}}.conf
+                        format: template
+                        template: "{{secret}} {{key.length}}"
+
+                """
+        var errors: [ConfigurationError] = []
+        do {
+            _ = try ConfigurationLoader().parse(text, path: "/etc/rotord/rotord.yaml")
+        } catch {
+            errors = error.errors
+        }
+        let error = try #require(errors.first, "the rule's template is refused")
+        #expect(errors.count == 1)
+        #expect(error.key == "adopt[0].deliver[0].template")
+        for part in ["adopt rule \"etl-*\"", "/etc/etl/{{name}}.conf", "{{key.length}}", "{{rotated_at}}"] {
             #expect(error.message.contains(part), "\(error.message) names \(part)")
         }
     }

@@ -104,9 +104,11 @@ package enum Commands {
             if json {
                 let active = activeRotations(context.store)
                 let histories = context.store.consumerHistories()
+                let consumers = OfflineConsumerReport.knownConsumers(
+                    context.configuration, active: active, histories: histories)
                 print(
                     ReportRenderer.json(
-                        context.configuration.consumers.map { consumer in
+                        consumers.map { consumer in
                             OfflineConsumerReport(
                                 consumer: consumer, history: histories[consumer.name],
                                 active: active.first { $0.consumerName == consumer.name }, reason: error.message)
@@ -248,8 +250,10 @@ package enum Commands {
         let active = activeRotations(context.store)
         let histories = context.store.consumerHistories()
         print("(Fracttal unreachable: ages and due dates unknown; from \(context.store.directory))")
-        for consumer in context.configuration.consumers {
-            var line = "\(consumer.name):"
+        for consumer in OfflineConsumerReport.knownConsumers(
+            context.configuration, active: active, histories: histories)
+        {
+            var line = "\(consumer.name)" + (consumer.adoptedBy.map { " (adopted by \($0))" } ?? "") + ":"
             if let last = histories[consumer.name], let id = last.lastCompletedID, let at = last.lastCompletedAt {
                 line += " last rotation \(id) finished \(ConsumerReport.timestamp(at));"
             } else {

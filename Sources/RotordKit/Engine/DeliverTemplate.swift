@@ -7,8 +7,9 @@ import RotordCore
 ///
 /// Variables: `{{key}}`, `{{secret}}` (required), `{{name}}` (the consumer's name) and `{{rotated_at}}` (when the
 /// published consumer was created, ISO-8601 UTC: the same for every publish of one rotation, so re-publishing
-/// it does not change the file). Any other name, a partial (`{{> file}}`) or a malformed tag is a ``Problem``,
-/// found when the configuration is loaded.
+/// it does not change the file), optionally through a function of a text (`{{uppercased(name)}}`). Any other
+/// name (`{{secrets}}`, a dotted `{{key.x}}`, a section `{{#foo}}`), another function, a partial (`{{> file}}`) or
+/// a malformed tag is a ``Problem``, found when the configuration is loaded.
 package struct DeliverTemplate: Sendable {
     /// The variables a template may use.
     package static let variables = ["key", "secret", "name", "rotated_at"]
@@ -48,7 +49,11 @@ package struct DeliverTemplate: Sendable {
         _ = template.render(filled)
         let empty = LookupRecorder(values: Dictionary(uniqueKeysWithValues: Self.variables.map { ($0, false) }))
         _ = template.render(empty)
-        let unknown = filled.unknown.union(empty.unknown)
+        // A dotted name ({{key.x}}) asks the recorder for its first part only, and a function ({{f(key)}}) that a
+        // text does not have renders nothing: both are found in the parsed tags.
+        let tags = Self.tags(in: template)
+        var unknown = filled.unknown.union(empty.unknown)
+        for tag in tags where tag.name.dropFirst().contains(".") { unknown.insert(tag.name) }
         if !unknown.isEmpty {
             let names = unknown.sorted().map { "{{\($0)}}" }.joined(separator: ", ")
             throw Problem(
@@ -56,9 +61,43 @@ package struct DeliverTemplate: Sendable {
                     "uses unknown variable(s) \(names); the variables are "
                     + Self.variables.map { "{{\($0)}}" }.joined(separator: ", "))
         }
+        let functions = Set(tags.flatMap(\.transforms)).subtracting(Self.functions)
+        if !functions.isEmpty {
+            throw Problem(
+                description:
+                    "uses unknown function(s) \(functions.sorted().joined(separator: ", ")); the functions of a "
+                    + "variable are \(Self.functions.joined(separator: ", ")), e.g. {{uppercased(name)}}")
+        }
         if !filled.asked.contains("secret") {
             throw Problem(description: "does not use {{secret}}")
         }
+    }
+
+    /// The functions swift-mustache applies to a text variable, e.g. `{{uppercased(name)}}`.
+    package static let functions = ["capitalized", "empty", "lowercased", "reversed", "uppercased"]
+
+    /// Every variable and section tag of `template`, sections' contents included, with its functions
+    /// (`{{f(name)}}`). swift-mustache keeps its parsed tokens internal, so they are read with `Mirror`
+    /// (`DeliverTemplateTests` fails if a new version of swift-mustache lays them out otherwise).
+    static func tags(in template: MustacheTemplate) -> [(name: String, transforms: [String])] {
+        var found: [(name: String, transforms: [String])] = []
+        func walk(_ template: MustacheTemplate) {
+            guard let tokens = Mirror(reflecting: template).descendant("tokens") as? [Any] else { return }
+            for token in tokens {
+                guard let tag = Mirror(reflecting: token).children.first else { continue }
+                let fields = Mirror(reflecting: tag.value)
+                if ["variable", "unescapedVariable", "section", "invertedSection"].contains(tag.label),
+                    let name = fields.descendant("name") as? String
+                {
+                    found.append((name, fields.descendant("transforms") as? [String] ?? []))
+                }
+                for field in fields.children {
+                    if let nested = field.value as? MustacheTemplate { walk(nested) }
+                }
+            }
+        }
+        walk(template)
+        return found
     }
 
     /// The file's text for one credential.
