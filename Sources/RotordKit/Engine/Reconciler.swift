@@ -211,7 +211,6 @@ package struct Reconciler: Sendable {
             let managed = effective.actionableConsumer(named: record.consumerName)
             // A manual rotation first ends the previous one's grace and skips any retry wait.
             var first: RotationEvent = force[record.consumerName] != nil ? .forced : .resume
-            var record = record
             // Accepting confirms what cannot be checked: an unconfirmed rotation, or one held because its
             // consumer left the configuration after publishing.
             let acceptable =
