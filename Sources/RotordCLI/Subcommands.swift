@@ -1,4 +1,5 @@
 import ArgumentParser
+import RotordCore
 import RotordKit
 
 struct RunCommand: AsyncParsableCommand {
@@ -10,11 +11,31 @@ struct RunCommand: AsyncParsableCommand {
         name: .long, help: "One reconcile pass, then exit: 0 all done or nothing due; 75 waiting for a retry; 1 failed."
     )
     var once = false
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --once: when the next run comes (the timer's period, e.g. 24h). A due consumer whose window no run "
+                + "before its deadline meets is rotated now, outside its window.", valueName: "duration"))
+    var nextRunIn: String?
+
+    func validate() throws {
+        guard let nextRunIn else { return }
+        guard once else {
+            throw ValidationError("--next-run-in goes with --once (the daemon wakes when a window opens)")
+        }
+        guard let period = ConfigDuration(parsing: nextRunIn), period.seconds > 0, period <= ConfigDuration.maximum
+        else {
+            throw ValidationError(
+                "--next-run-in: \"\(nextRunIn)\" is not a positive duration of at most 36500d (e.g. 24h, 1d, 90m)")
+        }
+    }
 
     func run() async throws {
         let code =
             await once
-            ? Commands.runOnce(options.config, logLevel: options.logLevel, faults: RotordCLI.faults)
+            ? Commands.runOnce(
+                options.config, logLevel: options.logLevel, faults: RotordCLI.faults,
+                nextRunIn: nextRunIn.flatMap(ConfigDuration.init(parsing:)))
             : Commands.runDaemon(options.config, logLevel: options.logLevel, faults: RotordCLI.faults)
         throw ExitCode(code)
     }

@@ -173,7 +173,7 @@ public struct RotationPlanner: Sendable {
     ///   - history: per consumer name, what happened before.
     public func plan(
         configuration: RotordConfiguration, consumers: [ConsumerRecord], groupNames: [Int: String],
-        active: [RotationRecord], history: [String: ConsumerHistory], now: Date
+        active: [RotationRecord], history: [String: ConsumerHistory], now: Date, nextRunIn: ConfigDuration? = nil
     ) -> RotationPlan {
         var byName: [String: [ConsumerRecord]] = [:]
         for consumer in consumers { byName[consumer.name, default: []].append(consumer) }
@@ -183,14 +183,14 @@ public struct RotationPlanner: Sendable {
         let entries = configuration.consumers.map { managed in
             entry(
                 managed: managed, live: byName[managed.name] ?? [], groupNames: groupNames,
-                inFlight: activeByName[managed.name], history: history[managed.name], now: now)
+                inFlight: activeByName[managed.name], history: history[managed.name], now: now, nextRunIn: nextRunIn)
         }
         return RotationPlan(entries: entries, now: now).spread(configuration.schedule)
     }
 
     private func entry(
         managed: ManagedConsumer, live: [ConsumerRecord], groupNames: [Int: String], inFlight: RotationRecord?,
-        history: ConsumerHistory?, now: Date
+        history: ConsumerHistory?, now: Date, nextRunIn: ConfigDuration?
     ) -> PlanEntry {
         // Only client_credentials consumers are candidates: rotord never delivered an authorization_code
         // consumer's pair, so it neither rotates nor deletes one, whatever its name.
@@ -250,7 +250,8 @@ public struct RotationPlanner: Sendable {
         }
         entry.current = current
         let decision = managed.policy.decide(
-            consumer: managed.name, createdAt: current.createdAt, lastCompletedAt: history?.lastCompletedAt, now: now)
+            consumer: managed.name, createdAt: current.createdAt, lastCompletedAt: history?.lastCompletedAt, now: now,
+            nextRunIn: nextRunIn)
         entry.dueDate = decision.due
         entry.expiryDate = decision.expiry
         entry.reason = decision.reason

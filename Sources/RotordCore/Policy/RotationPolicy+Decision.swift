@@ -39,7 +39,13 @@ extension RotationPolicy {
     /// In order: the jittered due date (or now, once due); not before `lastCompletedAt + minInterval`;
     /// inside the window, unless the window next opens after the compliance deadline
     /// (`created_at + max_age`): then the rotation starts outside the window, and `reason` says so.
-    public func decide(consumer name: String, createdAt: Date, lastCompletedAt: Date?, now: Date) -> PolicyDecision {
+    ///
+    /// `nextRunIn` is how often rotord runs when a timer runs it (`run --once --next-run-in`): a due consumer whose
+    /// window no later run before the deadline falls in starts now, outside the window, rather than at the first run
+    /// after its deadline. `nil` for the daemon, which wakes when the window opens.
+    public func decide(
+        consumer name: String, createdAt: Date, lastCompletedAt: Date?, now: Date, nextRunIn: ConfigDuration? = nil
+    ) -> PolicyDecision {
         let due = dueDate(createdAt: createdAt, consumer: name)
         let expiry = expiryDate(createdAt: createdAt)
         var earliest = max(due, now)
@@ -59,6 +65,14 @@ extension RotationPolicy {
         let open = window.nextStart(onOrAfter: earliest)
         if let open, open <= expiry {
             if open > earliest {
+                if let period = nextRunIn, decision.hold == .none, due <= now,
+                    !Self.someRun(after: now, every: period, until: expiry, in: window)
+                {
+                    decision.reason =
+                        "rotates outside the window now: no later run (every \(period)) falls inside it before the "
+                        + "max_age deadline \(Self.stamp(expiry))"
+                    return decision
+                }
                 decision.start = open
                 if decision.hold == .none { decision.hold = .window }
             }
@@ -72,6 +86,20 @@ extension RotationPolicy {
             + ", after the max_age deadline \(Self.stamp(expiry))"
             + (decision.reason.map { "; \($0)" } ?? "")
         return decision
+    }
+
+    /// Whether a run at `now + k × period` (k ≥ 1) falls inside `window` no later than `deadline`.
+    static func someRun(after now: Date, every period: ConfigDuration, until deadline: Date, in window: RotationWindow)
+        -> Bool
+    {
+        let step = period.timeInterval
+        guard step > 0 else { return true }
+        var run = now.addingTimeInterval(step)
+        for _ in 0..<1_000 where run <= deadline {
+            if window.contains(run) { return true }
+            run = run.addingTimeInterval(step)
+        }
+        return false
     }
 
     static func stamp(_ date: Date) -> String { UTCTimestamp.format(date) }

@@ -23,13 +23,17 @@ package enum Commands {
     }
 
     /// `rotord run --once`.
-    package static func runOnce(_ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults()) async
-        -> Int32
-    {
+    ///
+    /// `nextRunIn` is when the next run comes (the timer's period, `--next-run-in`): a due consumer whose window no
+    /// run before its deadline meets is rotated now, outside the window (docs/operations.md).
+    package static func runOnce(
+        _ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults(), nextRunIn: ConfigDuration? = nil
+    ) async -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
-            clock: faults.wallClock, faults: faults, logger: context.logger, checks: context.checks)
+            clock: faults.wallClock, faults: faults, logger: context.logger, checks: context.checks,
+            nextRunIn: nextRunIn)
         let report = await reconciler.pass()
         MetricsTextfile.publish(
             report: report, configuration: context.configuration, store: context.store, logger: context.logger,

@@ -73,6 +73,8 @@ package struct Reconciler: Sendable {
     let checks: any RotationChecks
     let sleep: @Sendable (Duration) async -> Void
     let random: @Sendable () -> UInt32
+    /// How soon the next `run --once` comes (a timer's period), for consumers whose window no later run meets.
+    let nextRunIn: ConfigDuration?
 
     /// Creates a reconciler. `checks` runs the consumers' actions and probes (child processes unless a
     /// simulation answers them); `sleep` is how a verification waits between its polls; `random` draws rotation
@@ -85,9 +87,11 @@ package struct Reconciler: Sendable {
         onProgress: @escaping @Sendable () -> Void = {},
         checks: any RotationChecks = ProcessChecks(),
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
-        random: @escaping @Sendable () -> UInt32 = { UInt32.random(in: 0...UInt32.max) }
+        random: @escaping @Sendable () -> UInt32 = { UInt32.random(in: 0...UInt32.max) },
+        nextRunIn: ConfigDuration? = nil
     ) {
         self.random = random
+        self.nextRunIn = nextRunIn
         self.checks = checks
         self.sleep = sleep
         self.configuration = configuration
@@ -240,7 +244,7 @@ package struct Reconciler: Sendable {
         effective = SecretPublisher.withDeliveryProblems(effective)
         var plan = planner.plan(
             configuration: effective, consumers: listing, groupNames: groups, active: stillActive,
-            history: histories(), now: clock.now())
+            history: histories(), now: clock.now(), nextRunIn: nextRunIn)
         var startedAny = false
         for entry in plan.entries {
             if Task.isShuttingDownGracefully { break }
@@ -276,7 +280,8 @@ package struct Reconciler: Sendable {
                     configuration: SecretPublisher.withDeliveryProblems(
                         configuration.resolvingAdoption(
                             consumers: fresh, groupNames: groups, active: unfinished, adminKey: directory.adminKey)),
-                    consumers: fresh, groupNames: groups, active: unfinished, history: histories(), now: clock.now())
+                    consumers: fresh, groupNames: groups, active: unfinished, history: histories(), now: clock.now(),
+                    nextRunIn: nextRunIn)
             }
         }
         // A consumer blocked by an unreadable record waits for its repair (`rotord repair`, which wakes the daemon
