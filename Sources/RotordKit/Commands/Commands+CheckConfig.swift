@@ -24,6 +24,9 @@ extension Commands {
         for warning in configuration.fracttal.plaintextWarnings {
             out.warning(.init(file: configPath, key: "", message: warning))
         }
+        for (key, message) in timerWindowWarnings(configuration, timer: installedTimer(), now: Date()) {
+            out.warning(.init(file: configPath, key: key, message: message))
+        }
         var st = stat()
         if stat(configuration.stateDirectory, &st) == 0, st.st_uid != getuid() {
             out.warning(
@@ -96,6 +99,36 @@ extension Commands {
         }
         let names = adopted.filter { $0.adoptionRefusal == nil }.map { "\($0.name) (\($0.adoptedBy ?? ""))" }
         return names.isEmpty ? "; adopt rules match no consumer now" : "; adopted: \(names.joined(separator: ", "))"
+    }
+
+    /// Where the timer unit may be installed, most specific first.
+    static let timerUnits = [
+        "/etc/systemd/system/rotord.timer", "/usr/lib/systemd/system/rotord.timer", "/lib/systemd/system/rotord.timer",
+    ]
+
+    /// The installed `rotord.timer`'s schedule, when one is installed and its `OnCalendar=` is a daily time.
+    static func installedTimer() -> TimerSchedule? {
+        for path in timerUnits {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            return TimerSchedule.parse(unit: text, timeZone: .current)
+        }
+        return nil
+    }
+
+    /// A warning per consumer whose `window:` never contains a run of `timer` (none without a timer).
+    static func timerWindowWarnings(_ configuration: RotordConfiguration, timer: TimerSchedule?, now: Date)
+        -> [(key: String, message: String)]
+    {
+        guard let timer else { return [] }
+        return configuration.consumers.enumerated().compactMap { index, consumer in
+            guard let window = consumer.policy.window, !timer.meets(window, after: now) else { return nil }
+            return (
+                "consumers[\(index)].window",
+                "the window of \(consumer.name) never contains a run of rotord.timer (\(timer)): a due consumer "
+                    + "would wait for a window no run sees; rotord-once.service's --next-run-in rotates it at a run "
+                    + "before its deadline, outside the window (docs/operations.md)"
+            )
+        }
     }
 
     /// Problems with the files and directories the configuration names.

@@ -140,6 +140,11 @@ package enum Commands {
             }
         }
         for record in context.store.unreadableRecords() { printError(record.problem) }
+        if actions {
+            for (key, message) in timerWindowWarnings(context.configuration, timer: installedTimer(), now: now) {
+                printError("warning: \(configPath): \(key): \(message)")
+            }
+        }
         var reports = plan.entries.map {
             ConsumerReport(entry: $0, history: histories[$0.managed.name], now: now, includeActions: actions)
         }
