@@ -5,6 +5,21 @@ import Testing
 /// A damaged journal record never makes a live consumer disappear (issue 14, point 4).
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct DamagedJournalTests {
+    /// `run --once` killed (SIGKILL) at the fault point `point`, then its journal record torn to its first `fraction`
+    /// (a torn write); the run's result and the rotation's id.
+    static func crashAndTear(_ s: Scenario, at point: String, keeping fraction: Double) async throws
+        -> (Scenario.Result, String)
+    {
+        let killed = try await s.run(["run", "--once"], environment: ["ROTORD_CRASH_AT": point], faults: true)
+        #expect(killed.status == 128 + SIGKILL, "\(killed.output)")
+        let dir = s.stateDir + "/rotations"
+        let file = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".json") })
+        let bytes = try #require(FileManager.default.contents(atPath: dir + "/" + file))
+        try bytes.prefix(Int(Double(bytes.count) * fraction)).write(to: URL(fileURLWithPath: dir + "/" + file))
+        return (killed, String(file.dropLast(".json".count)))
+    }
+
     @Test func anUnreadableRecordBlocksItsConsumerUntilRepaired() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120), .init(name: "erp", ageDays: 120)])
         defer { s.cleanUp() }
@@ -12,14 +27,7 @@ struct DamagedJournalTests {
         let original = try #require(await s.live("etl").first)
 
         // Crash right after `created` is journaled: the replacement exists, its secret only in the record.
-        let killed = try await s.run(["run", "--once"], environment: ["ROTORD_CRASH_AT": "step:created"], faults: true)
-        #expect(killed.status == 128 + SIGKILL, "\(killed.output)")
-        let dir = s.stateDir + "/rotations"
-        let file = try #require(
-            try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".json") })
-        let id = String(file.dropLast(".json".count))
-        let bytes = try #require(FileManager.default.contents(atPath: dir + "/" + file))
-        try bytes.prefix(bytes.count * 2 / 5).write(to: URL(fileURLWithPath: dir + "/" + file))  // a torn write
+        let (killed, id) = try await Self.crashAndTear(s, at: "step:created", keeping: 2.0 / 5)
         #expect(await s.live("etl").count == 2)
 
         // Loud, blocking, and nothing forgotten or deleted.
@@ -59,14 +67,7 @@ struct DamagedJournalTests {
         let elsewhere = await IdentityTests.add(s, "etl-hand", group: 4, ageDays: 400)
         try s.writeConfig(consumers: ["erp"], grace: "1h", extra: AdoptionTests.rule(s))
 
-        let killed = try await s.run(["run", "--once"], environment: ["ROTORD_CRASH_AT": "step:grace"], faults: true)
-        #expect(killed.status == 128 + SIGKILL, "\(killed.output)")
-        let dir = s.stateDir + "/rotations"
-        let file = try #require(
-            try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".json") })
-        let id = String(file.dropLast(".json".count))
-        let bytes = try #require(FileManager.default.contents(atPath: dir + "/" + file))
-        try bytes.prefix(bytes.count / 3).write(to: URL(fileURLWithPath: dir + "/" + file))
+        let (killed, id) = try await Self.crashAndTear(s, at: "step:grace", keeping: 1.0 / 3)
         let published = try #require(s.envPair("adopted-etl-hand"), "the replacement was published before the crash")
 
         let blocked = try await s.run(["run", "--once"])

@@ -80,8 +80,7 @@ public struct RotationMachine: Sendable {
         case (.grace, .unmanaged) where r.acceptedUnconfirmed != true:
             // The same in grace: its probe can no longer run (an accepted rotation needs none and goes on).
             return Transition(record: r, action: .hold(reason: Self.heldUnmanaged(r)))
-        case (.planned, .abandon), (.verified, .abandon), (.published, .abandon), (.unconfirmed, .abandon),
-            (.grace, .abandon):
+        case (_, .abandon) where r.step.isAbandonable:
             // An operator ends the rotation and keeps both consumers (and the files as they are).
             r.newSecret = nil
             r.failure =

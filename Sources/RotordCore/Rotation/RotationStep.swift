@@ -42,4 +42,14 @@ public enum RotationStep: String, Sendable, Hashable, Codable, CaseIterable {
 
     /// Whether the new secret may exist only in the journal (the files don't have it yet).
     public var holdsUnpublishedSecret: Bool { self == .created || self == .verified }
+
+    /// Whether an operator's acceptance (``RotationEvent/accepted(revokeOldNow:)``) applies at this step: an
+    /// unconfirmed rotation, or, when its consumer is no longer `managed`, one held after its pair was published.
+    public func acceptsAcceptance(managed: Bool) -> Bool {
+        self == .unconfirmed || (!managed && (self == .published || self == .grace))
+    }
+
+    /// Whether ``RotationEvent/abandon`` ends a rotation at this step without deleting anything: before a create,
+    /// or once the new pair may be in the files.
+    public var isAbandonable: Bool { [.planned, .verified, .published, .unconfirmed, .grace].contains(self) }
 }

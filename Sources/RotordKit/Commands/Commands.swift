@@ -172,7 +172,7 @@ package enum Commands {
         let inFlight = activeRotations(context.store).first { $0.consumerName == name }
         let managed = await isManaged(name, context: context)
         // A rotation held because its consumer left the configuration can be accepted, not started anew.
-        let held = !managed && inFlight.map { [.published, .grace].contains($0.step) } == true
+        let held = !managed && inFlight.map { $0.step.acceptsAcceptance(managed: false) } == true
         guard managed || (held && (acceptUnconfirmed || revokeOldNow)) else {
             printError(
                 "\(configPath): no consumer named \(name) under consumers:"
@@ -213,11 +213,9 @@ package enum Commands {
                     + "the configuration")
             return ExitStatus.failure
         }
-        // Steps at which nothing would be deleted: before a create, or once the new pair may be in the files.
-        let steps: [RotationStep] = [.planned, .verified, .published, .unconfirmed, .grace]
         guard
             let record = activeRotations(context.store).first(where: {
-                $0.consumerName == name && steps.contains($0.step)
+                $0.consumerName == name && $0.step.isAbandonable
             })
         else {
             printError(

@@ -217,8 +217,7 @@ package struct Reconciler: Sendable {
             var first: RotationEvent = force[record.consumerName] != nil ? .forced : .resume
             // Accepting confirms what cannot be checked: an unconfirmed rotation, or one held because its
             // consumer left the configuration after publishing.
-            let acceptable =
-                record.step == .unconfirmed || (managed == nil && [.published, .grace].contains(record.step))
+            let acceptable = record.step.acceptsAcceptance(managed: managed != nil)
             if acceptable, let revokeNow = accept[record.consumerName] { first = .accepted(revokeOldNow: revokeNow) }
             if abandon.contains(record.consumerName) { first = .abandon }
             let (final, outcome) = await driver(creates).drive(record, managed: managed, on: first)
@@ -279,7 +278,8 @@ package struct Reconciler: Sendable {
                 plan = planner.plan(
                     configuration: SecretPublisher.withDeliveryProblems(
                         configuration.resolvingAdoption(
-                            consumers: fresh, groupNames: groups, active: unfinished, adminKey: directory.adminKey)),
+                            consumers: fresh, groupNames: groups, active: unfinished, adminKey: directory.adminKey),
+                        known: effective.consumers),
                     consumers: fresh, groupNames: groups, active: unfinished, history: histories(), now: clock.now(),
                     nextRunIn: nextRunIn)
             }

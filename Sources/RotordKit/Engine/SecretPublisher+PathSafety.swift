@@ -70,11 +70,20 @@ extension SecretPublisher {
         return problems
     }
 
-    /// `configuration` with each consumer's ``ManagedConsumer/deliveryProblem`` found on the file system now.
-    package static func withDeliveryProblems(_ configuration: RotordConfiguration) -> RotordConfiguration {
+    /// `configuration` with each consumer's ``ManagedConsumer/deliveryProblem`` found on the file system now; a
+    /// consumer of `known` (an earlier answer of this pass, by name) is not looked at again.
+    package static func withDeliveryProblems(_ configuration: RotordConfiguration, known: [ManagedConsumer] = [])
+        -> RotordConfiguration
+    {
         var out = configuration
+        let earlier = Dictionary(known.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for index in out.consumers.indices {
-            let problems = out.consumers[index].deliver.flatMap(preflightProblems)
+            let consumer = out.consumers[index]
+            if let seen = earlier[consumer.name], seen.deliver == consumer.deliver {
+                out.consumers[index].deliveryProblem = seen.deliveryProblem
+                continue
+            }
+            let problems = consumer.deliver.flatMap(preflightProblems)
             out.consumers[index].deliveryProblem =
                 problems.isEmpty ? nil : "its deliver files cannot be written: " + problems.joined(separator: "; ")
         }

@@ -229,17 +229,19 @@ package struct StateStore: Sendable {
     package func replaceHistory(_ history: ConsumerHistory, of name: String) throws(AtomicFile.Failure) {
         var summary = readSummary() ?? rebuildSummary()
         summary.consumers[name] = history
-        guard let data = try? Self.encoder.encode(summary) else {
-            throw AtomicFile.Failure(path: summaryPath, operation: "encoding", code: EINVAL)
-        }
-        try AtomicFile.write(Array(data), to: summaryPath, mode: 0o600, skipIfUnchanged: false)
+        try writeSummary(summary)
     }
 
     /// Writes `summary.json` from the history if it is missing (after an upgrade, or if deleted).
     package func ensureSummary() throws(AtomicFile.Failure) {
         guard readSummary() == nil else { return }
-        let summary = rebuildSummary()
-        guard let data = try? Self.encoder.encode(summary) else { return }
+        try writeSummary(rebuildSummary())
+    }
+
+    func writeSummary(_ summary: Summary) throws(AtomicFile.Failure) {
+        guard let data = try? Self.encoder.encode(summary) else {
+            throw AtomicFile.Failure(path: summaryPath, operation: "encoding", code: EINVAL)
+        }
         try AtomicFile.write(Array(data), to: summaryPath, mode: 0o600, skipIfUnchanged: false)
     }
 
@@ -249,9 +251,6 @@ package struct StateStore: Sendable {
         summary.fold(
             consumer: record.consumerName, id: record.id, step: record.step, at: record.updatedAt,
             failure: record.failure)
-        guard let data = try? Self.encoder.encode(summary) else {
-            throw AtomicFile.Failure(path: summaryPath, operation: "encoding", code: EINVAL)
-        }
-        try AtomicFile.write(Array(data), to: summaryPath, mode: 0o600, skipIfUnchanged: false)
+        try writeSummary(summary)
     }
 }
