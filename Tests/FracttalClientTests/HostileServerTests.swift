@@ -177,9 +177,12 @@ struct HostileServerTests {
 
     @Test func a429WithRetryAfterIsWaitedOutThenSucceeds() async throws {
         // The client's clock is manual: the test moves it through the wait (Retry-After 1 s, plus
-        // a second for the server's rounding), nothing sleeps real time.
+        // a second for the server's rounding), nothing sleeps real time. The operation's deadline is
+        // on that clock too, and it also caps each exchange's real-time timeout: 30 s leaves the
+        // exchange its whole 10 s on a machine busy starting every suite at once (with the usual
+        // 4 s, one CI run saw the 429 exchange itself time out, and the retry got the 200).
         let clock = ManualClock()
-        try await withSimulator(clock: clock) { client, simulator in
+        try await withSimulator(operationTimeout: .seconds(30), clock: clock) { client, simulator in
             var faults = SimulatorFaults()
             faults.tooManyRequests = 1
             faults.retryAfterSeconds = 1
