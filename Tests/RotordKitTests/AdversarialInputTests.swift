@@ -389,14 +389,14 @@ struct AdversarialInputTests {
         tally.check(
             "two candidates",
             twins.status == .ambiguous(ids: [1, 2]) && twins.isProblem
-                && Reconciler.describe(twins).contains("ids 1, 2") && Reconciler.describe(twins).contains("consumer_id")
+                && twins.problemDescription.contains("ids 1, 2") && twins.problemDescription.contains("consumer_id")
         )
         let pinned = plan([consumer(1), consumer(2)], pin: 1)
         tally.check("pinned among two", pinned.status == .due && pinned.current?.id == 1)
         let pinMissing = plan([consumer(1), consumer(2)], pin: 9)
         tally.check(
             "pinned id absent",
-            pinMissing.status == .pinnedMissing(id: 9) && Reconciler.describe(pinMissing).contains("9"))
+            pinMissing.status == .pinnedMissing(id: 9) && pinMissing.problemDescription.contains("9"))
         let pinnedAuthCode = plan([consumer(1), consumer(2, type: "authorization_code")], pin: 2)
         tally.check("pinned authorization_code", pinnedAuthCode.status == .pinnedMissing(id: 2))
         let successor = plan(

@@ -58,7 +58,7 @@ extension Commands {
                 configuration: configuration, consumers: listing, groupNames: groups, active: [], history: [:],
                 now: Date())
             for (index, entry) in plan.entries.enumerated() where entry.isProblem {
-                remote.append(.init(file: configPath, key: "consumers[\(index)]", message: Reconciler.describe(entry)))
+                remote.append(.init(file: configPath, key: "consumers[\(index)]", message: entry.problemDescription))
             }
             adopted = Self.adoptionLines(
                 configuration, listing: listing, groups: groups, adminKey: context.directory.adminKey,

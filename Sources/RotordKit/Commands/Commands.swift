@@ -155,7 +155,7 @@ package enum Commands {
         print(json ? ReportRenderer.json(reports) : ReportRenderer.table(reports, actions: actions))
         if actions, plan.entries.contains(where: \.isProblem) {
             for entry in plan.entries where entry.isProblem {
-                printError("\(configPath): \(Reconciler.describe(entry))")
+                printError("\(configPath): \(entry.problemDescription)")
             }
             return exitConfig
         }

@@ -210,22 +210,22 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
                 graceUntil: r.graceUntil, retryAt: r.retryAt, lastError: r.failure)
         case .missing:
             status = "missing"
-            detail = Reconciler.describe(entry)
+            detail = entry.problemDescription
         case .groupMismatch:
             status = "group_mismatch"
-            detail = Reconciler.describe(entry)
+            detail = entry.problemDescription
         case .ambiguous:
             status = "ambiguous"
-            detail = Reconciler.describe(entry)
+            detail = entry.problemDescription
         case .pinnedMissing:
             status = "pinned_missing"
-            detail = Reconciler.describe(entry)
+            detail = entry.problemDescription
         case .unwritable:
             status = "unwritable"
-            detail = Reconciler.describe(entry)
+            detail = entry.problemDescription
         case .refused:
             status = "refused"
-            detail = Reconciler.describe(entry)
+            detail = entry.problemDescription
         }
         if let rule = adoptedBy { detail += "; adopted by \(rule)" }
         lastError = inFlight?.lastError ?? history?.lastFailure

@@ -113,7 +113,12 @@ package struct Reconciler: Sendable {
             creates: creates, checks: checks, random: random)
     }
 
-    /// Runs one pass. `force` names consumers to rotate now whatever their policy says. `accept` names
+    /// Runs one pass: reads (the journal under the state lock, the account's listing, the configuration resolved
+    /// against it, the clock), asks ``PassDecision`` (pure, in RotordCore) what to do, and performs its actions:
+    /// first the rotations in flight, then, from a plan made on a fresh listing, the problems and the starts; last
+    /// the plan it reports and the next wake. Every change to a record is an event of ``RotationMachine``.
+    ///
+    /// `force` names consumers to rotate now whatever their policy says. `accept` names
     /// consumers whose ``RotationStep/unconfirmed`` rotation an operator accepts (the value: delete the old
     /// consumer now instead of after grace); it starts no new rotation.
     ///
@@ -175,8 +180,11 @@ package struct Reconciler: Sendable {
             report.problems.append(record.problem)
             logger.error("\(record.problem)", metadata: record.consumerName.map { .rotation($0, id: record.id) } ?? [:])
         }
-        let blockedNames = Set(unreadable.compactMap(\.consumerName))
-        let blockEverything = unreadable.contains { $0.consumerName == nil }
+        let decision = PassDecision(
+            request: .init(force: force, only: only, accept: accept, abandon: abandon),
+            blocked: .init(
+                names: Set(unreadable.compactMap(\.consumerName)),
+                everything: unreadable.contains { $0.consumerName == nil }))
 
         // Records written before rotord retired one consumer per rotation may list several old ids.
         if active.contains(where: { $0.oldConsumerIDs.count > 1 }) {
@@ -209,19 +217,9 @@ package struct Reconciler: Sendable {
         }
 
         // Finish what is in flight first: it holds secrets and old consumers.
-        for record in active {
+        for action in decision.resuming(active, isManaged: { effective.actionableConsumer(named: $0) != nil }) {
             if Task.isShuttingDownGracefully { break }
-            if let only, record.consumerName != only { continue }
-            let managed = effective.actionableConsumer(named: record.consumerName)
-            // A manual rotation first ends the previous one's grace and skips any retry wait.
-            var first: RotationEvent = force[record.consumerName] != nil ? .forced : .resume
-            // Accepting confirms what cannot be checked: an unconfirmed rotation, or one held because its
-            // consumer left the configuration after publishing.
-            let acceptable = record.step.acceptsAcceptance(managed: managed != nil)
-            if acceptable, let revokeNow = accept[record.consumerName] { first = .accepted(revokeOldNow: revokeNow) }
-            if abandon.contains(record.consumerName) { first = .abandon }
-            let (final, outcome) = await driver(creates).drive(record, managed: managed, on: first)
-            report.outcomes.append((record.consumerName, final, outcome))
+            await perform(action, creates: creates, effective: effective, into: &report)
         }
 
         let listing: [ConsumerRecord]
@@ -245,30 +243,10 @@ package struct Reconciler: Sendable {
             configuration: effective, consumers: listing, groupNames: groups, active: stillActive,
             history: histories(), now: clock.now(), nextRunIn: nextRunIn)
         var startedAny = false
-        for entry in plan.entries {
+        for action in decision.starting(plan) {
             if Task.isShuttingDownGracefully { break }
-            if case .inFlight = entry.status { continue }
-            if let only, entry.managed.name != only { continue }
-            // Blocked by an unreadable journal record (reported above).
-            if blockEverything || blockedNames.contains(entry.managed.name) { continue }
-            let forced = force[entry.managed.name] != nil
-            if entry.isProblem {
-                report.problems.append(Self.describe(entry))
-                logger.error("\(Self.describe(entry))", metadata: .rotation(entry.managed.name))
-                continue
-            }
-            guard entry.startsNow || forced, let current = entry.current else { continue }
-            let now = clock.now()
-            let record = RotationRecord(
-                id: RotationRecord.makeID(now: now, random: random()),
-                consumerName: entry.managed.name, trigger: forced ? "manual" : "due", now: now,
-                oldConsumers: [current], authorizationType: current.authorizationType,
-                permissionGroupID: current.permissionGroupId, fracttalHub: current.fracttalHub,
-                originalDescription: current.description, grace: entry.managed.policy.grace,
-                revokeOldNow: force[entry.managed.name] ?? false)
-            let (final, outcome) = await driver(creates).drive(record, managed: entry.managed)
-            report.outcomes.append((entry.managed.name, final, outcome))
-            startedAny = true
+            if case .start = action { startedAny = true }
+            await perform(action, creates: creates, effective: effective, into: &report)
         }
 
         if startedAny || !active.isEmpty {
@@ -284,32 +262,30 @@ package struct Reconciler: Sendable {
                     nextRunIn: nextRunIn)
             }
         }
-        // A consumer blocked by an unreadable record waits for its repair (`rotord repair`, which wakes the daemon
-        // through the state directory), not for a deadline: its "due now" must not wake the daemon again at once.
-        for index in plan.entries.indices {
-            let name = plan.entries[index].managed.name
-            if case .inFlight = plan.entries[index].status { continue }
-            if blockEverything || blockedNames.contains(name) {
-                plan.entries[index].nextDeadline = nil
-                plan.entries[index].reason = "blocked until an unreadable journal record is repaired (rotord repair)"
-            }
-        }
-        report.plan = plan
-        var waits: [Timing.Wake] = []
-        for (name, _, outcome) in report.outcomes {
-            switch outcome {
-            case .waiting(let until): waits.append(Timing.Wake(at: until, reason: .grace, consumer: name))
-            case .retrying(let at, _): waits.append(Timing.Wake(at: at, reason: .retry, consumer: name))
-            case .journalFailed, .interrupted:
-                waits.append(
-                    Timing.Wake(
-                        at: clock.now().addingTimeInterval(Timing.unavailableRetry.timeInterval), reason: .unavailable,
-                        consumer: name))
-            default: break
-            }
-        }
-        report.nextWake = Timing.nextWake(plan: plan, after: report.at, also: waits)
+        let waits = report.outcomes.compactMap { $0.outcome.wake(for: $0.consumer, now: clock.now()) }
+        (report.plan, report.nextWake) = decision.settle(plan, at: report.at, waits: waits)
         return report
+    }
+
+    /// Performs one of the pass's decisions: drives a rotation (a new one journaled by the driver first) or tells a
+    /// problem.
+    private func perform(
+        _ action: PassDecision.Action, creates: CreateLimiter, effective: RotordConfiguration, into report: inout Report
+    ) async {
+        switch action {
+        case .drive(let record, let first):
+            let managed = effective.actionableConsumer(named: record.consumerName)
+            let (final, outcome) = await driver(creates).drive(record, managed: managed, on: first)
+            report.outcomes.append((record.consumerName, final, outcome))
+        case .start(let start):
+            let now = clock.now()
+            let record = start.record(now: now, id: RotationRecord.makeID(now: now, random: random()))
+            let (final, outcome) = await driver(creates).drive(record, managed: start.consumer)
+            report.outcomes.append((start.consumer.name, final, outcome))
+        case .problem(let consumer, let message):
+            report.problems.append(message)
+            logger.error("\(message)", metadata: .rotation(consumer))
+        }
     }
 
     /// Narrows each record listing several old consumers (written by an earlier rotord, which
@@ -361,31 +337,5 @@ package struct Reconciler: Sendable {
             out.append(record)
         }
         return out
-    }
-
-    static func describe(_ entry: PlanEntry) -> String {
-        switch entry.status {
-        case .missing:
-            "consumer \(entry.managed.name) does not exist in Fracttal; create it first or remove it from the configuration"
-        case .groupMismatch(let actual):
-            "consumer \(entry.managed.name) is in permission group \"\(actual)\", but the configuration says "
-                + "\"\(entry.managed.permissionGroup)\"; fix permission_group"
-        case .ambiguous(let ids):
-            "consumer \(entry.managed.name): \(ids.count) client_credentials consumers of that name exist in "
-                + "permission group \"\(entry.managed.permissionGroup)\" (ids \(ids.map(String.init).joined(separator: ", "))); "
-                + (entry.managed.adoptedBy.map {
-                    "not rotating any (adopted by \($0)): configure it under consumers: and pin the one rotord "
-                        + "manages with consumer_id"
-                } ?? "not rotating any: pin the one rotord manages with consumer_id")
-        case .unwritable(let reason):
-            "consumer \(entry.managed.name) is due but not rotated: \(reason); the old consumer stays in service "
-                + "(rotord check-config says the same)"
-        case .refused(let reason):
-            "consumer \(entry.managed.name) is not managed: \(reason)"
-        case .pinnedMissing(let id):
-            "consumer \(entry.managed.name): consumer_id \(id) is not a client_credentials consumer named "
-                + "\(entry.managed.name) in Fracttal; fix consumer_id (or remove it)"
-        default: "\(entry.managed.name): \(entry.status)"
-        }
     }
 }

@@ -26,6 +26,20 @@ package struct RotationDriver: Sendable {
         /// Held until news: its consumer left the configuration while the new pair may be in use
         /// (``RotationAction/hold(reason:)``); the reason says what an operator can do.
         case held(String)
+
+        /// When the rotation asks the daemon to wake for it (a grace end, a retry, a journal that could not be
+        /// written), or `nil` when it waits for nothing but news.
+        func wake(for consumer: String, now: Date) -> Timing.Wake? {
+            switch self {
+            case .waiting(let until): Timing.Wake(at: until, reason: .grace, consumer: consumer)
+            case .retrying(let at, _): Timing.Wake(at: at, reason: .retry, consumer: consumer)
+            case .journalFailed, .interrupted:
+                Timing.Wake(
+                    at: now.addingTimeInterval(Timing.unavailableRetry.timeInterval), reason: .unavailable,
+                    consumer: consumer)
+            case .done, .failed, .held: nil
+            }
+        }
     }
 
     let store: StateStore
