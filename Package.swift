@@ -99,6 +99,7 @@ let package = Package(
                 "RotordCore",
                 "FracttalClient",
                 "SystemdSupport",
+                "CSystemd",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -173,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "RotordKitTests",
             dependencies: [
-                "RotordKit", "FracttalSimulator",
+                "RotordKit", "FracttalSimulator", "RotordTestKit",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]

@@ -80,4 +80,33 @@ struct DaemonTests {
         kill(daemon.processIdentifier, SIGTERM)
         _ = await s.wait(daemon, timeout: .seconds(20))
     }
+
+    @Test func settingTheWallClockMakesTheDaemonPlanAgainAtOnce() async throws {
+        let s = try await Scenario(consumers: [.init(name: "fresh", ageDays: 1)])
+        defer { s.cleanUp() }
+        try s.writeConfig(consumers: ["fresh"])
+        let receiver = try FakeNotifySocket()
+        defer { receiver.close() }
+        let daemon = try s.start(["run"], environment: ["NOTIFY_SOCKET": receiver.path])
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        _ = try #require(receiver.wait(for: "READY=1"))
+        // Idle: nothing due for weeks, so nothing wakes the daemon (and it says nothing) ...
+        #expect(receiver.wait(for: "STATUS=", timeout: 2) == nil, "an idle daemon plans again only when woken")
+        let error = WallClockSetting.setToItself()
+        if error != 0 {
+            print("daemon, wall clock set: cannot set the clock here (errno \(error)); not tested")
+        } else {
+            // ... until the wall clock is set: every wall-clock deadline may have moved, so it plans again now.
+            let replanned = receiver.wait(for: "STATUS=", timeout: 10)
+            #expect(replanned != nil, "a pass after the clock was set")
+            if let replanned {
+                print(
+                    String(
+                        format: "daemon, wall clock set: planned again within %.2f s of the setting", replanned.seconds)
+                )
+            }
+        }
+        kill(daemon.processIdentifier, SIGTERM)
+        _ = await s.wait(daemon, timeout: .seconds(20))
+    }
 }

@@ -19,7 +19,7 @@ import UnixSignals
 /// `STATUS=` after each, `RELOADING=1` and `STOPPING=1` at those moments, and the watchdog is pinged
 /// only while ``LoopMonitor`` shows progress.
 package final class Daemon: Service, Sendable {
-    enum Wake: Sendable { case timer, reload, stop, stateChanged }
+    enum Wake: Sendable { case timer, reload, stop, stateChanged, clockSet }
 
     private struct Shared {
         var context: RotationResources
@@ -114,6 +114,9 @@ package final class Daemon: Service, Sendable {
         let watch = StateWatch(path: shared.withLock { $0.context.store.auditLog.path })
         let watching = watch.start { wake.yield(.stateChanged) }
         defer { watching.cancel() }
+        // The wall clock set while rotord sleeps: plan again at once from the new time.
+        let clockWatch = WallClockWatch.start { wake.yield(.clockSet) }
+        defer { clockWatch?.cancel() }
 
         var report = await reconcile()
         watch.settle()
@@ -150,6 +153,9 @@ package final class Daemon: Service, Sendable {
                 reload()
                 report = await reconcile()
             case .timer:
+                report = await reconcile()
+            case .clockSet:
+                if jump == nil { logger.notice("the wall clock was set; planning again") }
                 report = await reconcile()
             case .stateChanged:
                 // Another process changed the state (its audit lines). Wait until it has released the

@@ -96,13 +96,3 @@ final class StateWatch: Sendable {
         }
     }
 }
-
-/// The inotify descriptor's dispatch source, cancelled (and its descriptor closed) once, when the
-/// watching task ends. Dispatch sources are thread-safe; the type only says so to the compiler.
-private final class WatchedSource: @unchecked Sendable {
-    private let source: any DispatchSourceRead
-
-    init(_ source: any DispatchSourceRead) { self.source = source }
-
-    func cancel() { source.cancel() }
-}
