@@ -10,7 +10,7 @@
 #   scripts/simulate.sh --first 50000 ...     start from another seed
 #
 # A failing history prints its seed, the broken invariants and its shortest reproduction; the last
-# line is `simulation: N histories, M steps, 7 invariants, V violations`. Exit 1 on a violation.
+# line is `simulation: N histories, M steps, 8 invariants, V violations`. Exit 1 on a violation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/release-flags.sh

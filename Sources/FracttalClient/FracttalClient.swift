@@ -19,7 +19,7 @@ import RotordCore
 public actor FracttalClient {
     /// The settings it was made with.
     public let configuration: FracttalClientConfiguration
-    private let credentials: FracttalCredentials
+    private var credentials: FracttalCredentials
     private let http: HTTPClient
     private let logger: Logger
     /// The request budget: the client's own, or one shared with earlier clients (``SharedRequestBudget``).
@@ -107,6 +107,40 @@ public actor FracttalClient {
         }
     }
 
+    /// Whether `candidate` can administer the account: it obtains a token, and with that token reads consumer `id`
+    /// (one request of the consumers API; the candidate's own consumer is a good choice). `false` when the token
+    /// endpoint refuses the pair or the API answers 401/403 to its token; throws for anything else.
+    public func verifyAdministration(_ candidate: FracttalCredentials, readingConsumer id: Int)
+        async throws(FracttalError) -> Bool
+    {
+        let token: FracttalTokenResponse
+        do {
+            token = try await requestToken(
+                for: candidate, operation: "verifying the new admin credential \(candidate.maskedKey)")
+        } catch  where error.isInvalidClient {
+            return false
+        }
+        let operation = "reading consumer \(id) as the new admin credential \(candidate.maskedKey)"
+        do {
+            let (status, body) = try await api(
+                .GET, "\(configuration.consumersPath)/\(id)", operation: operation, bearer: token.accessToken)
+            _ = try Self.readEnvelope(FracttalConsumer.self, body, status: status, operation: operation)
+            return true
+        } catch {
+            if error.status == 401 || error.status == 403 { return false }
+            throw error
+        }
+    }
+
+    /// Acts as `credentials` from now on (rotord's own admin consumer was rotated): the cached token is dropped.
+    public func actAs(_ credentials: FracttalCredentials) {
+        self.credentials = credentials
+        token = nil
+    }
+
+    /// The masked key of the pair the client acts as.
+    public var maskedKey: String { credentials.maskedKey }
+
     func requestToken(for creds: FracttalCredentials, operation: String) async throws(FracttalError)
         -> FracttalTokenResponse
     {
@@ -149,7 +183,7 @@ public actor FracttalClient {
     /// 406 and 429 (always: the server did not process them; after the reset or `Retry-After`).
     func api(
         _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], json: Data? = nil, operation: String,
-        retryTransient: Bool = true
+        retryTransient: Bool = true, bearer fixedBearer: String? = nil
     ) async throws(FracttalError) -> (status: Int, body: Data) {
         var url = configuration.apiURL
         while url.hasSuffix("/") { url.removeLast() }
@@ -161,7 +195,8 @@ public actor FracttalClient {
         var transientTries = 0
         while true {
             attempt += 1
-            let bearer = try await accessToken()
+            let bearer: String
+            if let fixedBearer { bearer = fixedBearer } else { bearer = try await accessToken() }
             var request = HTTPClientRequest(url: url)
             request.method = method
             request.headers.add(name: "Authorization", value: "Bearer \(bearer)")
@@ -180,7 +215,7 @@ public actor FracttalClient {
                 try await pause(backoff.delay(attempt: transientTries), deadline: deadline, tries: attempt, last: error)
                 continue
             }
-            if status == 401, !renewed {
+            if status == 401, !renewed, fixedBearer == nil {
                 let failure = try? JSONDecoder().decode(FracttalFailureBody.self, from: body)
                 if failure?.message != "UNAUTHORIZED_ENDPOINT" {
                     token = nil  // expired or revoked: renew once

@@ -4,7 +4,7 @@ import RotordTestKit
 // rotord-simulate [--histories N] [--seconds S] [--seed SEED] [--steps N]: the engine simulation
 // (docs/architecture.md, "Simulation"). Runs seeded histories until N histories or S seconds, whichever
 // comes first; prints one line per failing history (its seed and shortest reproduction) and the
-// summary line `simulation: N histories, M steps, 7 invariants, V violations`. Exit 1 on a violation.
+// summary line `simulation: N histories, M steps, 8 invariants, V violations`. Exit 1 on a violation.
 // ROTORD_SIMULATION_SEED=SEED (or --seed) replays one history.
 let arguments = Array(CommandLine.arguments.dropFirst())
 @MainActor func value(_ flag: String) -> String? {

@@ -35,6 +35,36 @@ import Testing
 
     static let generatorDigest: UInt64 = 11_484_179_172_029_486_708
 
+    // MARK: - rotord's own admin consumer (issue 21)
+
+    /// The admin consumer rotated through crashes, faults and operator steps: rotord never acts as, nor keeps in its
+    /// source files, a pair whose consumer is gone (I8), and it takes every new pair into use. Without the switch
+    /// before the old admin is deleted, seed 3 breaks I8 at once (tried by removing `actAs`).
+    @Test(arguments: [3, 7, 11, 15, 19, 23, 27, 31] as [UInt64])
+    func theAdminRotatesWithoutLockingRotordOut(seed: UInt64) async {
+        let outcome = await EngineSimulation.history(seed: seed, admin: true)
+        #expect(outcome.violations.isEmpty, "\(outcome.violations)")
+        print(
+            "simulation, admin rotated: seed \(seed), \(outcome.adminSwitches) new admin pair(s) taken into use "
+                + "in process, admin replaced: \(outcome.adminReplaced)")
+        #expect(outcome.adminReplaced, "the history rotates the admin at least once")
+    }
+
+    /// A crash at every fault point of a pass that rotates the admin with the other consumers. Point 30 falls between
+    /// the admin's key file and its secret file: the restart read the new key beside the old secret and was locked
+    /// out (I8). Found first by `AdminRotationTests` (a `kill -9` after the first file), which showed that the
+    /// simulation's crash did not keep the admin files as the crash left them; now it does, and the restart
+    /// completes the pair from the journal (`AdminCredentials.completingInterruptedPublish`).
+    @Test func aCrashAtAnyPointOfTheAdminsRotationLeavesARestartThatWorks() async {
+        var broken: [String] = []
+        for point in 1...40 {
+            let outcome = await EngineSimulation.history(
+                seed: 3, steps: [.clockJump(seconds: 40 * 3_600), .crash(point: point), .wake, .wake], admin: true)
+            if !outcome.violations.isEmpty { broken.append("point \(point): \(outcome.violations.first!)") }
+        }
+        #expect(broken.isEmpty, "\(broken.joined(separator: "\n"))")
+    }
+
     // MARK: - Findings, each as the history that first found it
 
     /// Issue 19, finding 1: a consumer that leaves the configuration after publish was confirmed by default (no

@@ -73,7 +73,8 @@ final class Scenario: @unchecked Sendable {
     /// Writes the configuration: every consumer gets an env file (0640), a json file and raw files.
     func writeConfig(
         consumers: [String], maxAge: String = "90d", rotateBefore: String = "7d", grace: String = "0s",
-        verifyTimeout: String = "10s", requestsPerMinute: Int = 200, clientAuth: String = "basic", extra: String = ""
+        verifyTimeout: String = "10s", requestsPerMinute: Int = 200, clientAuth: String = "basic", extra: String = "",
+        adminRotate: String? = nil
     ) throws {
         var yaml = """
             fracttal:
@@ -82,7 +83,7 @@ final class Scenario: @unchecked Sendable {
               client_auth: \(clientAuth)
               admin:
                 key_file: \(dir)/credentials/admin-key
-                secret_file: \(dir)/credentials/admin-secret
+                secret_file: \(dir)/credentials/admin-secret\(adminRotate.map { "\n    rotate: \($0)" } ?? "")
               requests_per_minute: \(requestsPerMinute)
               timeout: 5s
               verify_timeout: \(verifyTimeout)

@@ -12,8 +12,9 @@ extension RotordConfiguration {
     public func resolvingAdoption(
         consumers listing: [ConsumerRecord], groupNames: [Int: String], active: [RotationRecord], adminKey: String?
     ) -> RotordConfiguration {
-        guard !adopt.isEmpty else { return self }
-        let configured = Set(consumers.map(\.name))
+        let withAdmin = resolvingAdmin(consumers: listing, groupNames: groupNames, adminKey: adminKey)
+        guard !adopt.isEmpty else { return withAdmin }
+        let configured = Set(withAdmin.consumers.map(\.name))
         let inFlight = Set(active.filter { !$0.step.isTerminal }.map(\.id))
         var byName: [String: [ConsumerRecord]] = [:]
         for c in listing where c.authorizationType == "client_credentials" && !configured.contains(c.name) {
@@ -22,8 +23,8 @@ extension RotordConfiguration {
             byName[c.name, default: []].append(c)
         }
         func group(_ c: ConsumerRecord) -> String? { c.permissionGroup ?? groupNames[c.permissionGroupId] }
-        var reserved = reservedFiles()
-        var out = self
+        var reserved = withAdmin.reservedFiles()
+        var out = withAdmin
         for name in byName.keys.sorted() {
             let candidates = byName[name]!
             for rule in adopt where rule.name?.matches(name) ?? true {
@@ -67,6 +68,28 @@ extension RotordConfiguration {
         return out
     }
 
+    /// This configuration with the admin consumer rotord acts as appended to ``consumers`` when
+    /// `fracttal.admin.rotate` is set (``AdminRotation``): the consumer of the listing whose key is `adminKey`,
+    /// pinned by its id, in its own permission group, delivered to the admin pair's source files. Unchanged when
+    /// rotation is off, the admin key is unknown or not listed, or a consumer of the admin's name is configured under
+    /// `consumers:` (check-config says so).
+    public func resolvingAdmin(consumers listing: [ConsumerRecord], groupNames: [Int: String], adminKey: String?)
+        -> RotordConfiguration
+    {
+        guard let rotation = fracttal.adminRotation, let adminKey,
+            let admin = listing.first(where: { $0.key == adminKey }), consumer(named: admin.name) == nil
+        else { return self }
+        var managed = ManagedConsumer(
+            name: admin.name,
+            permissionGroup: admin.permissionGroup ?? groupNames[admin.permissionGroupId]
+                ?? String(admin.permissionGroupId),
+            consumerID: admin.id, policy: rotation.policy, deliver: [rotation.deliver])
+        managed.isAdmin = true
+        var out = self
+        out.consumers.append(managed)
+        return out
+    }
+
     /// The managed consumer called `name` that rotord may act on: configured, or adopted and not refused.
     public func actionableConsumer(named name: String) -> ManagedConsumer? {
         consumer(named: name).flatMap { $0.adoptionRefusal == nil ? $0 : nil }
@@ -78,6 +101,10 @@ extension RotordConfiguration {
         if let sourcePath { reserved[sourcePath] = "the configuration file" }
         reserved[fracttal.adminKeyFile] = "the admin key file"
         reserved[fracttal.adminSecretFile] = "the admin secret file"
+        if let rotation = fracttal.adminRotation {
+            reserved[rotation.keySource] = "the admin key's source file"
+            reserved[rotation.secretSource] = "the admin secret's source file"
+        }
         if let metricsTextfile { reserved[metricsTextfile] = "the metrics textfile" }
         for consumer in consumers {
             for file in consumer.deliver.flatMap(\.filePaths) {

@@ -64,6 +64,8 @@ public struct FracttalSettings: Sendable, Hashable {
     public var adminKeyFile: String
     /// File holding the Super Administrator consumer's secret.
     public var adminSecretFile: String
+    /// `admin.rotate`: rotate the admin consumer itself; `nil` (the default) leaves it alone.
+    public var adminRotation: AdminRotation? = nil
     /// Client-side budget shared by every API request.
     public var requestsPerMinute: Int
     /// Timeout of one HTTP exchange, whole: connecting, the answer's head and its entire body.
@@ -128,6 +130,10 @@ public struct ManagedConsumer: Sendable, Hashable {
     /// before a rotation would create a consumer; `nil` when nothing stops it. Set by the caller (it reads the file
     /// system); a due consumer with a problem is not rotated (``PlanEntry/Status/unwritable(reason:)``).
     public var deliveryProblem: String? = nil
+    /// The Super Administrator consumer rotord acts as (`fracttal.admin.rotate`): verified by a read of the consumers
+    /// API as well as a token, its published pair read back and verified before rotord acts as it, its old consumer
+    /// deleted with the new pair.
+    public var isAdmin = false
 
     /// Creates a managed consumer.
     public init(

@@ -242,7 +242,9 @@ package enum Commands {
     /// Whether `name` is configured, or adopted (not refused) by an `adopt:` rule at the current listing.
     static func isManaged(_ name: String, context: RotationResources) async -> Bool {
         if context.configuration.consumer(named: name) != nil { return true }
-        guard !context.configuration.adopt.isEmpty, let listing = try? await context.directory.consumers() else {
+        guard !context.configuration.adopt.isEmpty || context.configuration.fracttal.adminRotation != nil,
+            let listing = try? await context.directory.consumers()
+        else {
             return false
         }
         let active = activeRotations(context.store)

@@ -8,16 +8,49 @@ import RotordCore
 /// set and holds a file with the configured file's name, that file is used.
 package enum AdminCredentials {
     /// Loads the pair named by `settings`; errors name the configuration key and the file.
+    ///
+    /// With `admin.rotate`, `store` (the state directory) completes a pair torn by a crash between the two files of
+    /// a self-rotation's publish (``completingInterruptedPublish(_:store:)``).
     package static func load(
         _ settings: FracttalSettings, configPath: String,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment, store: StateStore? = nil
     ) throws(ConfigurationError) -> FracttalCredentials {
+        // With `admin.rotate`, the source files are the truth: after a self-rotation the copy systemd made at start
+        // (`$CREDENTIALS_DIRECTORY`) still holds the old pair until the next start, and a reload must not go back to it.
+        if let rotation = settings.adminRotation, FileManager.default.fileExists(atPath: rotation.keySource),
+            FileManager.default.fileExists(atPath: rotation.secretSource)
+        {
+            let key = try read(
+                rotation.keySource, key: "fracttal.admin.rotate.key_source", configPath: configPath, environment: [:])
+            let secret = try read(
+                rotation.secretSource, key: "fracttal.admin.rotate.secret_source", configPath: configPath,
+                environment: [:])
+            return completingInterruptedPublish(FracttalCredentials(key: key, secret: secret), store: store)
+        }
         let key = try read(
             settings.adminKeyFile, key: "fracttal.admin.key_file", configPath: configPath, environment: environment)
         let secret = try read(
             settings.adminSecretFile, key: "fracttal.admin.secret_file", configPath: configPath,
             environment: environment)
         return FracttalCredentials(key: key, secret: secret)
+    }
+
+    /// The admin pair a restart acts as. A self-rotation publishes the key file, then the secret file: a crash
+    /// between the two leaves the new key beside the old secret, a pair no consumer has. The journal still holds the
+    /// new pair then (a record keeps its new secret until the rotation is confirmed), so when the files' key is a
+    /// rotation's new key and the secret differs from that rotation's, the journal's secret completes the pair (the
+    /// resumed rotation writes the secret file again). Found by a `kill -9` after the first file
+    /// (`AdminRotationTests`) and then by the engine simulation (invariant I8).
+    package static func completingInterruptedPublish(_ read: FracttalCredentials, store: StateStore?)
+        -> FracttalCredentials
+    {
+        guard let records = try? store?.rotations() else { return read }
+        for record in records where !record.step.isTerminal && record.newKey == read.key {
+            if let secret = record.newSecret, secret != read.secret {
+                return FracttalCredentials(key: read.key, secret: secret)
+            }
+        }
+        return read
     }
 
     /// The file actually read for `path`.

@@ -13,19 +13,19 @@ extension ConfigurationParser {
         for (name, node) in top where !allowedTop.contains(name) {
             error(name, node, "unknown key; expected one of: \(allowedTop.sorted().joined(separator: ", "))")
         }
+        var defaults = RotationPolicy()
+        if let node = top["defaults"], let map = mapping(node, at: "defaults", allowed: Self.policyKeys) {
+            defaults = policy(map, base: defaults, at: "defaults")
+        }
         var fracttal = FracttalSettings()
         if let node = top["fracttal"], let map = mapping(node, at: "fracttal", allowed: Self.fracttalKeys) {
-            fracttal = fracttalSettings(map)
+            fracttal = fracttalSettings(map, defaults: defaults)
         } else if top["fracttal"] == nil {
             error("fracttal", nil, "is required (token_url, api_url and the admin credential files)")
         }
         var stateDirectory = "/var/lib/rotord"
         if let node = top["state_dir"], let path = absolutePath(node, at: "state_dir") { stateDirectory = path }
         checkStateDirectory(stateDirectory, node: top["state_dir"])
-        var defaults = RotationPolicy()
-        if let node = top["defaults"], let map = mapping(node, at: "defaults", allowed: Self.policyKeys) {
-            defaults = policy(map, base: defaults, at: "defaults")
-        }
         var consumers: [ManagedConsumer] = []
         var seen: [String: Int] = [:]
         for (i, node) in sequence(top["consumers"], at: "consumers").enumerated() {
@@ -57,7 +57,7 @@ extension ConfigurationParser {
         "name", "permission_group", "consumer_id", "deliver", "after_publish", "probe",
     ]
 
-    mutating func fracttalSettings(_ map: [String: Node]) -> FracttalSettings {
+    mutating func fracttalSettings(_ map: [String: Node], defaults: RotationPolicy) -> FracttalSettings {
         var s = FracttalSettings()
         if let v = url(map["token_url"], at: "fracttal.token_url") { s.tokenURL = v }
         if let v = url(map["api_url"], at: "fracttal.api_url") { s.apiURL = v }
@@ -69,10 +69,13 @@ extension ConfigurationParser {
             }
         }
         if let node = map["admin"],
-            let admin = mapping(node, at: "fracttal.admin", allowed: ["key_file", "secret_file"])
+            let admin = mapping(node, at: "fracttal.admin", allowed: ["key_file", "secret_file", "rotate"])
         {
             if let v = absolutePath(admin["key_file"], at: "fracttal.admin.key_file") { s.adminKeyFile = v }
             if let v = absolutePath(admin["secret_file"], at: "fracttal.admin.secret_file") { s.adminSecretFile = v }
+            if let node = admin["rotate"] {
+                s.adminRotation = adminRotation(node, settings: s, defaults: defaults)
+            }
         }
         if let v = int(map["requests_per_minute"], at: "fracttal.requests_per_minute", range: 1...100_000) {
             s.requestsPerMinute = v
@@ -94,6 +97,31 @@ extension ConfigurationParser {
             }
         }
         return s
+    }
+
+    /// `fracttal.admin.rotate`: a policy (unset keys from `defaults:`) and the source files to rewrite.
+    mutating func adminRotation(_ node: Node, settings: FracttalSettings, defaults: RotationPolicy) -> AdminRotation? {
+        let at = "fracttal.admin.rotate"
+        guard let map = mapping(node, at: at, allowed: Self.policyKeys.union(["key_source", "secret_source"])) else {
+            return nil
+        }
+        let rotation = AdminRotation(
+            policy: policy(map, base: defaults, at: at),
+            keySource: absolutePath(map["key_source"], at: "\(at).key_source")
+                ?? AdminRotation.defaultSource(for: settings.adminKeyFile, unit: AdminRotation.unitKeySource),
+            secretSource: absolutePath(map["secret_source"], at: "\(at).secret_source")
+                ?? AdminRotation.defaultSource(for: settings.adminSecretFile, unit: AdminRotation.unitSecretSource))
+        for (path, key) in [(rotation.keySource, "key_source"), (rotation.secretSource, "secret_source")]
+        where path.hasPrefix(AdminRotation.credentialsCopyPrefix) {
+            error(
+                "\(at).\(key)", map[key],
+                "\(path) is systemd's read-only copy of a credential; name the file LoadCredential= reads "
+                    + "(e.g. \(AdminRotation.unitKeySource))")
+        }
+        if CanonicalPath.of(rotation.keySource) == CanonicalPath.of(rotation.secretSource) {
+            error("\(at).secret_source", map["secret_source"], "is the same file as key_source")
+        }
+        return rotation
     }
 
     private func trimSlashes(_ text: String) -> String {
@@ -365,11 +393,20 @@ extension ConfigurationParser {
     /// A deliver path may not be rotord's own file (the configuration, an admin credential file,
     /// anything under `state_dir`) nor another deliver path, compared by ``CanonicalPath``.
     mutating func checkDeliverPaths(fracttal: FracttalSettings, stateDirectory: String) {
-        let own: [(path: String, what: String)] = [
+        var own: [(path: String, what: String)] = [
             (CanonicalPath.of(file), "the configuration file"),
             (CanonicalPath.of(fracttal.adminKeyFile), "the admin key file (fracttal.admin.key_file)"),
             (CanonicalPath.of(fracttal.adminSecretFile), "the admin secret file (fracttal.admin.secret_file)"),
         ]
+        if let rotation = fracttal.adminRotation {
+            own.append(
+                (CanonicalPath.of(rotation.keySource), "the admin key's source (fracttal.admin.rotate.key_source)"))
+            own.append(
+                (
+                    CanonicalPath.of(rotation.secretSource),
+                    "the admin secret's source (fracttal.admin.rotate.secret_source)"
+                ))
+        }
         let state = Self.realDirectory(stateDirectory)
         var seen: [String: String] = [:]
         for target in deliverFiles {

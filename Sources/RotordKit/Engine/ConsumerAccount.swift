@@ -18,6 +18,11 @@ package protocol ConsumerAccount: Sendable {
     func verify(key: String, secret: String) async throws(RotationFailure) -> Bool
     /// The key of the admin consumer rotord acts as, which an `adopt:` rule never adopts; `nil` when unknown.
     var adminKey: String? { get }
+    /// Whether the pair can administer the account: a token, and with it a read of consumer `consumerID` (the admin
+    /// consumer's own rotation, ``ManagedConsumer/isAdmin``); throws when that cannot be told.
+    func verifyAdministration(key: String, secret: String, consumerID: Int) async throws(RotationFailure) -> Bool
+    /// Acts as this pair from now on (the admin consumer's rotation published and verified it).
+    func actAs(key: String, secret: String) async
 }
 
 extension ConsumerAccount {

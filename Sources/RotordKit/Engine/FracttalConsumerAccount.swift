@@ -1,18 +1,35 @@
 import FracttalClient
 import RotordCore
+import Synchronization
 
 /// ``ConsumerAccount`` over the Fracttal API client.
 package struct FracttalConsumerAccount: ConsumerAccount {
     /// The client, acting as the Super Administrator consumer.
     package let client: FracttalClient
 
-    /// The admin consumer's key (never adopted by an `adopt:` rule).
-    package let adminKey: String?
+    /// The key of the admin consumer the client acts as (never adopted by an `adopt:` rule); it changes when rotord
+    /// rotates that consumer (``actAs(key:secret:)``).
+    package var adminKey: String? { acting.withLock { $0 } }
+    private let acting: SharedBox<String?>
 
     /// Wraps `client`, acting as the admin consumer whose key is `adminKey`.
     package init(client: FracttalClient, adminKey: String? = nil) {
         self.client = client
-        self.adminKey = adminKey
+        self.acting = SharedBox(adminKey)
+    }
+
+    package func verifyAdministration(key: String, secret: String, consumerID: Int) async throws(RotationFailure)
+        -> Bool
+    {
+        do {
+            return try await client.verifyAdministration(
+                FracttalCredentials(key: key, secret: secret), readingConsumer: consumerID)
+        } catch { throw Self.failure(error) }
+    }
+
+    package func actAs(key: String, secret: String) async {
+        await client.actAs(FracttalCredentials(key: key, secret: secret))
+        acting.withLock { $0 = key }
     }
 
     package func consumers() async throws(RotationFailure) -> [ConsumerRecord] {
@@ -65,4 +82,13 @@ package struct FracttalConsumerAccount: ConsumerAccount {
         }
         return RotationFailure(error.isTransient ? .transient : .permanent, error.description)
     }
+}
+
+/// A value shared by the copies of a struct (a `Mutex` cannot be copied).
+final class SharedBox<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+
+    init(_ value: Value) { self.value = Mutex(value) }
+
+    func withLock<T>(_ body: (inout Value) -> T) -> T { value.withLock { body(&$0) } }
 }

@@ -197,11 +197,12 @@ package struct Reconciler: Sendable {
             }
         }
 
-        // Adopted consumers (adopt:) come from a listing: with rotations in flight, list before finishing them,
-        // so an adopted consumer's rotation is driven with its rule (else it would count as unmanaged).
+        // Adopted consumers (adopt:) and the admin consumer (admin.rotate) come from a listing: with rotations in
+        // flight, list before finishing them, so such a rotation is driven with its rule (else it would count as
+        // unmanaged).
         var effective = configuration
-        if !configuration.adopt.isEmpty
-            && active.contains(where: { configuration.consumer(named: $0.consumerName) == nil })
+        if !configuration.adopt.isEmpty || configuration.fracttal.adminRotation != nil,
+            active.contains(where: { configuration.consumer(named: $0.consumerName) == nil })
         {
             do {
                 let early = try await directory.consumers()

@@ -195,7 +195,7 @@ package struct RotationDriver: Sendable {
                 return .discardFailed(error)
             }
         case .verify(let key, let secret):
-            return await verify(key: key, secret: secret, record: record)
+            return await verify(key: key, secret: secret, record: record, admin: managed?.isAdmin ?? false)
         case .publish(let key, let secret):
             if let old = SecretPublisher.currentPair(managed?.deliver ?? []), old.key != key, !old.secret.isEmpty {
                 known.append(old.secret)
@@ -214,6 +214,11 @@ package struct RotationDriver: Sendable {
             } catch {
                 return .publishFailed(error)
             }
+        case .runHooks where managed?.isAdmin == true:
+            // The admin's own rotation has no after_publish action: its confirmation is rotord itself taking the
+            // published pair into use (logged); until that works the rotation is unconfirmed, the old pair in use.
+            let failures = await actAsPublishedAdmin(record, managed)
+            return failures.isEmpty ? .nothingToRun : .hooksRan(failures: failures)
         case .runHooks:
             let hooks = managed?.afterPublish ?? []
             if hooks.isEmpty { return .nothingToRun }
@@ -238,6 +243,10 @@ package struct RotationDriver: Sendable {
             }
             return .probed(failures: failures)
         case .deleteOld(let ids):
+            // Never delete the admin consumer rotord acts as: first act as the published pair (or wait).
+            if managed?.isAdmin == true, let problem = await actAsPublishedAdmin(record, managed).first {
+                return .oldDeleteFailed(RotationFailure(.transient, "the old admin consumer is kept: \(problem)"))
+            }
             do {
                 for id in ids where id != record.newConsumerID { try await directory.delete(id: id) }
                 await faults.reached("after:delete-old")
@@ -262,7 +271,7 @@ package struct RotationDriver: Sendable {
     /// Tries the new pair at the token endpoint until it is accepted or `verifyTimeout` has passed
     /// (a new credential may take a while to propagate). `nil` when a stop is requested first: the
     /// refusals so far say nothing yet, and the rotation must resume at `created`, not be discarded.
-    private func verify(key: String, secret: String, record: RotationRecord) async -> RotationEvent? {
+    private func verify(key: String, secret: String, record: RotationRecord, admin: Bool) async -> RotationEvent? {
         let wallStart = clock.now()
         let budget = max(verifyTimeout.timeInterval, 0)
         // The polls: Timing.verificationPolls, jittered by the injected random source.
@@ -277,7 +286,13 @@ package struct RotationDriver: Sendable {
         for attempt in 1...10_000 {
             onProgress()
             do {
-                if try await directory.verify(key: key, secret: secret) {
+                let accepted =
+                    if admin, let id = record.newConsumerID {
+                        try await directory.verifyAdministration(key: key, secret: secret, consumerID: id)
+                    } else {
+                        try await directory.verify(key: key, secret: secret)
+                    }
+                if accepted {
                     await faults.reached("after:verify")
                     return .verified
                 }
@@ -303,6 +318,39 @@ package struct RotationDriver: Sendable {
             )
             .merging(CatalogMessage.verificationFailed.metadata) { a, _ in a })
         return .verificationRefused(reason: reason)
+    }
+
+    /// The admin consumer's rotation (``ManagedConsumer/isAdmin``): reads the pair back from the source files it
+    /// was published to, checks that it is the new one and that it administers the account (a token, and a read of
+    /// the new consumer with it), and from then on acts as it. Returns what stopped that (empty: rotord acts as the
+    /// new pair); the old pair stays in use and the old consumer alive until it succeeds.
+    private func actAsPublishedAdmin(_ record: RotationRecord, _ managed: ManagedConsumer?) async -> [String] {
+        let files = managed?.deliver.flatMap(\.filePaths).joined(separator: ", ") ?? "none"
+        guard let read = SecretPublisher.currentPair(managed?.deliver ?? []) else {
+            return ["the admin pair cannot be read back from its source files (\(files))"]
+        }
+        let pair = (key: read.key.trimmingWhitespace(), secret: read.secret.trimmingWhitespace())
+        guard let newKey = record.newKey, let newID = record.newConsumerID, pair.key == newKey else {
+            return [
+                "the admin source files (\(files)) hold the key \(KeyMask.mask(pair.key)), not the new "
+                    + (record.newKey.map(KeyMask.mask) ?? "one")
+            ]
+        }
+        if directory.adminKey == pair.key { return [] }
+        do {
+            guard try await directory.verifyAdministration(key: pair.key, secret: pair.secret, consumerID: newID) else {
+                return [
+                    "the admin pair read back from \(files) (\(KeyMask.mask(pair.key))) does not administer the account"
+                ]
+            }
+        } catch {
+            return ["the admin pair read back from \(files) cannot be checked now: \(error.message)"]
+        }
+        await directory.actAs(key: pair.key, secret: pair.secret)
+        logger.notice(
+            "rotord now acts as its new admin consumer \(KeyMask.mask(pair.key)), read back from \(files)",
+            metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue))
+        return []
     }
 
     private func stepEntered(_ record: RotationRecord) async {

@@ -44,15 +44,17 @@ package struct RotationResources: Sendable {
         configuration: RotordConfiguration, configPath: String, logger: Logger, createState: Bool = true,
         progress: @escaping @Sendable () -> Void = {}, budget: SharedRequestBudget? = nil
     ) throws(ConfigurationErrors) -> RotationResources {
-        let credentials: FracttalCredentials
-        do { credentials = try AdminCredentials.load(configuration.fracttal, configPath: configPath) } catch {
-            throw ConfigurationErrors(errors: [error])
-        }
         let store: StateStore
         do { store = try StateStore(directory: configuration.stateDirectory, create: createState) } catch {
             throw ConfigurationErrors(errors: [
                 .init(file: configPath, key: "state_dir", message: "\(error)")
             ])
+        }
+        let credentials: FracttalCredentials
+        do {
+            credentials = try AdminCredentials.load(configuration.fracttal, configPath: configPath, store: store)
+        } catch {
+            throw ConfigurationErrors(errors: [error])
         }
         let settings = configuration.fracttal
         // Every rotord of this host with this state directory spends one budget (the account's).

@@ -21,6 +21,7 @@ package enum EngineSimulation {
     package static let invariants = [
         "I1 no orphan", "I2 no outage", "I3 never publish an unverified pair", "I4 files hold a live pair",
         "I5 bounded requests and creates", "I6 liveness and no spin", "I7 honest audit",
+        "I8 rotord always holds a working admin pair",
     ]
 
     /// The outcome of one history.
@@ -35,7 +36,18 @@ package enum EngineSimulation {
         package var violations: [SimulationLedger.Violation]
         /// The most API requests the engine sent in any minute of the history (before it settled).
         package var busiestMinute = 0
+        /// Whether rotord's own admin consumer was under rotation too.
+        package var admin = false
+        /// How many times rotord took a new admin pair into use (admin histories; a restart that reads a new pair
+        /// from the source files is not counted).
+        package var adminSwitches = 0
+        /// Whether the admin pair at the end is not the one the history began with (admin histories).
+        package var adminReplaced = false
     }
+
+    /// Whether the runner's history of `seed` also rotates rotord's own admin consumer (one seed in four; a seed
+    /// replayed by the runner keeps the rule, so `--seed` replays the same history).
+    package static func rotatesAdmin(seed: UInt64) -> Bool { seed % 4 == 3 }
 
     /// The steps of seed `seed`'s history.
     package static func steps(seed: UInt64, count: Int = 60, consumers: Int = 3) -> [SimulationStep] {
@@ -43,9 +55,13 @@ package enum EngineSimulation {
     }
 
     /// Runs `steps` (by default seed's own history) with seed's faults; the temporary directory is removed after.
-    package static func history(seed: UInt64, steps: [SimulationStep]? = nil, consumers: Int = 3) async -> Outcome {
+    /// With `admin`, rotord's own admin consumer is under `fracttal.admin.rotate` too (its pair in two source files,
+    /// the account refusing every request once rotord acts as a deleted consumer): invariant I8.
+    package static func history(seed: UInt64, steps: [SimulationStep]? = nil, consumers: Int = 3, admin: Bool = false)
+        async -> Outcome
+    {
         let steps = steps ?? Self.steps(seed: seed, consumers: consumers)
-        let world = SimulationWorld(seed: seed, consumers: consumers)
+        let world = SimulationWorld(seed: seed, consumers: consumers, admin: admin)
         defer { world.remove() }
         var index = 0
         for step in steps {
@@ -58,7 +74,9 @@ package enum EngineSimulation {
         let busiest = world.account.busiestMinute
         await world.settle()
         return Outcome(
-            seed: seed, steps: steps, passes: world.passes, violations: world.ledger.violations, busiestMinute: busiest)
+            seed: seed, steps: steps, passes: world.passes, violations: world.ledger.violations, busiestMinute: busiest,
+            admin: admin, adminSwitches: world.account.adminSwitches,
+            adminReplaced: world.ledger.adminFilePair.map { !world.originalKeys.contains($0.key) } ?? false)
     }
 
     /// The shortest sub-history of `outcome` found that still breaks its first broken invariant: steps are
@@ -75,7 +93,8 @@ package enum EngineSimulation {
                 var candidate = steps
                 candidate.removeSubrange(start..<min(start + chunk, steps.count))
                 runs += 1
-                let again = await history(seed: outcome.seed, steps: candidate, consumers: consumers)
+                let again = await history(
+                    seed: outcome.seed, steps: candidate, consumers: consumers, admin: outcome.admin)
                 if again.violations.contains(where: { $0.invariant == first.invariant }) {
                     steps = candidate
                     shrunk = true
@@ -91,7 +110,8 @@ package enum EngineSimulation {
     /// A failing history as a person reads it: the seed, how to replay it, the violations, the shortest steps.
     package static func report(_ outcome: Outcome, shrunk: [SimulationStep]) -> String {
         var lines = [
-            "simulation: seed \(outcome.seed) broke \(outcome.violations.count) invariant check(s); replay with "
+            "simulation: seed \(outcome.seed) broke \(outcome.violations.count) invariant check(s)"
+                + (outcome.admin ? " (rotord's own admin consumer rotated too)" : "") + "; replay with "
                 + "ROTORD_SIMULATION_SEED=\(outcome.seed)"
         ]
         for violation in outcome.violations.prefix(5) { lines.append("  \(violation)") }
@@ -148,7 +168,15 @@ final class SimulationWorld: @unchecked Sendable {
     var abandonedNames: Set<String> = []
     var reportedOrphans: Set<Int> = []
 
-    init(seed: UInt64, consumers: Int) {
+    /// The admin consumer's name and group, and where its pair lives, when the history rotates it.
+    static let adminName = "rotord-admin"
+    static let adminGroup = (id: 1, name: "Super Administrador")
+    let admin: Bool
+    var adminKeyPath: String { root + "/credentials/fracttal-admin-key" }
+    var adminSecretPath: String { root + "/credentials/fracttal-admin-secret" }
+
+    init(seed: UInt64, consumers: Int, admin: Bool = false) {
+        self.admin = admin
         let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         root = "\(base)/rotord-sim-\(getpid())-\(seed)-\(UInt32.random(in: 0...UInt32.max))"
         stateDirectory = root + "/state"
@@ -190,6 +218,24 @@ final class SimulationWorld: @unchecked Sendable {
         ledger.with { $0.watched = managed.map { ($0.path, $0.servicePath) } }
         // A consumer rotord never manages, of another name.
         account.add(name: "erp-sync", group: Self.ops, description: nil, origin: .hand, createdAt: Self.start)
+        if admin {
+            // Drawn after everything else, so that a seed's other consumers are the same with or without the admin.
+            let created = Self.start.addingTimeInterval(-TimeInterval(random.int(0...(40 * 3_600))))
+            let consumer = account.add(
+                name: Self.adminName, group: Self.adminGroup, description: "rotord", origin: .original,
+                createdAt: created)
+            originalKeys.insert(consumer.record.key)
+            try? FileManager.default.createDirectory(atPath: root + "/credentials", withIntermediateDirectories: true)
+            Self.writeRaw(consumer.record.key, to: adminKeyPath)
+            Self.writeRaw(consumer.secret, to: adminSecretPath)
+            account.setActingKey(consumer.record.key)
+            let files = (key: adminKeyPath, secret: adminSecretPath)
+            ledger.with { $0.adminFiles = files }
+        }
+    }
+
+    static func writeRaw(_ value: String, to path: String) {
+        _ = FileManager.default.createFile(atPath: path, contents: Data((value + "\n").utf8))
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: root) }
@@ -217,6 +263,10 @@ final class SimulationWorld: @unchecked Sendable {
         }
         var configuration = RotordConfiguration(
             fracttal: settings, stateDirectory: stateDirectory, defaults: Self.policy, consumers: consumers)
+        if admin {
+            configuration.fracttal.adminRotation = AdminRotation(
+                policy: Self.policy, keySource: adminKeyPath, secretSource: adminSecretPath)
+        }
         configuration.schedule = RotationSchedule(maxConcurrent: maxConcurrent)
         configuration.schedule.resync = Self.resync
         return configuration
@@ -322,9 +372,11 @@ final class SimulationWorld: @unchecked Sendable {
         only: String? = nil, force: [String: Bool] = [:], accept: [String: Bool] = [:], abandon: Set<String> = []
     ) async {
         let configuration = configuration()
-        let configured = Dictionary(
+        var configured = Dictionary(
             uniqueKeysWithValues: configuration.consumers.map { ($0.name, (!$0.afterPublish.isEmpty, $0.probe != nil)) }
         )
+        // The admin's rotation has no actions and no probe: rotord taking the pair into use is its confirmation.
+        if admin { configured[Self.adminName] = (false, false) }
         ledger.with { s in
             s.configured = configured
             s.dead = false
@@ -347,6 +399,12 @@ final class SimulationWorld: @unchecked Sendable {
         if crashed != nil {
             Self.restore(root: root)
             ledger.with { $0.dead = false }
+            // The restarted process reads its admin pair as rotord does at start.
+            if admin {
+                let pair = try? AdminCredentials.load(
+                    configuration.fracttal, configPath: "simulation", environment: [:], store: store)
+                account.restart(actingAs: pair.map { ($0.key, $0.secret) })
+            }
         }
         let (creates, _) = account.startPass()
         for (rotation, count) in creates.sorted(by: { $0.key < $1.key })
@@ -431,10 +489,30 @@ final class SimulationWorld: @unchecked Sendable {
                 ledger.violate("I4", "\(m.path) holds key \(KeyMask.mask(pair.key)), which no live consumer has")
             }
         }
+        // I8: a restart now would act as a pair that works (the files, completed from the journal after a crash
+        // between them, as rotord reads them at start), and so does the running process.
+        var adminFileKey: String?
+        if admin {
+            if let pair = try? AdminCredentials.load(
+                configuration().fracttal, configPath: "simulation", environment: [:], store: store)
+            {
+                adminFileKey = pair.key
+                if !live.contains(where: { $0.record.key == pair.key && $0.secret == pair.secret }) {
+                    ledger.violate(
+                        "I8",
+                        "a restart would read the admin pair \(KeyMask.mask(pair.key)), which no live consumer has")
+                }
+            } else {
+                ledger.violate("I8", "the admin source files cannot be read")
+            }
+            if let acting = account.adminKey, !live.contains(where: { $0.record.key == acting }) {
+                ledger.violate("I8", "rotord acts as \(KeyMask.mask(acting)), which no live consumer has")
+            }
+        }
         // I1: every consumer rotord made is in use, the replacement or old consumer of a rotation in flight,
         // or carries the marker of one.
         let records = unfinished()
-        let keys = Set(files.values.map(\.key))
+        let keys = Set(files.values.map(\.key) + [adminFileKey].compactMap { $0 })
         for consumer in live {
             guard case .rotord(let rotation) = consumer.origin, !keys.contains(consumer.record.key),
                 !excused.contains(consumer.record.id), !reportedOrphans.contains(consumer.record.id)
@@ -462,6 +540,9 @@ final class SimulationWorld: @unchecked Sendable {
         let masked = KeyMask.mask(consumer.record.key)
         if let (path, _) = filePairs(files).first(where: { $0.value.key == consumer.record.key }) {
             return "consumer \(id) (\(consumer.record.name), key \(masked)) deleted while \(path) holds its pair"
+        }
+        if let admin = ledger.adminFilePair, admin.key == consumer.record.key {
+            return "admin consumer \(id) (key \(masked)) deleted while the admin source files hold its pair"
         }
         let records = ((try? StateStore(directory: state, create: false).rotations()) ?? []).filter {
             !$0.step.isTerminal
@@ -515,6 +596,18 @@ final class SimulationWorld: @unchecked Sendable {
             }
         }
         let left = unfinished()
+        if admin, left.isEmpty {
+            // I8 and I1 for the admin: one admin consumer remains, the one the files hold and rotord acts as.
+            let live = account.all.filter { $0.record.name == Self.adminName }
+            let held = ledger.adminFilePair?.key
+            if live.count != 1 || live.first?.record.key != held || account.adminKey != held {
+                ledger.violate(
+                    "I8",
+                    "after settling, \(live.count) admin consumer(s) remain (ids "
+                        + "\(live.map { String($0.record.id) }.joined(separator: ", "))); exactly one must, the one "
+                        + "the source files hold and rotord acts as")
+            }
+        }
         for record in left {
             ledger.violate(
                 "I6",
@@ -570,7 +663,7 @@ final class SimulationWorld: @unchecked Sendable {
     /// made is already fsync'd), copied aside.
     static func snapshot(root: String) {
         let fm = FileManager.default
-        for name in ["state", "deliver"] {
+        for name in ["state", "deliver", "credentials"] {
             try? fm.removeItem(atPath: "\(root)/crash-\(name)")
             try? fm.copyItem(atPath: "\(root)/\(name)", toPath: "\(root)/crash-\(name)")
         }
@@ -579,7 +672,7 @@ final class SimulationWorld: @unchecked Sendable {
     /// The restart finds the disk as the crash left it.
     static func restore(root: String) {
         let fm = FileManager.default
-        for name in ["state", "deliver"] {
+        for name in ["state", "deliver", "credentials"] {
             try? fm.removeItem(atPath: "\(root)/\(name)")
             try? fm.moveItem(atPath: "\(root)/crash-\(name)", toPath: "\(root)/\(name)")
         }

@@ -73,6 +73,11 @@ package final class SimulatedFracttal: ConsumerAccount {
         var requestsThisPass = 0
         /// The most requests sent in any minute so far.
         var busiestMinute = 0
+        /// The key of the admin consumer rotord acts as, when the history rotates it (`nil`: the admin is outside
+        /// the account, as in most histories).
+        var actingKey: String?
+        /// How many times rotord took a new admin pair into use.
+        var adminSwitches = 0
     }
 
     private let state: Mutex<State>
@@ -150,8 +155,13 @@ package final class SimulatedFracttal: ConsumerAccount {
     // MARK: - ConsumerAccount
 
     /// Counts a request and draws its fate: `nil` to answer, else the failure to throw before any effect.
-    private func request(_ operation: String, s: inout State) -> RotationFailure? {
+    private func request(_ operation: String, s: inout State, api: Bool = true) -> RotationFailure? {
         if ledger.dead { return RotationFailure(.transient, "\(operation): the process is dead (simulated crash)") }
+        if api, let acting = s.actingKey, !s.consumers.values.contains(where: { $0.record.key == acting }) {
+            ledger.violate(
+                "I8", "\(operation): rotord acts as the admin key \(KeyMask.mask(acting)), whose consumer is gone")
+            return RotationFailure(.permanent, "\(operation): HTTP 401 (the admin consumer is gone; simulated)")
+        }
         let now = clock.now()
         s.requests.append(now)
         s.requestsThisPass += 1
@@ -252,6 +262,9 @@ package final class SimulatedFracttal: ConsumerAccount {
             return s.consumers[id]
         }
         guard let target else { return }  // absent: deleted already
+        if let acting = adminKey, target.record.key == acting {
+            ledger.violate("I8", "consumer \(id) deleted: it is the admin consumer rotord acts as")
+        }
         if let violation = deleteGuard(target) { ledger.violate("I2", violation) }
         try state.withLock { s throws(RotationFailure) in
             s.consumers[id] = nil
@@ -265,7 +278,9 @@ package final class SimulatedFracttal: ConsumerAccount {
     package func verify(key: String, secret: String) async throws(RotationFailure) -> Bool {
         let now = clock.now()
         return try state.withLock { s throws(RotationFailure) in
-            if let failure = request("obtaining a token with key \(KeyMask.mask(key))", s: &s) { throw failure }
+            if let failure = request("obtaining a token with key \(KeyMask.mask(key))", s: &s, api: false) {
+                throw failure
+            }
             guard let consumer = s.consumers.values.first(where: { $0.record.key == key }), consumer.secret == secret
             else { return false }
             guard now >= consumer.activeAt else {
@@ -277,5 +292,51 @@ package final class SimulatedFracttal: ConsumerAccount {
         }
     }
 
-    package var adminKey: String? { nil }
+    package var adminKey: String? { state.withLock { $0.actingKey } }
+
+    /// Makes the consumer with `key` the admin rotord acts as (the history's set-up).
+    package func setActingKey(_ key: String?) { state.withLock { $0.actingKey = key } }
+
+    /// A restarted rotord acts as the pair it read at start: a pair that obtains no token locks it out (I8).
+    package func restart(actingAs pair: (key: String, secret: String)?) {
+        state.withLock { s in
+            guard let pair else {
+                ledger.violate("I8", "a restart cannot read an admin pair")
+                return
+            }
+            s.actingKey = pair.key
+            if !s.consumers.values.contains(where: { $0.record.key == pair.key && $0.secret == pair.secret }) {
+                ledger.violate(
+                    "I8", "a restart reads the admin pair \(KeyMask.mask(pair.key)), which obtains no token: locked out"
+                )
+            }
+        }
+    }
+
+    package func verifyAdministration(key: String, secret: String, consumerID: Int) async throws(RotationFailure)
+        -> Bool
+    {
+        guard try await verify(key: key, secret: secret) else { return false }
+        return try state.withLock { s throws(RotationFailure) in
+            if let failure = request("reading consumer \(consumerID) as \(KeyMask.mask(key))", s: &s, api: false) {
+                throw failure
+            }
+            return s.consumers[consumerID] != nil
+        }
+    }
+
+    /// How many times rotord took a new admin pair into use.
+    package var adminSwitches: Int { state.withLock { $0.adminSwitches } }
+
+    package func actAs(key: String, secret: String) async {
+        state.withLock { s in
+            if s.actingKey != key { s.adminSwitches += 1 }
+            if let consumer = s.consumers.values.first(where: { $0.record.key == key }), consumer.secret == secret {
+                s.actingKey = key
+            } else {
+                ledger.violate("I8", "rotord acts as \(KeyMask.mask(key)), a pair that does not work")
+                s.actingKey = key
+            }
+        }
+    }
 }

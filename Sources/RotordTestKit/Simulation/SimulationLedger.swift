@@ -8,7 +8,7 @@ import Synchronization
 package final class SimulationLedger: Sendable {
     /// One broken invariant.
     package struct Violation: Sendable, Hashable, CustomStringConvertible {
-        /// `I1` … `I7`.
+        /// `I1` … `I8`.
         package var invariant: String
         /// What happened, with ids and masked keys.
         package var detail: String
@@ -46,6 +46,8 @@ package final class SimulationLedger: Sendable {
         /// Per consumer, its configured deliver file and the one its service read last (used while the
         /// configured one does not exist).
         var watched: [(path: String, fallback: String)] = []
+        /// The admin pair's source files, when the history rotates rotord's own admin consumer.
+        var adminFiles: (key: String, secret: String)?
     }
 
     private let state = Mutex(State())
@@ -68,6 +70,17 @@ package final class SimulationLedger: Sendable {
     package var serviceFiles: [String] {
         state.withLock { s in s.watched.map { FileManager.default.fileExists(atPath: $0.path) ? $0.path : $0.fallback }
         }
+    }
+
+    /// The pair the admin source files hold (what a restart would act as), when the history rotates the admin.
+    package var adminFilePair: (key: String, secret: String)? {
+        guard let files = state.withLock({ $0.adminFiles }),
+            let key = try? String(contentsOfFile: files.key, encoding: .utf8),
+            let secret = try? String(contentsOfFile: files.secret, encoding: .utf8)
+        else { return nil }
+        return (
+            key.trimmingCharacters(in: .whitespacesAndNewlines), secret.trimmingCharacters(in: .whitespacesAndNewlines)
+        )
     }
 
     /// Whether the engine is dead (after a crash point, until the pass ends).

@@ -48,7 +48,7 @@ package enum SimulationRun {
         /// Wall time.
         package var elapsed: Double = 0
 
-        /// `simulation: N histories, M steps, 7 invariants, V violations` (and the passes and time).
+        /// `simulation: N histories, M steps, 8 invariants, V violations` (and the passes and time).
         package var line: String {
             "simulation: \(histories) histories, \(steps) steps, \(EngineSimulation.invariants.count) invariants, "
                 + "\(violations) violations (\(passes) passes in \(String(format: "%.1f", elapsed)) s)"
@@ -71,7 +71,9 @@ package enum SimulationRun {
                 next += 1
                 let steps = options.steps
                 group.addTask {
-                    await EngineSimulation.history(seed: seed, steps: EngineSimulation.steps(seed: seed, count: steps))
+                    await EngineSimulation.history(
+                        seed: seed, steps: EngineSimulation.steps(seed: seed, count: steps),
+                        admin: EngineSimulation.rotatesAdmin(seed: seed))
                 }
             }
             for _ in 0..<options.jobs { launch() }

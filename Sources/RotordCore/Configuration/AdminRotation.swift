@@ -1,0 +1,42 @@
+/// `fracttal.admin.rotate`: rotord rotates the Super Administrator consumer it acts as, on a policy of its own
+/// (docs/configuration.md, "Rotating rotord's own admin consumer").
+///
+/// The rotation is an ordinary one of ``RotationMachine`` for a ``ManagedConsumer`` whose ``ManagedConsumer/isAdmin``
+/// is set (``RotordConfiguration/resolvingAdmin(consumers:groupNames:adminKey:)``): its replacement is created in the
+/// admin's permission group, verified by a token **and** a read of the consumers API, written to the **source**
+/// files (``keySource``, ``secretSource``), read back and verified again, and only then does rotord act as the new
+/// pair; the old admin consumer is deleted after grace, by the new pair.
+public struct AdminRotation: Sendable, Hashable {
+    /// The policy (`max_age`, `rotate_before`, `grace`, `window`, `jitter`, `min_interval`).
+    public var policy: RotationPolicy
+    /// The file the admin key is written to: the source of the unit's `LoadCredential=` (not the read-only copy
+    /// under `$CREDENTIALS_DIRECTORY`), or `admin.key_file` itself outside systemd.
+    public var keySource: String
+    /// The file the admin secret is written to (as ``keySource``).
+    public var secretSource: String
+
+    /// Where the shipped unit's `LoadCredential=` reads the pair from.
+    public static let unitKeySource = "/etc/rotord/credentials/fracttal-admin-key"
+    /// See ``unitKeySource``.
+    public static let unitSecretSource = "/etc/rotord/credentials/fracttal-admin-secret"
+    /// Where systemd puts the credentials of `rotord.service`: files there are a read-only copy.
+    public static let credentialsCopyPrefix = "/run/credentials/"
+
+    /// Creates the settings.
+    public init(policy: RotationPolicy, keySource: String, secretSource: String) {
+        self.policy = policy
+        self.keySource = keySource
+        self.secretSource = secretSource
+    }
+
+    /// The default source of `file` (`admin.key_file` or `admin.secret_file`): `unit` when `file` is a read-only
+    /// copy made by systemd (under `/run/credentials/`), else `file` itself.
+    public static func defaultSource(for file: String, unit: String) -> String {
+        file.hasPrefix(credentialsCopyPrefix) ? unit : file
+    }
+
+    /// The deliver target of the admin pair: the two source files, bare values, mode 0600.
+    public var deliver: DeliverTarget {
+        DeliverTarget(path: keySource, format: .raw(keyPath: keySource, secretPath: secretSource), mode: 0o600)
+    }
+}
