@@ -46,7 +46,11 @@ struct AdminRotationTests {
         defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"], adminRotate: Self.rotate)
         let plan = try await s.run(["plan"])
-        #expect(plan.status == 0 && plan.stdout.contains("rotord-admin"), "the admin has its row: \(plan.output)")
+        #expect(plan.status == 0 && plan.stdout.contains("rotord-admin (admin)"), "the admin's row: \(plan.output)")
+        let json = try await s.run(["status", "--json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(
+            rows.contains { $0["name"] as? String == "rotord-admin" && $0["admin"] as? Bool == true }, "\(json.output)")
         let rotated = try await s.run(["rotate", "rotord-admin"])
         #expect(rotated.status == 0, "\(rotated.output)")
         #expect(rotated.output.contains("now acts as its new admin consumer"), "\(rotated.output)")

@@ -9,6 +9,8 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
     package var permissionGroup: String
     /// The `adopt:` rule that brought the consumer under policy (`adopt[0]`); `nil` for a configured consumer.
     package var adoptedBy: String?
+    /// The Super Administrator consumer rotord acts as, rotated by `fracttal.admin.rotate` (JSON `"admin": true`).
+    package var isAdmin = false
     /// `ok`, `due`, `waiting_for_window`, `backing_off`, `in_flight`, `unconfirmed` (in flight, an action or the
     /// probe failed, old consumer kept), `unmanaged_in_flight` (in flight, but the consumer left the configuration:
     /// held with both consumers kept until an operator decides), `missing`, `group_mismatch`, `ambiguous`,
@@ -111,7 +113,7 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
         case nextDue = "next_due"
         case liveConsumers = "live_consumers", lastRotation = "last_rotation", inFlight = "in_flight"
         case lastError = "last_error", reason
-        case adoptedBy = "adopted_by"
+        case adoptedBy = "adopted_by", isAdmin = "admin"
         case nextAction = "next_action"
     }
 
@@ -126,6 +128,7 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
         try c.encode(name, forKey: .name)
         try c.encode(permissionGroup, forKey: .permissionGroup)
         try c.encodeIfPresent(adoptedBy, forKey: .adoptedBy)
+        if isAdmin { try c.encode(true, forKey: .isAdmin) }
         try c.encode(status, forKey: .status)
         try c.encode(detail, forKey: .detail)
         try c.encode(due, forKey: .due)
@@ -169,6 +172,7 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
         name = entry.managed.name
         permissionGroup = entry.managed.permissionGroup
         adoptedBy = entry.managed.adoptedBy
+        isAdmin = entry.managed.isAdmin
         consumerID = entry.current?.id
         key = entry.current.map { KeyMask.mask($0.key) }
         createdAt = entry.current?.createdAt
@@ -228,6 +232,7 @@ package struct ConsumerReport: Sendable, Encodable, Hashable {
             detail = entry.problemDescription
         }
         if let rule = adoptedBy { detail += "; adopted by \(rule)" }
+        if isAdmin { detail += "; rotord's own admin consumer (fracttal.admin.rotate)" }
         lastError = inFlight?.lastError ?? history?.lastFailure
         reason = entry.reason
         if let reason { detail += "; \(reason)" }
@@ -298,7 +303,7 @@ package enum ReportRenderer {
         let header = ["CONSUMER", "KEY", "AGE", "DUE", "STATUS"]
         let rows = reports.map { r in
             [
-                r.name, r.key ?? "-", r.age ?? "-",
+                r.isAdmin ? "\(r.name) (admin)" : r.name, r.key ?? "-", r.age ?? "-",
                 r.dueAt.map(ConsumerReport.timestamp) ?? "-", r.status,
             ]
         }
