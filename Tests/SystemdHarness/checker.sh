@@ -123,3 +123,6 @@ if [ "$status" = 78 ] && [ "$state" = failed ] && [ "$(show NRestarts)" = "$rest
 else
     fail config-error-exits-78-no-restart "ExecMainStatus=$status ActiveState=$state NRestarts=$restarts→$(show NRestarts)"
 fi
+
+# 8 and 9: rotord's own admin consumer (fracttal.admin.rotate).
+. /usr/local/lib/rotord-test/admin-checker.sh

@@ -13,7 +13,7 @@ harness_require systemd
 bin=${1:-}
 if [ -z "$bin" ]; then
     . scripts/release-flags.sh
-    for product in rotord fracttal-sim; do swift build "${release_flags[@]}" --product "$product" 2>&1 | grep -E "error" || true; done
+    for product in rotord rotord-faults fracttal-sim; do swift build "${release_flags[@]}" --product "$product" 2>&1 | grep -E "error" || true; done
     bin=$(swift build "${release_flags[@]}" --show-bin-path)
 fi
 echo "systemd: testing $bin/rotord and $bin/fracttal-sim"
@@ -25,7 +25,10 @@ install -m 0755 "$bin/rotord" "$bin/fracttal-sim" "$root"/usr/local/bin/
 install -m 0644 systemd/rotord.service systemd/rotord-once.service systemd/rotord.timer "$root"/etc/systemd/system/
 mkdir -p "$root"/usr/lib/systemd/catalog "$root"/usr/local/lib/rotord-test
 install -m 0644 systemd/rotord.catalog "$root"/usr/lib/systemd/catalog/
-install -m 0755 Tests/SystemdHarness/checker.sh Tests/SystemdHarness/checker-lib.sh "$root"/usr/local/lib/rotord-test/
+install -m 0755 Tests/SystemdHarness/checker.sh Tests/SystemdHarness/checker-lib.sh \
+    Tests/SystemdHarness/admin-checker.sh "$root"/usr/local/lib/rotord-test/
+# The test-only build with crash points (never installed by the package), for the admin's kill -9 checks.
+install -m 0755 "$bin/rotord-faults" "$root"/usr/local/lib/rotord-test/
 
 # The Fracttal simulator inside the container, on a free loopback port.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -39,7 +42,7 @@ echo "$port" > "$root"/etc/rotord/sim-port
 cat > "$root"/etc/rotord/seed.json <<JSON
 {"permission_groups": [{"id": 1, "name": "Super Administrador", "super_admin": true}, {"id": 3, "name": "Reportes"}],
  "consumers": [
-  {"name": "rotord-admin", "permission_group_id": 1, "key": "$admin_key", "secret": "$admin_secret"},
+  {"name": "rotord-admin", "permission_group_id": 1, "key": "$admin_key", "secret": "$admin_secret", "created_at": "$(ago 100)"},
   {"name": "etl", "permission_group_id": 3, "description": "nightly export", "secret": "$etl_secret", "created_at": "$(ago 120)"},
   {"name": "erp", "permission_group_id": 3, "secret": "$erp_secret", "created_at": "$(ago 100)"},
   {"name": "fresh", "permission_group_id": 3, "secret": "$fresh_secret", "created_at": "$(ago 5)"}]}
@@ -56,7 +59,8 @@ fracttal:
   api_url: http://127.0.0.1:$port/api
   admin:
     key_file: /run/credentials/rotord.service/fracttal-admin-key
-    secret_file: /run/credentials/rotord.service/fracttal-admin-secret
+    secret_file: /run/credentials/rotord.service/fracttal-admin-secret${ADMIN_ROTATE:+
+    rotate: $ADMIN_ROTATE}
   timeout: 2s
   verify_timeout: 10s
 state_dir: /var/lib/rotord
@@ -77,6 +81,8 @@ YAML
 config 1000d etl erp > "$root"/etc/rotord/config-idle.yaml
 config 1000d etl erp fresh > "$root"/etc/rotord/config-idle3.yaml
 config 90d etl erp fresh > "$root"/etc/rotord/config-due.yaml
+# rotord's own admin consumer (admin-checker.sh): its sources are the unit's LoadCredential= files (the default).
+ADMIN_ROTATE="{max_age: 90d, rotate_before: 7d, grace: 0s}" config 1000d etl erp > "$root"/etc/rotord/config-admin.yaml
 cp "$root"/etc/rotord/config-idle.yaml "$root"/etc/rotord/rotord.yaml
 
 cat > "$root"/etc/systemd/system/fracttal-sim.service <<UNIT
@@ -116,7 +122,7 @@ Wants=fracttal-sim.service hook-target.service checker.service
 UNIT
 
 echo "systemd: booting a container (systemd $(systemctl --version | head -1 | cut -d' ' -f2))"
-timeout 400 systemd-nspawn -q --keep-unit --register=no --link-journal=no -D "$root" \
+timeout 600 systemd-nspawn -q --keep-unit --register=no --link-journal=no -D "$root" \
     --bind="$base"/out:/out -b -- systemd.unit=harness.target > "$base"/out/console.txt 2>&1 || true
 
 results=$base/out/results.txt
@@ -124,6 +130,9 @@ results=$base/out/results.txt
 
 # Journal checks on the host: fields, MESSAGE_IDs, transport, and no secret anywhere.
 secrets="$admin_secret $etl_secret $erp_secret $fresh_secret"
+# The admin pair the self-rotation checks left in the sources (the overlay is still mounted).
+[ -s "$root"/etc/rotord/credentials/fracttal-admin-secret ] && \
+    secrets="$secrets $(tr -d '\n' < "$root"/etc/rotord/credentials/fracttal-admin-secret)"
 for f in "$base"/out/deliver/*.env; do
     [ -f "$f" ] && secrets="$secrets $(sed -n 's/^FRACTTAL_CLIENT_SECRET=//p' "$f")"
 done
