@@ -126,3 +126,5 @@ fi
 
 # 8 and 9: rotord's own admin consumer (fracttal.admin.rotate).
 . /usr/local/lib/rotord-test/admin-checker.sh
+# 10: run --once reads the installed timer's period.
+. /usr/local/lib/rotord-test/timer-checker.sh

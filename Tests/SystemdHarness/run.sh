@@ -26,7 +26,7 @@ install -m 0644 systemd/rotord.service systemd/rotord-once.service systemd/rotor
 mkdir -p "$root"/usr/lib/systemd/catalog "$root"/usr/local/lib/rotord-test
 install -m 0644 systemd/rotord.catalog "$root"/usr/lib/systemd/catalog/
 install -m 0755 Tests/SystemdHarness/checker.sh Tests/SystemdHarness/checker-lib.sh \
-    Tests/SystemdHarness/admin-checker.sh "$root"/usr/local/lib/rotord-test/
+    Tests/SystemdHarness/admin-checker.sh Tests/SystemdHarness/timer-checker.sh "$root"/usr/local/lib/rotord-test/
 # The test-only build with crash points (never installed by the package), for the admin's kill -9 checks.
 install -m 0755 "$bin/rotord-faults" "$root"/usr/local/lib/rotord-test/
 

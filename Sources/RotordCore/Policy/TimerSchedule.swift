@@ -18,6 +18,9 @@ public struct TimerSchedule: Sendable, Hashable, CustomStringConvertible {
         self.timeZone = timeZone
     }
 
+    /// How often the timer runs: every calendar rotord reads is daily.
+    public var period: ConfigDuration { .hours(24) }
+
     /// The schedule of the timer unit `text`, or `nil` when its `OnCalendar=` is not a daily time rotord reads.
     public static func parse(unit text: String, timeZone: TimeZone) -> TimerSchedule? {
         var calendar: String?

@@ -25,11 +25,19 @@ package enum Commands {
     /// `rotord run --once`.
     ///
     /// `nextRunIn` is when the next run comes (the timer's period, `--next-run-in`): a due consumer whose window no
-    /// run before its deadline meets is rotated now, outside the window (docs/operations.md).
+    /// run before its deadline meets is rotated now, outside the window (docs/operations.md). Without it, the period
+    /// of the installed `rotord.timer` is used when rotord can read its calendar (`timer`, by default the installed
+    /// unit).
     package static func runOnce(
-        _ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults(), nextRunIn: ConfigDuration? = nil
+        _ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults(), nextRunIn: ConfigDuration? = nil,
+        timer: @autoclosure () -> TimerSchedule? = installedTimer()
     ) async -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        var nextRunIn = nextRunIn
+        if nextRunIn == nil, let timer = timer() {
+            nextRunIn = timer.period
+            context.logger.info("the next run comes from the installed rotord.timer (\(timer)): within \(timer.period)")
+        }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
             clock: faults.wallClock, faults: faults, logger: context.logger, checks: context.checks,
