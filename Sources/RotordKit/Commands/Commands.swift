@@ -29,7 +29,8 @@ package enum Commands {
     /// of the installed `rotord.timer` is used when rotord can read its calendar (`timer`, by default the installed
     /// unit).
     package static func runOnce(
-        _ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults(), nextRunIn: ConfigDuration? = nil,
+        _ configPath: String, logLevel: String, faults: any FaultInjector = NoFaults(),
+        nextRunIn: ConfigDuration? = nil,
         timer: @autoclosure () -> TimerSchedule? = installedTimer()
     ) async -> Int32 {
         guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
