@@ -125,6 +125,51 @@ import Testing
         #expect(parsed.consumers[0].policy.grace == .maximum)
     }
 
+    static func withAdmin(_ rotate: String) -> String {
+        """
+        fracttal:
+          token_url: https://one.fracttal.com/oauth/token
+          api_url: https://app.fracttal.com/api
+          admin:
+            rotate: \(rotate)
+        defaults:
+          grace: 2h
+        consumers:
+          - name: a
+            permission_group: G
+            deliver:
+              - path: /etc/rotord/credentials/fracttal-admin-key
+
+        """
+    }
+
+    @Test func adminRotationTakesAPolicyAndDefaultsToTheUnitsSources() throws {
+        let parsed = try loader.parse(
+            Self.withAdmin("{max_age: 30d, rotate_before: 3d}").replacingOccurrences(
+                of: "/etc/rotord/credentials/fracttal-admin-key", with: "/etc/a.env"),
+            path: "/etc/rotord/rotord.yaml")
+        let rotation = try #require(parsed.fracttal.adminRotation)
+        #expect(rotation.policy.maxAge == .days(30) && rotation.policy.rotateBefore == .days(3))
+        #expect(rotation.policy.grace == .hours(2), "unset keys from defaults:")
+        #expect(
+            rotation.keySource == AdminRotation.unitKeySource && rotation.secretSource == AdminRotation.unitSecretSource
+        )
+        #expect(
+            try loader.parse(Self.base, path: "/etc/rotord/rotord.yaml").fracttal.adminRotation == nil, "off by default"
+        )
+    }
+
+    @Test(arguments: [
+        ("{max_age: 30d, every: 1d}", "fracttal.admin.rotate.every", "unknown key"),
+        ("{key_source: /run/credentials/rotord.service/k}", "fracttal.admin.rotate.key_source", "read-only copy"),
+        ("{key_source: /etc/k, secret_source: /etc/k}", "fracttal.admin.rotate.secret_source", "same file"),
+        ("{max_age: 30d}", "consumers[0].deliver[0].path", "admin key's source"),
+    ])
+    func refusesABadAdminRotation(rotate: String, key: String, message: String) {
+        let found = errors(Self.withAdmin(rotate))
+        #expect(found.contains { $0.key == key && $0.message.contains(message) }, "got \(found)")
+    }
+
     @Test func scheduleResync() throws {
         let parsed = try loader.parse(Self.base + "schedule:\n  resync: 10m\n", path: "/etc/rotord/rotord.yaml")
         #expect(parsed.schedule.resync == .minutes(10))

@@ -71,21 +71,31 @@ extension RotordConfiguration {
     /// This configuration with the admin consumer rotord acts as appended to ``consumers`` when
     /// `fracttal.admin.rotate` is set (``AdminRotation``): the consumer of the listing whose key is `adminKey`,
     /// pinned by its id, in its own permission group, delivered to the admin pair's source files. Unchanged when
-    /// rotation is off, the admin key is unknown or not listed, or a consumer of the admin's name is configured under
-    /// `consumers:` (check-config says so).
+    /// rotation is off, the admin key is unknown or not listed, or another consumer of the admin's name is configured
+    /// under `consumers:`. The admin consumer itself configured under `consumers:` (its name and group, or its id) is
+    /// refused (``ManagedConsumer/adoptionRefusal``): rotating it as an ordinary consumer would delete the pair rotord
+    /// acts as.
     public func resolvingAdmin(consumers listing: [ConsumerRecord], groupNames: [Int: String], adminKey: String?)
         -> RotordConfiguration
     {
-        guard let rotation = fracttal.adminRotation, let adminKey,
-            let admin = listing.first(where: { $0.key == adminKey }), consumer(named: admin.name) == nil
-        else { return self }
-        var managed = ManagedConsumer(
-            name: admin.name,
-            permissionGroup: admin.permissionGroup ?? groupNames[admin.permissionGroupId]
-                ?? String(admin.permissionGroupId),
-            consumerID: admin.id, policy: rotation.policy, deliver: [rotation.deliver])
-        managed.isAdmin = true
+        guard let adminKey, let admin = listing.first(where: { $0.key == adminKey }) else { return self }
+        let group = admin.permissionGroup ?? groupNames[admin.permissionGroupId] ?? String(admin.permissionGroupId)
         var out = self
+        // The admin consumer configured as an ordinary one: its rotation would delete the pair rotord acts as.
+        if let index = consumers.firstIndex(where: {
+            $0.name == admin.name
+                && ($0.consumerID == admin.id || ($0.consumerID == nil && $0.permissionGroup == group))
+        }) {
+            out.consumers[index].adoptionRefusal =
+                "it is the admin consumer rotord acts as; rotating it as an ordinary consumer would delete the pair "
+                + "rotord uses: remove it from consumers: and set fracttal.admin.rotate"
+            return out
+        }
+        guard let rotation = fracttal.adminRotation, consumer(named: admin.name) == nil else { return self }
+        var managed = ManagedConsumer(
+            name: admin.name, permissionGroup: group, consumerID: admin.id, policy: rotation.policy,
+            deliver: [rotation.deliver])
+        managed.isAdmin = true
         out.consumers.append(managed)
         return out
     }

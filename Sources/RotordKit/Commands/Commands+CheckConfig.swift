@@ -63,6 +63,11 @@ extension Commands {
             adopted = Self.adoptionLines(
                 configuration, listing: listing, groups: groups, adminKey: context.directory.adminKey,
                 configPath: configPath, output: &out)
+            if let problem = Self.adminRotationProblem(
+                configuration, listing: listing, adminKey: context.directory.adminKey)
+            {
+                out.warning(.init(file: configPath, key: "fracttal.admin.rotate", message: problem))
+            }
         } catch {
             let message = "could not reach Fracttal to check that the consumers exist: \(error.message)"
             if json {
@@ -73,6 +78,22 @@ extension Commands {
         }
         for p in remote { out.problem(p) }
         return out.finish(valid: remote.isEmpty ? "\(configPath): valid (\(counted)\(adopted))" : nil)
+    }
+
+    /// Why `fracttal.admin.rotate` cannot rotate the admin consumer at this listing, or `nil` (also when it is off).
+    static func adminRotationProblem(_ configuration: RotordConfiguration, listing: [ConsumerRecord], adminKey: String?)
+        -> String?
+    {
+        guard configuration.fracttal.adminRotation != nil else { return nil }
+        guard let admin = listing.first(where: { $0.key == adminKey }) else {
+            return "the admin key \(KeyMask.mask(adminKey ?? "")) is not in the account's consumer listing; "
+                + "rotord cannot rotate a consumer it cannot see"
+        }
+        if let index = configuration.consumers.firstIndex(where: { $0.name == admin.name }) {
+            return "consumers[\(index)] is named \(admin.name), the admin consumer's name: self-rotation is off while "
+                + "it is configured; remove it (admin.rotate rotates the admin consumer)"
+        }
+        return nil
     }
 
     /// "2 consumers" or "2 consumers, 1 adopt rule".
