@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "RotordKitTests",
             dependencies: [
-                "RotordKit", "FracttalSimulator",
+                "RotordKit", "FracttalSimulator", "RotordTestKit",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]

@@ -408,7 +408,7 @@ final class SimulationWorld: @unchecked Sendable {
         for path in paths {
             let target = DeliverTarget(
                 path: path, format: .env(keyVariable: keyVariable, secretVariable: secretVariable))
-            if let pair = SecretPublisher.currentPair([target]) { out[path] = pair }
+            if let pair = SecretPublisher.pair(in: target) { out[path] = pair }
         }
         return out
     }
