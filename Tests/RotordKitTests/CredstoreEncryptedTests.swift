@@ -74,6 +74,22 @@ import Testing
         }
     }
 
+    @Test func anAdoptRuleRendersTheNameInTheCredentialName() {
+        let rule = AdoptRule(
+            label: "adopt[0]",
+            deliver: [
+                DeliverTarget(
+                    path: "/etc/rotord/deliver/{{name}}.cred",
+                    format: .credstoreEncrypted(keyVariable: "ID", secretVariable: "S", credentialName: nil)),
+                DeliverTarget(
+                    path: "/etc/rotord/deliver/{{name}}.x",
+                    format: .credstoreEncrypted(
+                        keyVariable: "ID", secretVariable: "S", credentialName: "fracttal-{{name}}")),
+            ])
+        let targets = rule.renderedDeliver(for: "etl")
+        #expect(targets.map(\.credentialName) == ["etl.cred", "fracttal-etl"])
+    }
+
     // MARK: - Publishing (in-memory cipher)
 
     func target(_ dir: TemporaryDirectory, backup: Int = 0) -> DeliverTarget {
