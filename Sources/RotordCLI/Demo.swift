@@ -176,7 +176,7 @@ enum Demo {
                 let refused = await accepts(context, secrets[c.name]) == false
                 oldState = live ? "alive (in grace)" : "deleted"
                 checks.append(("\(c.name): old consumer deleted", !live && refused))
-                if let pair = readPair(c.deliver.first!) {
+                if let pair = SecretPublisher.pair(in: c.deliver.first!) {
                     let accepted = await accepts(context, pair)
                     checks.append(
                         ("\(c.name): the pair in \(files[0]) obtains a token", accepted && pair.key == now?.key))
@@ -221,27 +221,6 @@ enum Demo {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
-    }
-
-    static func readPair(_ target: DeliverTarget) -> (key: String, secret: String)? {
-        switch target.format {
-        case .env(let k, let s):
-            guard let text = try? String(contentsOfFile: target.path, encoding: .utf8) else { return nil }
-            var values: [String: String] = [:]
-            for line in text.split(separator: "\n") {
-                let parts = line.split(separator: "=", maxSplits: 1)
-                if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
-            }
-            guard let key = values[k], let secret = values[s] else { return nil }
-            return (key, secret)
-        case .raw(let kp, let sp):
-            guard let key = try? String(contentsOfFile: kp, encoding: .utf8),
-                let secret = try? String(contentsOfFile: sp, encoding: .utf8)
-            else { return nil }
-            return (key, secret)
-        default:
-            return nil
-        }
     }
 
     static func printTable(header: [String], rows: [[String]]) {

@@ -235,11 +235,11 @@ import Testing
         ]
         _ = try await SecretPublisher().publish(targets, name: "a", key: key, secret: quoted, rotatedAt: .distantPast)
         for target in targets {
-            let pair = SecretPublisher.currentPair([target])
+            let pair = await SecretPublisher.currentPair([target])
             #expect(pair?.key == key && pair?.secret == quoted, "\(target.formatName)")
         }
         #expect(
-            SecretPublisher.currentPair([
+            await SecretPublisher.currentPair([
                 DeliverTarget(path: dir.path + "/none", format: .json(keyField: "k", secretField: "s"))
             ]) == nil)
         let probe = AdoptionProbe(arguments: ["/bin/cat", dir.path + "/a.secret", "/nonexistent"])

@@ -11,7 +11,7 @@ service_works() {  # the unit is active, says it is ready, and rotord status wor
         rotord status --config /etc/rotord/rotord.yaml > /dev/null 2>&1
 }
 
-# 8. The daemon rotates its own admin consumer (due: created 100 days ago, max_age 90d).
+# 9. The daemon rotates its own admin consumer (due: created 100 days ago, max_age 90d).
 systemctl stop rotord.timer rotord 2>/dev/null
 systemctl reset-failed rotord 2>/dev/null
 cp /etc/rotord/config-admin.yaml /etc/rotord/rotord.yaml
@@ -36,7 +36,7 @@ else
     fail admin-restart-with-the-new-pair "ActiveState=$(show ActiveState) StatusText=$(show StatusText)"
 fi
 
-# 9. kill -9 at every step of an admin rotation (rotord-faults, the test-only build, run by hand as an operator's
+# 10. kill -9 at every step of an admin rotation (rotord-faults, the test-only build, run by hand as an operator's
 #    `rotord rotate` would be), then a restart of the real unit: it must start with whatever the sources hold (a
 #    pair torn between its two files is completed from the journal) and finish the rotation.
 systemctl stop rotord

@@ -124,7 +124,43 @@ else
     fail config-error-exits-78-no-restart "ExecMainStatus=$status ActiveState=$state NRestarts=$restarts→$(show NRestarts)"
 fi
 
-# 8 and 9: rotord's own admin consumer (fracttal.admin.rotate).
+# 8. format: credstore-encrypted (issue 21): a service reads its pair with LoadCredentialEncrypted=,
+#    before and after the daemon (in its sandbox) rotates it. The host key is made first, as
+#    docs/install.md says (rotord's sandbox cannot create it). The operator's first hand-over is
+#    encrypted by systemd-creds itself; the rotation's file by rotord.
+sealed=/etc/rotord/deliver/sealed.cred
+client() { cat /run/sealed-client.txt 2>/dev/null; }
+before=""
+systemd-creds setup >/dev/null 2>&1
+if systemd-creds encrypt --name=sealed.cred /etc/rotord/sealed-initial.env "$sealed" 2>/dev/null && \
+    systemctl start sealed-client && client | grep -q ' 200$'; then
+    before=$(client | cut -d' ' -f1)
+    pass "credstore-encrypted-before-rotation (sealed-client.service: key $before…, token 200)"
+else
+    fail credstore-encrypted-before-rotation "client: $(client); $(systemctl show sealed-client -p Result --value)"
+fi
+rm -f /etc/rotord/sealed-initial.env
+cp /etc/rotord/config-sealed.yaml /etc/rotord/rotord.yaml
+systemctl reset-failed rotord 2>/dev/null
+systemctl start rotord
+rotated() { client | grep -q ' 200$' && [ -n "$before" ] && [ "$(client | cut -d' ' -f1)" != "$before" ]; }
+if wait_for 90 rotated; then
+    pass "credstore-encrypted-after-rotation (sealed-client.service restarted by after_publish: key $before… → $(client | cut -d' ' -f1)…, token 200)"
+else
+    fail credstore-encrypted-after-rotation \
+        "client: $(client); rotord: $(journalctl -u rotord -p warning -o cat --no-pager | tail -3 | tr '\n' '|')"
+fi
+# For run.sh's journal-no-secret: the rotated secret too must be nowhere in the journal.
+(umask 077; systemd-creds decrypt --name=sealed.cred "$sealed" - 2>/dev/null | sed -n 's/^FRACTTAL_CLIENT_SECRET=//p' \
+    > /out/sealed-secret)
+if [ "$(stat -c %a "$sealed")" = 600 ] && ! grep -q FRACTTAL_CLIENT "$sealed" && [ -s /out/sealed-secret ]; then
+    pass "credstore-encrypted-file (0600, not plaintext, systemd-creds decrypt --name=sealed.cred reads it)"
+else
+    fail credstore-encrypted-file "mode $(stat -c %a "$sealed" 2>&1)"
+fi
+systemctl stop rotord
+
+# 9 and 10: rotord's own admin consumer (fracttal.admin.rotate).
 . /usr/local/lib/rotord-test/admin-checker.sh
-# 10: run --once reads the installed timer's period.
+# 11: run --once reads the installed timer's period.
 . /usr/local/lib/rotord-test/timer-checker.sh

@@ -25,7 +25,7 @@ install -m 0755 "$bin/rotord" "$bin/fracttal-sim" "$root"/usr/local/bin/
 install -m 0644 systemd/rotord.service systemd/rotord-once.service systemd/rotord.timer "$root"/etc/systemd/system/
 mkdir -p "$root"/usr/lib/systemd/catalog "$root"/usr/local/lib/rotord-test
 install -m 0644 systemd/rotord.catalog "$root"/usr/lib/systemd/catalog/
-install -m 0755 Tests/SystemdHarness/checker.sh Tests/SystemdHarness/checker-lib.sh \
+install -m 0755 Tests/SystemdHarness/checker.sh Tests/SystemdHarness/checker-lib.sh Tests/SystemdHarness/sealed-client.sh \
     Tests/SystemdHarness/admin-checker.sh Tests/SystemdHarness/timer-checker.sh "$root"/usr/local/lib/rotord-test/
 # The test-only build with crash points (never installed by the package), for the admin's kill -9 checks.
 install -m 0755 "$bin/rotord-faults" "$root"/usr/local/lib/rotord-test/
@@ -34,7 +34,7 @@ install -m 0755 "$bin/rotord-faults" "$root"/usr/local/lib/rotord-test/
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 rand() { python3 -c "import secrets, string; print(''.join(secrets.choice(string.ascii_letters + string.digits) for _ in range($1)))"; }
 admin_key=$(rand 18); admin_secret=$(rand 32)
-etl_secret=$(rand 32); erp_secret=$(rand 32); fresh_secret=$(rand 32)
+etl_secret=$(rand 32); erp_secret=$(rand 32); fresh_secret=$(rand 32); sealed_key=$(rand 18); sealed_secret=$(rand 32)
 ago() { date -u -d "-$1 days" +%Y-%m-%dT%H:%M:%S.000000+00:00; }
 mkdir -p "$root"/etc/rotord/credentials "$root"/etc/rotord/deliver
 chmod 0700 "$root"/etc/rotord/credentials
@@ -45,11 +45,15 @@ cat > "$root"/etc/rotord/seed.json <<JSON
   {"name": "rotord-admin", "permission_group_id": 1, "key": "$admin_key", "secret": "$admin_secret", "created_at": "$(ago 100)"},
   {"name": "etl", "permission_group_id": 3, "description": "nightly export", "secret": "$etl_secret", "created_at": "$(ago 120)"},
   {"name": "erp", "permission_group_id": 3, "secret": "$erp_secret", "created_at": "$(ago 100)"},
-  {"name": "fresh", "permission_group_id": 3, "secret": "$fresh_secret", "created_at": "$(ago 5)"}]}
+  {"name": "fresh", "permission_group_id": 3, "secret": "$fresh_secret", "created_at": "$(ago 5)"},
+  {"name": "sealed", "permission_group_id": 3, "key": "$sealed_key", "secret": "$sealed_secret", "created_at": "$(ago 120)"}]}
 JSON
 printf '%s' "$admin_key" > "$root"/etc/rotord/credentials/fracttal-admin-key
 printf '%s' "$admin_secret" > "$root"/etc/rotord/credentials/fracttal-admin-secret
 chmod 0600 "$root"/etc/rotord/credentials/*
+# sealed's pair as an operator first hands it over; the checker encrypts it with systemd-creds.
+printf 'FRACTTAL_CLIENT_ID=%s\nFRACTTAL_CLIENT_SECRET=%s\n' "$sealed_key" "$sealed_secret" > "$root"/etc/rotord/sealed-initial.env
+chmod 0600 "$root"/etc/rotord/sealed-initial.env
 
 config() {  # config MAX_AGE NAMES...
     local max_age=$1; shift
@@ -84,6 +88,9 @@ config 90d etl erp fresh > "$root"/etc/rotord/config-due.yaml
 # rotord's own admin consumer (admin-checker.sh): its sources are the unit's LoadCredential= files (the default).
 ADMIN_ROTATE="{max_age: 90d, rotate_before: 7d, grace: 0s}" config 1000d etl erp > "$root"/etc/rotord/config-admin.yaml
 cp "$root"/etc/rotord/config-idle.yaml "$root"/etc/rotord/rotord.yaml
+# format: credstore-encrypted (issue 21): sealed is due; its service reads the file with LoadCredentialEncrypted=.
+{ config 90d; printf '  - name: sealed\n    permission_group: Reportes\n    deliver:\n      - path: /etc/rotord/deliver/sealed.cred\n        format: credstore-encrypted\n    after_publish:\n      - restart: sealed-client.service\n'; } \
+    > "$root"/etc/rotord/config-sealed.yaml
 
 cat > "$root"/etc/systemd/system/fracttal-sim.service <<UNIT
 [Unit]
@@ -115,6 +122,16 @@ ExecStart=/usr/local/lib/rotord-test/checker.sh
 StandardOutput=journal+console
 UNIT
 harness_reloadable_unit hook-target
+cat > "$root"/etc/systemd/system/sealed-client.service <<'UNIT'
+[Unit]
+Description=A service reading its Fracttal pair with LoadCredentialEncrypted= (test)
+After=fracttal-sim.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+LoadCredentialEncrypted=sealed.cred:/etc/rotord/deliver/sealed.cred
+ExecStart=/usr/local/lib/rotord-test/sealed-client.sh
+UNIT
 cat > "$root"/etc/systemd/system/harness.target <<'UNIT'
 [Unit]
 Description=rotord test harness
@@ -129,13 +146,15 @@ results=$base/out/results.txt
 [ -s "$results" ] || { echo "systemd: the checker wrote no results"; tail -50 "$base"/out/console.txt; echo "systemd: 0 passed, 1 failed"; exit 1; }
 
 # Journal checks on the host: fields, MESSAGE_IDs, transport, and no secret anywhere.
-secrets="$admin_secret $etl_secret $erp_secret $fresh_secret"
+secrets="$admin_secret $etl_secret $erp_secret $fresh_secret $sealed_secret"
 # The admin pair the self-rotation checks left in the sources (the overlay is still mounted).
 [ -s "$root"/etc/rotord/credentials/fracttal-admin-secret ] && \
     secrets="$secrets $(tr -d '\n' < "$root"/etc/rotord/credentials/fracttal-admin-secret)"
 for f in "$base"/out/deliver/*.env; do
     [ -f "$f" ] && secrets="$secrets $(sed -n 's/^FRACTTAL_CLIENT_SECRET=//p' "$f")"
 done
+# sealed's rotated secret, decrypted inside the container by the checker (/out is this run's tmpfs).
+if [ -f "$base"/out/sealed-secret ]; then secrets="$secrets $(cat "$base"/out/sealed-secret)"; fi
 python3 - "$base/out/journal.json" "$base/out/journal.export" $secrets >> "$results" <<'PY'
 import json, sys
 path, export, secrets = sys.argv[1], sys.argv[2], [s for s in sys.argv[3:] if s]

@@ -2,7 +2,7 @@
 # rotord.timer (daily 02:30): a consumer whose deadline is 6 h away and whose 1-hour window opens in 3 h is rotated
 # now, because no daily run before the deadline falls in the window.
 
-# 10. The timer's period read from the installed unit.
+# 11. The timer's period read from the installed unit.
 systemctl stop rotord rotord.timer 2>/dev/null
 # Run from the shell with the service stopped: the admin pair from its sources, not systemd's copy.
 sed -e 's/^  max_age: .*/  max_age: 126h/' -e 's/^  rotate_before: .*/  rotate_before: 2d/' \

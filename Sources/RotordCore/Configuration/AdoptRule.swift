@@ -74,6 +74,10 @@ public struct AdoptRule: Sendable, Hashable {
             if case .raw(let keyPath, let secretPath) = t.format {
                 t.format = .raw(keyPath: render(keyPath), secretPath: render(secretPath))
             }
+            if case .credstoreEncrypted(let keyVariable, let secretVariable, let credentialName?) = t.format {
+                t.format = .credstoreEncrypted(
+                    keyVariable: keyVariable, secretVariable: secretVariable, credentialName: render(credentialName))
+            }
             return t
         }
     }

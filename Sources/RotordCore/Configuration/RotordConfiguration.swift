@@ -167,6 +167,10 @@ public struct DeliverTarget: Sendable, Hashable {
         case template(String)
         /// A file for systemd's `LoadCredential=`: the `env` layout, always mode 0600.
         case credstore(keyVariable: String, secretVariable: String)
+        /// A file for systemd's `LoadCredentialEncrypted=`: the `env` layout encrypted by `systemd-creds encrypt`
+        /// under the credential name `credentialName` (`nil`: the file's name, see
+        /// ``DeliverTarget/credentialName``), always mode 0600.
+        case credstoreEncrypted(keyVariable: String, secretVariable: String, credentialName: String?)
     }
 
     /// The file's path (for `raw`, the base of `PATH.key` / `PATH.secret` unless paths are given).
@@ -207,7 +211,16 @@ public struct DeliverTarget: Sendable, Hashable {
         case .raw: "raw"
         case .template: "template"
         case .credstore: "credstore"
+        case .credstoreEncrypted: "credstore-encrypted"
         }
+    }
+
+    /// For `credstore-encrypted`, the name sealed into the file (`systemd-creds encrypt --name=`), which a service's
+    /// `LoadCredentialEncrypted=ID:PATH` must use as its ID: `credential_name:`, else the file's name (the last
+    /// component of its path). `nil` for the other formats.
+    public var credentialName: String? {
+        guard case .credstoreEncrypted(_, _, let name) = format else { return nil }
+        return name ?? String(path.split(separator: "/").last ?? Substring(path))
     }
 }
 

@@ -35,6 +35,10 @@ public enum Timing {
     public static let childProgress = Duration.milliseconds(200)
     /// After SIGTERM at a child's timeout, the wait before SIGKILL.
     public static let childKillGrace = Duration.seconds(2)
+    /// The longest a `systemd-creds encrypt` or `decrypt` of one deliver file may take (it reads a key file, or asks
+    /// a TPM2, and seals a few hundred bytes: well under a second; a TPM2 under load can take seconds), then it is
+    /// killed and the publish fails transiently.
+    public static let credentialCipher = Duration.seconds(30)
     /// While another process's change of the state directory is unsettled, how often the watch reminds the daemon.
     public static let stateWatchReminder = Duration.seconds(1)
     /// The watchdog's allowance beyond one request timeout for a step that blocks.

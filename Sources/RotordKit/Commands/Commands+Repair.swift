@@ -53,10 +53,14 @@ extension Commands {
         for consumer in marked {
             let masked = KeyMask.mask(consumer.key)
             let managed = effective.consumer(named: consumer.name)
-            // The files that could hold the replacement's key: its consumer's.
-            let files = (managed?.deliver ?? []).flatMap(\.filePaths).filter { path in
-                guard let bytes = (try? AtomicFile.read(path)) ?? nil else { return false }
-                return String(decoding: bytes, as: UTF8.self).contains(consumer.key)
+            // The files that could hold the replacement's key: its consumer's (an encrypted one decrypted).
+            var files: [String] = []
+            for target in managed?.deliver ?? [] {
+                for path in target.filePaths {
+                    guard let bytes = await SecretPublisher.plaintext(of: target, at: path, cipher: SystemdCreds())
+                    else { continue }
+                    if String(decoding: bytes, as: UTF8.self).contains(consumer.key) { files.append(path) }
+                }
             }
             if let managed, !files.isEmpty {
                 print(

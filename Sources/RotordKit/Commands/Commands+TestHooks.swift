@@ -33,7 +33,7 @@ extension Commands {
             return ExitStatus.success
         }
         var failed = 0
-        let pair = SecretPublisher.currentPair(consumer.deliver)
+        let pair = await SecretPublisher.currentPair(consumer.deliver)
         let runner = HookRunner(logger: logger)
         for hook in consumer.afterPublish {
             let failures = await runner.run(

@@ -2,7 +2,8 @@ import Foundation
 import RotordCore
 import Yams
 
-/// The ways of handing over a credential besides the basic formats: `format: credstore`, `backup: N`,
+/// The ways of handing over a credential besides the basic formats: `format: credstore` and
+/// `format: credstore-encrypted` (with `credential_name:`), `backup: N`,
 /// `in_place: true`, and the `after_publish` entries `restart: UNIT` and `try-restart: UNIT`
 /// (docs/configuration.md).
 extension ConfigurationParser {
@@ -50,14 +51,43 @@ extension ConfigurationParser {
                 "\(String(target.mode, radix: 8)) lets other users of the machine read or write the secret; "
                     + "use \"0600\", or \"0640\" with group:")
         }
-        if case .credstore = target.format {
+        if map["credential_name"] != nil, target.credentialName == nil {
+            error("\(key).credential_name", map["credential_name"], "is only for format: credstore-encrypted")
+        }
+        switch target.format {
+        case .credstore, .credstoreEncrypted:
             if map["mode"] != nil && target.mode != 0o600 {
                 error(
                     "\(key).mode", map["mode"],
-                    "format: credstore files are always \"0600\" (systemd's LoadCredential= reads them as root); "
-                        + "remove mode")
+                    "format: \(target.formatName) files are always \"0600\" (systemd's LoadCredential= and "
+                        + "LoadCredentialEncrypted= read them as root); remove mode")
             }
             target.mode = 0o600
+        default: break
         }
+    }
+
+    /// The `credential_name:` of a `format: credstore-encrypted` entry (`nil`: the file's name), after checking that
+    /// it, or the file's name, is a name systemd takes for a credential, and that `systemd-creds` is installed.
+    mutating func credentialName(_ map: [String: Node], at key: String, path: String?) -> String? {
+        if let problem = SystemdCreds.unavailability() { error("\(key).format", map["format"], problem) }
+        let given = map["credential_name"].flatMap { string($0, at: "\(key).credential_name") }
+        let name = given ?? path.map { String($0.split(separator: "/").last ?? "") } ?? ""
+        // An adopt rule's {{name}} is replaced by a consumer's name, always a valid credential name.
+        let checked = name.replacingOccurrences(of: AdoptRule.namePlaceholder, with: "x")
+        if path != nil, !Self.isCredentialName(checked) {
+            error(
+                given != nil ? "\(key).credential_name" : "\(key).path", map[given != nil ? "credential_name" : "path"],
+                "\"\(name)\" is not a systemd credential name (1 to 255 printable ASCII characters, no / or :, not . "
+                    + "or ..)" + (given == nil ? "; set credential_name:" : ""))
+        }
+        return given
+    }
+
+    /// Whether systemd takes `name` as a credential's name (its `credential_name_valid()`: a valid file name and a
+    /// valid file-descriptor name).
+    static func isCredentialName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 255, name != ".", name != ".." else { return false }
+        return name.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value <= 0x7e && $0 != "/" && $0 != ":" }
     }
 }

@@ -243,7 +243,7 @@ extension ConfigurationParser {
 
     static let deliverKeys: Set<String> = [
         "path", "format", "variables", "fields", "owner", "group", "mode", "key_path", "secret_path", "template",
-        "backup", "in_place",
+        "backup", "in_place", "credential_name",
     ]
 
     mutating func deliverTarget(_ map: [String: Node], at key: String, owner: String? = nil) -> DeliverTarget? {
@@ -268,17 +268,21 @@ extension ConfigurationParser {
         }
         let format: DeliverTarget.Format
         switch formatName {
-        case "env", "credstore":
+        case "env", "credstore", "credstore-encrypted":
             names = renamed("variables", defaults: ("FRACTTAL_CLIENT_ID", "FRACTTAL_CLIENT_SECRET"))
             for (value, field) in [(names.0, "key"), (names.1, "secret")] where !Self.isEnvName(value) {
                 error(
                     "\(key).variables.\(field)", map["variables"],
                     "\"\(value)\" is not a valid environment variable name")
             }
-            format =
-                formatName == "env"
-                ? .env(keyVariable: names.0, secretVariable: names.1)
-                : .credstore(keyVariable: names.0, secretVariable: names.1)
+            switch formatName {
+            case "env": format = .env(keyVariable: names.0, secretVariable: names.1)
+            case "credstore": format = .credstore(keyVariable: names.0, secretVariable: names.1)
+            default:
+                format = .credstoreEncrypted(
+                    keyVariable: names.0, secretVariable: names.1,
+                    credentialName: credentialName(map, at: key, path: path))
+            }
         case "json":
             names = renamed("fields", defaults: ("key", "secret"))
             format = .json(keyField: names.0, secretField: names.1)
@@ -308,7 +312,7 @@ extension ConfigurationParser {
         default:
             error(
                 "\(key).format", map["format"],
-                "must be env, json, raw or template, or credstore, got \"\(formatName)\"")
+                "must be env, json, raw or template, or credstore or credstore-encrypted, got \"\(formatName)\"")
             return nil
         }
         var mode: UInt16 = 0o600

@@ -99,16 +99,14 @@ struct ChildProcess {
             options.processGroupID = 0  // a group of its own, whose id is the child's pid
             return options
         }()
-        let variables = Dictionary(
-            environment.compactMap { key, value in Environment.Key(rawValue: key).map { ($0, value) } },
-            uniquingKeysWith: { first, _ in first })
+        let variables = Self.environment(environment)
         let sink = FileDescriptor(rawValue: output)
         let spawned = SpawnedProcess()
         return await withTaskGroup(of: Event.self) { group in
             group.addTask {
                 do {
                     let record = try await Subprocess.run(
-                        .path(FilePath(program)), arguments: Arguments(arguments), environment: .custom(variables),
+                        .path(FilePath(program)), arguments: Arguments(arguments), environment: variables,
                         platformOptions: options, input: .none,
                         output: .fileDescriptor(sink, closeAfterSpawningProcess: false),
                         error: .fileDescriptor(sink, closeAfterSpawningProcess: false)
@@ -163,6 +161,14 @@ struct ChildProcess {
             }
             return timedOut ? .timedOut : ending ?? .timedOut
         }
+    }
+
+    /// `variables` as swift-subprocess's environment, replacing rotord's (a name it cannot take is left out).
+    static func environment(_ variables: [String: String]) -> Environment {
+        .custom(
+            Dictionary(
+                variables.compactMap { key, value in Environment.Key(rawValue: key).map { ($0, value) } },
+                uniquingKeysWith: { first, _ in first }))
     }
 
     /// Whether the child `pid` has ended: a zombie not yet reaped, or already reaped (by

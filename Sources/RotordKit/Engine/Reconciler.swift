@@ -75,6 +75,8 @@ package struct Reconciler: Sendable {
     let random: @Sendable () -> UInt32
     /// How soon the next `run --once` comes (a timer's period), for consumers whose window no later run meets.
     let nextRunIn: ConfigDuration?
+    /// What encrypts and reads `credstore-encrypted` deliver files (`systemd-creds`; a fake in a simulation).
+    let cipher: any CredentialCipher
 
     /// Creates a reconciler. `checks` runs the consumers' actions and probes (child processes unless a
     /// simulation answers them); `sleep` is how a verification waits between its polls; `random` draws rotation
@@ -88,8 +90,9 @@ package struct Reconciler: Sendable {
         checks: any RotationChecks = ProcessChecks(),
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
         random: @escaping @Sendable () -> UInt32 = { UInt32.random(in: 0...UInt32.max) },
-        nextRunIn: ConfigDuration? = nil
+        nextRunIn: ConfigDuration? = nil, cipher: any CredentialCipher = SystemdCreds()
     ) {
+        self.cipher = cipher
         self.random = random
         self.nextRunIn = nextRunIn
         self.checks = checks
@@ -110,7 +113,7 @@ package struct Reconciler: Sendable {
         RotationDriver(
             store: store, directory: directory, clock: clock, faults: faults, logger: logger,
             verifyTimeout: configuration.fracttal.verifyTimeout, onProgress: onProgress, sleep: sleep,
-            creates: creates, checks: checks, random: random)
+            creates: creates, checks: checks, random: random, cipher: cipher)
     }
 
     /// Runs one pass: reads (the journal under the state lock, the account's listing, the configuration resolved

@@ -54,6 +54,8 @@ package struct RotationDriver: Sendable {
     let creates: CreateLimiter
     let checks: any RotationChecks
     let random: @Sendable () -> UInt32
+    /// What encrypts and reads `credstore-encrypted` deliver files.
+    let cipher: any CredentialCipher
 
     /// Creates a driver. `creates` caps the creates of this drive (share one per pass, see ``CreateLimiter``).
     package init(
@@ -62,9 +64,11 @@ package struct RotationDriver: Sendable {
         verifyTimeout: ConfigDuration = Timing.verifyTimeout, onProgress: @escaping @Sendable () -> Void = {},
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
         creates: CreateLimiter = CreateLimiter(), checks: any RotationChecks = ProcessChecks(),
-        random: @escaping @Sendable () -> UInt32 = { UInt32.random(in: 0...UInt32.max) }
+        random: @escaping @Sendable () -> UInt32 = { UInt32.random(in: 0...UInt32.max) },
+        cipher: any CredentialCipher = SystemdCreds()
     ) {
         self.random = random
+        self.cipher = cipher
         self.creates = creates
         self.checks = checks
         self.store = store
@@ -197,12 +201,14 @@ package struct RotationDriver: Sendable {
         case .verify(let key, let secret):
             return await verify(key: key, secret: secret, record: record, admin: managed?.isAdmin ?? false)
         case .publish(let key, let secret):
-            if let old = SecretPublisher.currentPair(managed?.deliver ?? []), old.key != key, !old.secret.isEmpty {
+            if let old = await SecretPublisher.currentPair(managed?.deliver ?? [], cipher: cipher), old.key != key,
+                !old.secret.isEmpty
+            {
                 known.append(old.secret)
             }
             let faults = self.faults
             let progress = onProgress
-            let publisher = SecretPublisher { _ in
+            let publisher = SecretPublisher(cipher: cipher) { _ in
                 progress()
                 await faults.reached("after:publish-first-file")
             }
@@ -223,7 +229,7 @@ package struct RotationDriver: Sendable {
             let hooks = managed?.afterPublish ?? []
             if hooks.isEmpty { return .nothingToRun }
             let failures = await checks.runActions(
-                hooks, for: checkRequest(record, managed, known: known), logger: logger, onProgress: onProgress)
+                hooks, for: await checkRequest(record, managed, known: known), logger: logger, onProgress: onProgress)
             for failure in failures {
                 logger.error(
                     "after_publish hook failed: \(failure)",
@@ -234,7 +240,7 @@ package struct RotationDriver: Sendable {
         case .probe:
             guard let probe = managed?.probe else { return .nothingToRun }
             let failures = await checks.runProbe(
-                probe, for: checkRequest(record, managed, known: known), logger: logger, onProgress: onProgress)
+                probe, for: await checkRequest(record, managed, known: known), logger: logger, onProgress: onProgress)
             for failure in failures {
                 logger.error(
                     "adoption probe failed: \(failure); the old consumer is kept",
@@ -261,8 +267,11 @@ package struct RotationDriver: Sendable {
 
     /// What the checks of `record` are told. Once the journal dropped the secret (a retry while
     /// unconfirmed), the secret to mask is read from the deliver files.
-    private func checkRequest(_ record: RotationRecord, _ managed: ManagedConsumer?, known: [String]) -> CheckRequest {
-        let secret = record.newSecret ?? SecretPublisher.currentPair(managed?.deliver ?? [])?.secret
+    private func checkRequest(_ record: RotationRecord, _ managed: ManagedConsumer?, known: [String]) async
+        -> CheckRequest
+    {
+        var secret = record.newSecret
+        if secret == nil { secret = await SecretPublisher.currentPair(managed?.deliver ?? [], cipher: cipher)?.secret }
         return CheckRequest(
             consumer: record.consumerName, rotationID: record.id, files: record.publishedFiles,
             maskedKey: record.newKey.map(KeyMask.mask), secrets: (secret.map { [$0] } ?? []) + known)

@@ -4,36 +4,67 @@ import RotordCore
 /// Reading back what the deliver files hold now, so that the output of a hook or probe run after the journal
 /// dropped the secret (an unconfirmed rotation, `test-hooks`) can still be masked before it is logged.
 extension SecretPublisher {
-    /// The key and secret held by the first of `targets` that can be read (`env`, `credstore`, `json`, `raw`), or
-    /// `nil`.
-    package static func currentPair(_ targets: [DeliverTarget]) -> (key: String, secret: String)? {
+    /// The key and secret held by the first of `targets` that can be read (`env`, `credstore`,
+    /// `credstore-encrypted` decrypted by `cipher`, `json`, `raw`), or `nil`.
+    package static func currentPair(_ targets: [DeliverTarget], cipher: any CredentialCipher = SystemdCreds()) async
+        -> (key: String, secret: String)?
+    {
         for target in targets {
-            switch target.format {
-            case .env(let keyVariable, let secretVariable), .credstore(let keyVariable, let secretVariable):
-                guard let text = try? String(contentsOfFile: target.path, encoding: .utf8) else { continue }
-                var values: [String: String] = [:]
-                for line in text.split(separator: "\n") {
-                    let parts = line.split(separator: "=", maxSplits: 1)
-                    guard parts.count == 2 else { continue }
-                    values[String(parts[0])] = unquote(String(parts[1]))
-                }
-                if let key = values[keyVariable], let secret = values[secretVariable] { return (key, secret) }
-            case .json(let keyField, let secretField):
-                guard let data = FileManager.default.contents(atPath: target.path),
-                    let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                    let key = object[keyField] as? String, let secret = object[secretField] as? String
+            if case .credstoreEncrypted(let keyVariable, let secretVariable, _) = target.format {
+                guard let plain = await plaintext(of: target, at: target.path, cipher: cipher),
+                    let pair = envPair(String(decoding: plain, as: UTF8.self), keyVariable, secretVariable)
                 else { continue }
-                return (key, secret)
-            case .raw(let keyPath, let secretPath):
-                guard let key = try? String(contentsOfFile: keyPath, encoding: .utf8),
-                    let secret = try? String(contentsOfFile: secretPath, encoding: .utf8)
-                else { continue }
-                return (key, secret)
-            case .template:
-                continue
+                return pair
             }
+            if let pair = pair(in: target) { return pair }
         }
         return nil
+    }
+
+    /// The key and secret of a target whose file is not encrypted (`env`, `credstore`, `json`, `raw`), or `nil`.
+    package static func pair(in target: DeliverTarget) -> (key: String, secret: String)? {
+        switch target.format {
+        case .env(let keyVariable, let secretVariable), .credstore(let keyVariable, let secretVariable):
+            guard let text = try? String(contentsOfFile: target.path, encoding: .utf8) else { return nil }
+            return envPair(text, keyVariable, secretVariable)
+        case .json(let keyField, let secretField):
+            guard let data = FileManager.default.contents(atPath: target.path),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let key = object[keyField] as? String, let secret = object[secretField] as? String
+            else { return nil }
+            return (key, secret)
+        case .raw(let keyPath, let secretPath):
+            guard let key = try? String(contentsOfFile: keyPath, encoding: .utf8),
+                let secret = try? String(contentsOfFile: secretPath, encoding: .utf8)
+            else { return nil }
+            return (key, secret)
+        case .template, .credstoreEncrypted:
+            return nil
+        }
+    }
+
+    /// What the file `path` of `target` holds, decrypted by `cipher` for `credstore-encrypted`; `nil` when it cannot
+    /// be read or decrypted.
+    package static func plaintext(of target: DeliverTarget, at path: String, cipher: any CredentialCipher) async
+        -> [UInt8]?
+    {
+        guard let bytes = (try? AtomicFile.read(path)) ?? nil else { return nil }
+        guard let credential = target.credentialName else { return bytes }
+        return try? await cipher.decrypt(name: credential, ciphertext: bytes)
+    }
+
+    /// The two variables of an `env` text.
+    static func envPair(_ text: String, _ keyVariable: String, _ secretVariable: String)
+        -> (key: String, secret: String)?
+    {
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            values[String(parts[0])] = unquote(String(parts[1]))
+        }
+        guard let key = values[keyVariable], let secret = values[secretVariable] else { return nil }
+        return (key, secret)
     }
 
     /// The value of an `env` line as ``envQuote(_:)`` wrote it.

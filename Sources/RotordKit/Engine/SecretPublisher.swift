@@ -4,13 +4,20 @@ import RotordCore
 
 /// Renders a credential into each deliver target's format and writes it atomically
 /// (see ``AtomicFile``; in place with `in_place`), with the target's mode (0600 by default) and owner,
-/// keeping `backup` previous versions. `credstore` has the `env` layout.
+/// keeping `backup` previous versions. `credstore` has the `env` layout; `credstore-encrypted` that layout
+/// encrypted by ``cipher`` (see ``sealed(_:for:at:)``), and read back after it is written.
 package struct SecretPublisher: Sendable {
     /// Called after each file is written (fault injection in tests; progress for the watchdog).
     package var afterEachFile: @Sendable (String) async -> Void
+    /// What encrypts `credstore-encrypted` files.
+    package var cipher: any CredentialCipher
 
     /// Creates a publisher.
-    package init(afterEachFile: @escaping @Sendable (String) async -> Void = { _ in }) {
+    package init(
+        cipher: any CredentialCipher = SystemdCreds(),
+        afterEachFile: @escaping @Sendable (String) async -> Void = { _ in }
+    ) {
+        self.cipher = cipher
         self.afterEachFile = afterEachFile
     }
 
@@ -19,7 +26,8 @@ package struct SecretPublisher: Sendable {
         _ target: DeliverTarget, name: String, key: String, secret: String, rotatedAt: Date
     ) throws(DeliverTemplate.Problem) -> [(String, [UInt8])] {
         switch target.format {
-        case .env(let keyVariable, let secretVariable), .credstore(let keyVariable, let secretVariable):
+        case .env(let keyVariable, let secretVariable), .credstore(let keyVariable, let secretVariable),
+            .credstoreEncrypted(let keyVariable, let secretVariable, _):
             let text = "\(keyVariable)=\(envQuote(key))\n\(secretVariable)=\(envQuote(secret))\n"
             return [(target.path, Array(text.utf8))]
         case .json(let keyField, let secretField):
@@ -62,7 +70,8 @@ package struct SecretPublisher: Sendable {
             } catch {
                 throw RotationFailure(.permanent, "writing \(target.path): the template \(error)")
             }
-            for (path, bytes) in rendered {
+            for (path, plain) in rendered {
+                let bytes = try await sealed(plain, for: target, at: path)
                 do {
                     let mode = mode_t(target.mode)
                     try Self.keepBackups(
@@ -75,11 +84,47 @@ package struct SecretPublisher: Sendable {
                 } catch {
                     throw RotationFailure(.transient, "publishing the credential of \(name): \(error)")
                 }
+                if bytes != plain { try await readBack(path, for: target, expecting: plain) }
                 files.append(path)
                 await afterEachFile(path)
             }
         }
         return files
+    }
+
+    /// The bytes `target`'s file at `path` gets for the rendered `plain`: `plain` itself, or for `credstore-encrypted`
+    /// its encryption; the file's current bytes when they already decrypt to `plain` (a re-publish writes nothing
+    /// and keeps no backup, though each encryption differs).
+    func sealed(_ plain: [UInt8], for target: DeliverTarget, at path: String) async throws(RotationFailure) -> [UInt8] {
+        guard let credential = target.credentialName else { return plain }
+        if let current = try? AtomicFile.read(path),
+            (try? await cipher.decrypt(name: credential, ciphertext: current)) == plain
+        {
+            return current
+        }
+        do {
+            return try await cipher.encrypt(name: credential, plaintext: plain)
+        } catch {
+            throw RotationFailure(.transient, "writing \(path): \(error)")
+        }
+    }
+
+    /// Fails unless the encrypted file at `path` decrypts to `plain`: what a service's `LoadCredentialEncrypted=`
+    /// will read.
+    func readBack(_ path: String, for target: DeliverTarget, expecting plain: [UInt8]) async throws(RotationFailure) {
+        guard let credential = target.credentialName else { return }
+        let written: [UInt8]?
+        do { written = try AtomicFile.read(path) } catch {
+            throw RotationFailure(.transient, "reading back \(path): \(error)")
+        }
+        guard let written else { throw RotationFailure(.transient, "reading back \(path): it is gone") }
+        let decrypted: [UInt8]
+        do { decrypted = try await cipher.decrypt(name: credential, ciphertext: written) } catch {
+            throw RotationFailure(.transient, "reading back \(path): \(error)")
+        }
+        guard decrypted == plain else {
+            throw RotationFailure(.transient, "reading back \(path): it decrypts to another credential")
+        }
     }
 
     /// systemd's EnvironmentFile= takes bare words; quote anything else.

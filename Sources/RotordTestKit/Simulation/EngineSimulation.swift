@@ -391,7 +391,9 @@ final class SimulationWorld: @unchecked Sendable {
             configuration: configuration, store: store, directory: account, clock: clock, faults: crash,
             logger: logger, lockTimeout: .zero, checks: checks,
             sleep: { clock.advance(by: Backoff.seconds($0)) },
-            random: { ids.withLock { UInt32.random(in: 0...UInt32.max, using: &$0) } })
+            random: { ids.withLock { UInt32.random(in: 0...UInt32.max, using: &$0) } },
+            // In memory: a simulation never runs the host's systemd-creds.
+            cipher: InMemoryCredentialCipher())
         let report = await reconciler.pass(force: force, only: only, accept: accept, abandon: abandon)
         random = ids.withLock { $0 }
         passes += 1
@@ -466,7 +468,7 @@ final class SimulationWorld: @unchecked Sendable {
         for path in paths {
             let target = DeliverTarget(
                 path: path, format: .env(keyVariable: keyVariable, secretVariable: secretVariable))
-            if let pair = SecretPublisher.currentPair([target]) { out[path] = pair }
+            if let pair = SecretPublisher.pair(in: target) { out[path] = pair }
         }
         return out
     }
