@@ -120,7 +120,8 @@ enum Demo {
             })
         let context: RotationResources
         do {
-            context = try RotationResources.make(configuration: configuration, configPath: "(demo)", logger: logger)
+            context = try await RotationResources.make(
+                configuration: configuration, configPath: "(demo)", logger: logger)
         } catch {
             Commands.printError("\(error)")
             return ExitStatus.failure

@@ -17,7 +17,7 @@ struct ReportCommand: AsyncParsableCommand {
     var verify = false
 
     func run() async throws {
-        if verify { throw ExitCode(Commands.verifyAudit(options.config, logLevel: options.logLevel)) }
+        if verify { throw ExitCode(await Commands.verifyAudit(options.config, logLevel: options.logLevel)) }
         guard let period = ConfigDuration(parsing: since), period.seconds > 0, period <= .maximum else {
             Commands.printError(
                 "report: --since must be a duration such as 90d or 36h, at most \(ConfigDuration.maximum), "

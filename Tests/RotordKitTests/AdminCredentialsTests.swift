@@ -4,19 +4,19 @@ import RotordKit
 import Testing
 
 @Suite struct AdminCredentialsTests {
-    @Test func readsTheConfiguredFilesTrimmed() throws {
+    @Test func readsTheConfiguredFilesTrimmed() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         try "KeyKeyKeyKeyKeyKey\n".write(toFile: dir.path + "/key", atomically: true, encoding: .utf8)
         try "SecretSecretSecretSecretSecret12\n".write(toFile: dir.path + "/secret", atomically: true, encoding: .utf8)
         let settings = FracttalSettings(adminKeyFile: dir.path + "/key", adminSecretFile: dir.path + "/secret")
-        let creds = try AdminCredentials.load(settings, configPath: "/etc/rotord/rotord.yaml", environment: [:])
+        let creds = try await AdminCredentials.load(settings, configPath: "/etc/rotord/rotord.yaml", environment: [:])
         #expect(creds.key == "KeyKeyKeyKeyKeyKey")
         #expect(creds.secret == "SecretSecretSecretSecretSecret12")
         #expect(!"\(creds)".contains("Secret"), "descriptions never show the secret")
     }
 
-    @Test func prefersCredentialsDirectory() throws {
+    @Test func prefersCredentialsDirectory() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         try FileManager.default.createDirectory(atPath: dir.path + "/creds", withIntermediateDirectories: true)
@@ -26,25 +26,25 @@ import Testing
             toFile: dir.path + "/creds/fracttal-admin-secret", atomically: true, encoding: .utf8)
         // The configured paths do not exist: $CREDENTIALS_DIRECTORY (LoadCredential=) has the files.
         let settings = FracttalSettings()
-        let creds = try AdminCredentials.load(
+        let creds = try await AdminCredentials.load(
             settings, configPath: "/etc/rotord/rotord.yaml", environment: ["CREDENTIALS_DIRECTORY": dir.path + "/creds"]
         )
         #expect(creds.key == "FromCredentialsDir")
     }
 
-    @Test func missingFileNamesTheKey() {
+    @Test func missingFileNamesTheKey() async {
         let settings = FracttalSettings(adminKeyFile: "/nonexistent/key", adminSecretFile: "/nonexistent/secret")
-        #expect {
-            _ = try AdminCredentials.load(settings, configPath: "/etc/rotord/rotord.yaml", environment: [:])
-        } throws: { error in
-            let e = error as? ConfigurationError
-            return e?.key == "fracttal.admin.key_file" && e?.file == "/etc/rotord/rotord.yaml"
+        do {
+            _ = try await AdminCredentials.load(settings, configPath: "/etc/rotord/rotord.yaml", environment: [:])
+            Issue.record("a missing file must be an error")
+        } catch {
+            #expect(error.key == "fracttal.admin.key_file" && error.file == "/etc/rotord/rotord.yaml")
         }
     }
 
     /// With `admin.rotate`, the sources are read (not systemd's copy, stale after a self-rotation), and a pair torn by
     /// a crash between the two files (new key, old secret) is completed from the journal's record.
-    @Test func withRotationTheSourcesAreReadAndATornPairIsCompletedFromTheJournal() throws {
+    @Test func withRotationTheSourcesAreReadAndATornPairIsCompletedFromTheJournal() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         try FileManager.default.createDirectory(atPath: dir.path + "/copy", withIntermediateDirectories: true)
@@ -57,7 +57,7 @@ import Testing
         settings.adminRotation = AdminRotation(
             policy: RotationPolicy(), keySource: dir.path + "/key", secretSource: dir.path + "/secret")
         let environment = ["CREDENTIALS_DIRECTORY": dir.path + "/copy"]
-        let read = try AdminCredentials.load(settings, configPath: "/c.yaml", environment: environment)
+        let read = try await AdminCredentials.load(settings, configPath: "/c.yaml", environment: environment)
         #expect(read.key == "NewKeyNewKeyNewKey", "the sources, not the copy")
         #expect(read.secret == "OldSecretOldSecretOldSecret12345", "torn, and no journal to complete it")
 
@@ -77,7 +77,7 @@ import Testing
                 now: Date()
             ).record
         try store.save(record)
-        let completed = try AdminCredentials.load(
+        let completed = try await AdminCredentials.load(
             settings, configPath: "/c.yaml", environment: environment, store: store)
         #expect(completed.key == "NewKeyNewKeyNewKey" && completed.secret == "NewSecretNewSecretNewSecret12345")
     }

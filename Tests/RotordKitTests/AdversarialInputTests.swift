@@ -27,7 +27,7 @@ struct AdversarialInputTests {
     @Test func hostileInputsAreHandled() async throws {
         let tally = Tally()
         configurationInputs(tally)
-        credentialFiles(tally)
+        await credentialFiles(tally)
         try await apiAnswers(tally)
         identities(tally)
         print("adversarial: \(tally.total) hostile inputs, \(tally.handled) handled")
@@ -178,7 +178,7 @@ struct AdversarialInputTests {
 
     // MARK: - Credential files
 
-    func credentialFiles(_ tally: Tally) {
+    func credentialFiles(_ tally: Tally) async {
         let w = HostileWorld()
         defer { w.remove() }
         let path = w.root + "/key"
@@ -212,7 +212,7 @@ struct AdversarialInputTests {
             make()
             let settings = FracttalSettings(adminKeyFile: path, adminSecretFile: w.secretFile)
             var message = ""
-            do { _ = try AdminCredentials.load(settings, configPath: w.configPath, environment: [:]) } catch {
+            do { _ = try await AdminCredentials.load(settings, configPath: w.configPath, environment: [:]) } catch {
                 message = error.description
             }
             tally.check(

@@ -52,7 +52,7 @@ struct DaemonServiceTests {
             try yaml.write(toFile: world.configPath, atomically: true, encoding: .utf8)
 
             try await testGracefulShutdown { trigger in
-                let daemon = try Daemon(
+                let daemon = try await Daemon(
                     configPath: world.configPath, logger: Self.quiet,
                     faults: ShutdownAt(point: "after:create", trigger: trigger))
                 // Returns only because of the shutdown: the first pass stops after the create, and the

@@ -165,7 +165,7 @@ import Testing
     }
 
     @Test(arguments: ["fifo", "directory", "empty", "blank", "two lines", "not UTF-8", "device", "too large"])
-    func unusableAdminKeyFile(_ kind: String) throws {
+    func unusableAdminKeyFile(_ kind: String) async throws {
         let world = HostileWorld()
         defer { world.remove() }
         let path = world.root + "/bad-key"
@@ -180,12 +180,13 @@ import Testing
         default: _ = FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x41, count: 70_000))
         }
         let settings = FracttalSettings(adminKeyFile: path, adminSecretFile: world.secretFile)
-        #expect {
-            _ = try AdminCredentials.load(settings, configPath: world.configPath, environment: [:])
-        } throws: { error in
-            let e = error as? ConfigurationError
-            return e?.key == "fracttal.admin.key_file" && e?.message.contains(path) == true
-                && e?.file == world.configPath
+        do {
+            _ = try await AdminCredentials.load(settings, configPath: world.configPath, environment: [:])
+            Issue.record("\(path) must be refused")
+        } catch {
+            #expect(
+                error.key == "fracttal.admin.key_file" && error.message.contains(path) && error.file == world.configPath
+            )
         }
     }
 

@@ -14,6 +14,14 @@ public struct AdminRotation: Sendable, Hashable {
     public var keySource: String
     /// The file the admin secret is written to (as ``keySource``).
     public var secretSource: String
+    /// The sources are `systemd-creds encrypt` output, for `LoadCredentialEncrypted=` (`encrypted: true`): rotord
+    /// encrypts what it writes and decrypts what it reads, under ``keyName`` and ``secretName``.
+    public var encrypted = false
+    /// The credential names sealed into the sources: the unit's credential IDs, the last components of
+    /// `admin.key_file` and `admin.secret_file` (`fracttal-admin-key`, `fracttal-admin-secret`).
+    public var keyName = "fracttal-admin-key"
+    /// See ``keyName``.
+    public var secretName = "fracttal-admin-secret"
 
     /// Where the shipped unit's `LoadCredential=` reads the pair from.
     public static let unitKeySource = "/etc/rotord/credentials/fracttal-admin-key"
@@ -35,8 +43,19 @@ public struct AdminRotation: Sendable, Hashable {
         file.hasPrefix(credentialsCopyPrefix) ? unit : file
     }
 
-    /// The deliver target of the admin pair: the two source files, bare values, mode 0600.
+    /// The deliver target of the admin pair: the two source files, bare values (encrypted when ``encrypted``), mode
+    /// 0600.
     public var deliver: DeliverTarget {
-        DeliverTarget(path: keySource, format: .raw(keyPath: keySource, secretPath: secretSource), mode: 0o600)
+        DeliverTarget(
+            path: keySource,
+            format: encrypted
+                ? .rawEncrypted(keyPath: keySource, secretPath: secretSource, keyName: keyName, secretName: secretName)
+                : .raw(keyPath: keySource, secretPath: secretSource),
+            mode: 0o600)
+    }
+
+    /// The last component of `path`: the credential ID of a file under `$CREDENTIALS_DIRECTORY`.
+    public static func credentialID(of path: String) -> String {
+        String(path.split(separator: "/").last ?? Substring(path))
     }
 }

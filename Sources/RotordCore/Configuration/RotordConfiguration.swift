@@ -171,6 +171,10 @@ public struct DeliverTarget: Sendable, Hashable {
         /// under the credential name `credentialName` (`nil`: the file's name, see
         /// ``DeliverTarget/credentialName``), always mode 0600.
         case credstoreEncrypted(keyVariable: String, secretVariable: String, credentialName: String?)
+        /// Two files holding the bare values, each encrypted by `systemd-creds encrypt --name=` under its own name:
+        /// rotord's own admin pair when the unit loads it with `LoadCredentialEncrypted=` (`fracttal.admin.rotate`
+        /// with `encrypted: true`); not a `format:` of `deliver:`.
+        case rawEncrypted(keyPath: String, secretPath: String, keyName: String, secretName: String)
     }
 
     /// The file's path (for `raw`, the base of `PATH.key` / `PATH.secret` unless paths are given).
@@ -200,6 +204,7 @@ public struct DeliverTarget: Sendable, Hashable {
     /// Every file this target writes.
     public var filePaths: [String] {
         if case .raw(let keyPath, let secretPath) = format { return [keyPath, secretPath] }
+        if case .rawEncrypted(let keyPath, let secretPath, _, _) = format { return [keyPath, secretPath] }
         return [path]
     }
 
@@ -212,6 +217,7 @@ public struct DeliverTarget: Sendable, Hashable {
         case .template: "template"
         case .credstore: "credstore"
         case .credstoreEncrypted: "credstore-encrypted"
+        case .rawEncrypted: "raw-encrypted"
         }
     }
 
@@ -221,6 +227,15 @@ public struct DeliverTarget: Sendable, Hashable {
     public var credentialName: String? {
         guard case .credstoreEncrypted(_, _, let name) = format else { return nil }
         return name ?? String(path.split(separator: "/").last ?? Substring(path))
+    }
+
+    /// The name sealed into `file`, one of ``filePaths``, when the format encrypts it (`credstore-encrypted`,
+    /// `raw-encrypted`); `nil` for a plain file.
+    public func credentialName(of file: String) -> String? {
+        if case .rawEncrypted(let keyPath, let secretPath, let keyName, let secretName) = format {
+            return file == keyPath ? keyName : file == secretPath ? secretName : nil
+        }
+        return credentialName
     }
 }
 

@@ -16,7 +16,7 @@ extension Commands {
             for e in error.errors { out.problem(e) }
             return out.finish(valid: nil)
         }
-        let problems = pathProblems(configuration, configPath: configPath)
+        let problems = await pathProblems(configuration, configPath: configPath)
         if problems.isEmpty == false {
             for p in problems { out.problem(p) }
             return out.finish(valid: nil)
@@ -48,7 +48,9 @@ extension Commands {
         guard !offline else {
             return out.finish(valid: "\(configPath): valid (\(counted); Fracttal not contacted)")
         }
-        guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
+        guard let context = await loadContext(configPath, logLevel: logLevel, createState: false) else {
+            return exitConfig
+        }
         var remote: [ConfigurationError] = []
         var adopted = ""
         do {
@@ -153,7 +155,7 @@ extension Commands {
     }
 
     /// Problems with the files and directories the configuration names.
-    static func pathProblems(_ configuration: RotordConfiguration, configPath: String) -> [ConfigurationError] {
+    static func pathProblems(_ configuration: RotordConfiguration, configPath: String) async -> [ConfigurationError] {
         var problems: [ConfigurationError] = []
         for (key, path) in [
             ("fracttal.admin.key_file", configuration.fracttal.adminKeyFile),
@@ -161,7 +163,7 @@ extension Commands {
         ] {
             // The same reading as every command (regular file, UTF-8, one line); the value is dropped.
             do {
-                _ = try AdminCredentials.read(
+                _ = try await AdminCredentials.read(
                     path, key: key, configPath: configPath, environment: ProcessInfo.processInfo.environment)
             } catch {
                 problems.append(error)

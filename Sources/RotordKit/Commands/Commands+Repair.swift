@@ -12,7 +12,7 @@ extension Commands {
     /// failed or there is no such record; 75 Fracttal or the state lock unavailable; 78 bad
     /// configuration.
     package static func repair(_ configPath: String, logLevel: String, id: String) async -> Int32 {
-        guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        guard let context = await loadContext(configPath, logLevel: logLevel) else { return exitConfig }
         guard let record = context.store.unreadableRecords().first(where: { $0.id == id }) else {
             printError(
                 "no unreadable journal record \(id) in \(context.store.rotationsDirectory) "

@@ -18,7 +18,9 @@ extension Commands {
     package static func complianceReport(
         _ configPath: String, logLevel: String, since: ConfigDuration, format: ReportFormat
     ) async -> Int32 {
-        guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
+        guard let context = await loadContext(configPath, logLevel: logLevel, createState: false) else {
+            return exitConfig
+        }
         let now = Date()
         var created: [String: Date] = [:]
         var configuration = context.configuration
@@ -52,8 +54,10 @@ extension Commands {
     }
 
     /// `rotord report --verify`: 0 intact, 1 broken (naming the first bad line).
-    package static func verifyAudit(_ configPath: String, logLevel: String) -> Int32 {
-        guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
+    package static func verifyAudit(_ configPath: String, logLevel: String) async -> Int32 {
+        guard let context = await loadContext(configPath, logLevel: logLevel, createState: false) else {
+            return exitConfig
+        }
         let audit = AuditLog(directory: context.store.directory)
         switch audit.verify() {
         case .intact(let lines):

@@ -76,7 +76,7 @@ extension Commands {
     static func adoptedConsumer(_ name: String, configPath: String, logLevel: String) async -> Result<
         ManagedConsumer, Exit
     > {
-        guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else {
+        guard let context = await loadContext(configPath, logLevel: logLevel, createState: false) else {
             return .failure(Exit(code: exitConfig))
         }
         let listing: [ConsumerRecord]

@@ -12,10 +12,12 @@ package enum Commands {
     package static let exitTempFail = ExitStatus.tempFail
 
     /// The context, or `nil` after printing the configuration errors (exit 78).
-    static func loadContext(_ configPath: String, logLevel: String, createState: Bool = true) -> RotationResources? {
+    static func loadContext(_ configPath: String, logLevel: String, createState: Bool = true) async
+        -> RotationResources?
+    {
         let logger = LogSetup.make(level: logLevel)
         do {
-            return try RotationResources.load(configPath: configPath, logger: logger, createState: createState)
+            return try await RotationResources.load(configPath: configPath, logger: logger, createState: createState)
         } catch {
             printError(error.description)
             return nil
@@ -33,7 +35,7 @@ package enum Commands {
         nextRunIn: ConfigDuration? = nil,
         timer: @autoclosure () -> TimerSchedule? = installedTimer()
     ) async -> Int32 {
-        guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        guard let context = await loadContext(configPath, logLevel: logLevel) else { return exitConfig }
         var nextRunIn = nextRunIn
         if nextRunIn == nil, let timer = timer() {
             nextRunIn = timer.period
@@ -103,7 +105,9 @@ package enum Commands {
 
     /// `rotord plan` and `rotord status`.
     package static func report(_ configPath: String, logLevel: String, json: Bool, actions: Bool) async -> Int32 {
-        guard let context = loadContext(configPath, logLevel: logLevel, createState: false) else { return exitConfig }
+        guard let context = await loadContext(configPath, logLevel: logLevel, createState: false) else {
+            return exitConfig
+        }
         let now = Date()
         let listing: [ConsumerRecord]
         let groups: [Int: String]
@@ -177,7 +181,7 @@ package enum Commands {
         _ configPath: String, logLevel: String, name: String, revokeOldNow: Bool, acceptUnconfirmed: Bool = false,
         faults: any FaultInjector = NoFaults()
     ) async -> Int32 {
-        guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        guard let context = await loadContext(configPath, logLevel: logLevel) else { return exitConfig }
         let inFlight = activeRotations(context.store).first { $0.consumerName == name }
         let managed = await isManaged(name, context: context)
         // A rotation held because its consumer left the configuration can be accepted, not started anew.
@@ -214,7 +218,7 @@ package enum Commands {
     /// consumers and the files as they are; nothing is deleted. 0 ended; 1 nothing to abandon (no such rotation,
     /// `NAME` is still managed, or the rotation is at a step that finishes by itself); 78 configuration error.
     package static func abandon(_ configPath: String, logLevel: String, name: String) async -> Int32 {
-        guard let context = loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        guard let context = await loadContext(configPath, logLevel: logLevel) else { return exitConfig }
         if await isManaged(name, context: context) {
             printError(
                 "abandoning the rotation of \(name): \(name) is configured, so its rotation goes on by itself (an "

@@ -11,25 +11,30 @@ package enum AdminCredentials {
     ///
     /// With `admin.rotate`, `store` (the state directory) completes a pair torn by a crash between the two files of
     /// a self-rotation's publish (``completingInterruptedPublish(_:store:)``).
+    /// Encrypted sources (`encrypted: true`) are decrypted by `cipher`.
     package static func load(
         _ settings: FracttalSettings, configPath: String,
-        environment: [String: String] = ProcessInfo.processInfo.environment, store: StateStore? = nil
-    ) throws(ConfigurationError) -> FracttalCredentials {
+        environment: [String: String] = ProcessInfo.processInfo.environment, store: StateStore? = nil,
+        cipher: any CredentialCipher = SystemdCreds()
+    ) async throws(ConfigurationError) -> FracttalCredentials {
         // With `admin.rotate`, the source files are the truth: after a self-rotation the copy systemd made at start
         // (`$CREDENTIALS_DIRECTORY`) still holds the old pair until the next start, and a reload must not go back to it.
         if let rotation = settings.adminRotation, FileManager.default.fileExists(atPath: rotation.keySource),
             FileManager.default.fileExists(atPath: rotation.secretSource)
         {
-            let key = try read(
-                rotation.keySource, key: "fracttal.admin.rotate.key_source", configPath: configPath, environment: [:])
-            let secret = try read(
+            let keyName = rotation.encrypted ? rotation.keyName : nil
+            let secretName = rotation.encrypted ? rotation.secretName : nil
+            let key = try await read(
+                rotation.keySource, key: "fracttal.admin.rotate.key_source", configPath: configPath, environment: [:],
+                decrypting: keyName, cipher: cipher)
+            let secret = try await read(
                 rotation.secretSource, key: "fracttal.admin.rotate.secret_source", configPath: configPath,
-                environment: [:])
+                environment: [:], decrypting: secretName, cipher: cipher)
             return completingInterruptedPublish(FracttalCredentials(key: key, secret: secret), store: store)
         }
-        let key = try read(
+        let key = try await read(
             settings.adminKeyFile, key: "fracttal.admin.key_file", configPath: configPath, environment: environment)
-        let secret = try read(
+        let secret = try await read(
             settings.adminSecretFile, key: "fracttal.admin.secret_file", configPath: configPath,
             environment: environment)
         return FracttalCredentials(key: key, secret: secret)
@@ -63,11 +68,14 @@ package enum AdminCredentials {
         return path
     }
 
-    static func read(_ configured: String, key: String, configPath: String, environment: [String: String])
-        throws(ConfigurationError) -> String
-    {
+    /// The credential in `configured` (or its copy under `$CREDENTIALS_DIRECTORY`); decrypted by `cipher` under the
+    /// name `decrypting` when that is given (an encrypted source of `admin.rotate`).
+    static func read(
+        _ configured: String, key: String, configPath: String, environment: [String: String],
+        decrypting name: String? = nil, cipher: any CredentialCipher = SystemdCreds()
+    ) async throws(ConfigurationError) -> String {
         let path = resolve(configured, environment: environment)
-        let bytes: [UInt8]
+        var bytes: [UInt8]
         do { bytes = try InputFile.read(path, limit: 65_536) } catch {
             if case .missing = error {
                 throw ConfigurationError(
@@ -75,6 +83,13 @@ package enum AdminCredentials {
                     message: "\(path) does not exist (under systemd, check LoadCredential= in rotord.service)")
             }
             throw ConfigurationError(file: configPath, key: key, message: "\(path) \(error)")
+        }
+        if let name {
+            do { bytes = try await cipher.decrypt(name: name, ciphertext: bytes) } catch {
+                throw ConfigurationError(
+                    file: configPath, key: key,
+                    message: "\(path) cannot be decrypted as the credential \(name): \(error)")
+            }
         }
         // The content is a credential: no message below ever quotes it.
         guard let decoded = String(validating: bytes, as: UTF8.self) else {

@@ -102,15 +102,35 @@ extension ConfigurationParser {
     /// `fracttal.admin.rotate`: a policy (unset keys from `defaults:`) and the source files to rewrite.
     mutating func adminRotation(_ node: Node, settings: FracttalSettings, defaults: RotationPolicy) -> AdminRotation? {
         let at = "fracttal.admin.rotate"
-        guard let map = mapping(node, at: at, allowed: Self.policyKeys.union(["key_source", "secret_source"])) else {
+        guard
+            let map = mapping(
+                node, at: at, allowed: Self.policyKeys.union(["key_source", "secret_source", "encrypted"]))
+        else {
             return nil
         }
-        let rotation = AdminRotation(
+        var encrypted = false
+        if let node = map["encrypted"], let text = string(node, at: "\(at).encrypted") {
+            switch text {
+            case "true": encrypted = true
+            case "false": encrypted = false
+            default: error("\(at).encrypted", node, "must be true or false, got \"\(text)\"")
+            }
+        }
+        // Encrypted sources are the files of LoadCredentialEncrypted=: the unit's paths with `.cred`.
+        let suffix = encrypted ? ".cred" : ""
+        var rotation = AdminRotation(
             policy: policy(map, base: defaults, at: at),
             keySource: absolutePath(map["key_source"], at: "\(at).key_source")
-                ?? AdminRotation.defaultSource(for: settings.adminKeyFile, unit: AdminRotation.unitKeySource),
+                ?? AdminRotation.defaultSource(for: settings.adminKeyFile, unit: AdminRotation.unitKeySource + suffix),
             secretSource: absolutePath(map["secret_source"], at: "\(at).secret_source")
-                ?? AdminRotation.defaultSource(for: settings.adminSecretFile, unit: AdminRotation.unitSecretSource))
+                ?? AdminRotation.defaultSource(
+                    for: settings.adminSecretFile, unit: AdminRotation.unitSecretSource + suffix))
+        rotation.encrypted = encrypted
+        rotation.keyName = AdminRotation.credentialID(of: settings.adminKeyFile)
+        rotation.secretName = AdminRotation.credentialID(of: settings.adminSecretFile)
+        if encrypted, let problem = SystemdCreds.unavailability() {
+            error("\(at).encrypted", map["encrypted"], problem)
+        }
         for (path, key) in [(rotation.keySource, "key_source"), (rotation.secretSource, "secret_source")]
         where path.hasPrefix(AdminRotation.credentialsCopyPrefix) {
             error(

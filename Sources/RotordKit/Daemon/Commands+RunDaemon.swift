@@ -12,7 +12,7 @@ extension Commands {
         let logger = LogSetup.make(level: logLevel)
         let daemon: Daemon
         do {
-            daemon = try Daemon(configPath: configPath, logger: logger, faults: faults)
+            daemon = try await Daemon(configPath: configPath, logger: logger, faults: faults)
         } catch {
             printError(error.description)
             return exitConfig

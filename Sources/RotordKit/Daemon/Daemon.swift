@@ -44,12 +44,12 @@ package final class Daemon: Service, Sendable {
     /// rate-limit waits, hooks, each journaled step) calls the same `progress` closure, which beats
     /// the ``LoopMonitor`` and, before READY=1 and while stopping, extends systemd's timeout.
     package init(configPath: String, logger: Logger, faults: any FaultInjector = NoFaults())
-        throws(ConfigurationErrors)
+        async throws(ConfigurationErrors)
     {
         let notifier = SystemdNotifier()
         let monitor = LoopMonitor()
         let startup = StartupTimeout(notifier: notifier)
-        let context = try RotationResources.load(
+        let context = try await RotationResources.load(
             configPath: configPath, logger: logger, progress: Self.progress(monitor: monitor, startup: startup))
         self.configPath = configPath
         self.logger = logger
@@ -150,7 +150,7 @@ package final class Daemon: Service, Sendable {
             case .stop:
                 break
             case .reload:
-                reload()
+                await reload()
                 report = await reconcile()
             case .timer:
                 report = await reconcile()
@@ -208,7 +208,7 @@ package final class Daemon: Service, Sendable {
 
     // MARK: - Reload
 
-    private func reload() {
+    private func reload() async {
         notifier.reloading()
         let oldStore = shared.withLock { $0.context.store }
         // `rotord reload` looks for the answer in the new file's state_dir: answer in both.
@@ -235,7 +235,7 @@ package final class Daemon: Service, Sendable {
             // The new client keeps the old one's request budget: a reload does not refill it.
             let budget = shared.withLock { $0.context.requestBudget }
             result = .success(
-                try RotationResources.make(
+                try await RotationResources.make(
                     configuration: configuration, configPath: configPath, logger: logger,
                     progress: Self.progress(monitor: monitor, startup: startup), budget: budget))
         } catch {

@@ -29,9 +29,9 @@ package struct RotationResources: Sendable {
     /// ``Daemon``: a rate-limit wait is progress for the watchdog, not a hang).
     package static func load(
         configPath: String, logger: Logger, createState: Bool = true, progress: @escaping @Sendable () -> Void = {}
-    ) throws(ConfigurationErrors) -> RotationResources {
+    ) async throws(ConfigurationErrors) -> RotationResources {
         let configuration = try ConfigurationLoader().load(path: configPath)
-        return try make(
+        return try await make(
             configuration: configuration, configPath: configPath, logger: logger, createState: createState,
             progress: progress)
     }
@@ -43,7 +43,7 @@ package struct RotationResources: Sendable {
     package static func make(
         configuration: RotordConfiguration, configPath: String, logger: Logger, createState: Bool = true,
         progress: @escaping @Sendable () -> Void = {}, budget: SharedRequestBudget? = nil
-    ) throws(ConfigurationErrors) -> RotationResources {
+    ) async throws(ConfigurationErrors) -> RotationResources {
         let store: StateStore
         do { store = try StateStore(directory: configuration.stateDirectory, create: createState) } catch {
             throw ConfigurationErrors(errors: [
@@ -52,7 +52,7 @@ package struct RotationResources: Sendable {
         }
         let credentials: FracttalCredentials
         do {
-            credentials = try AdminCredentials.load(configuration.fracttal, configPath: configPath, store: store)
+            credentials = try await AdminCredentials.load(configuration.fracttal, configPath: configPath, store: store)
         } catch {
             throw ConfigurationErrors(errors: [error])
         }

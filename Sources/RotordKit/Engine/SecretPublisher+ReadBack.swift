@@ -16,6 +16,12 @@ extension SecretPublisher {
                 else { continue }
                 return pair
             }
+            if case .rawEncrypted(let keyPath, let secretPath, _, _) = target.format {
+                guard let key = await plaintext(of: target, at: keyPath, cipher: cipher),
+                    let secret = await plaintext(of: target, at: secretPath, cipher: cipher)
+                else { continue }
+                return (String(decoding: key, as: UTF8.self), String(decoding: secret, as: UTF8.self))
+            }
             if let pair = pair(in: target) { return pair }
         }
         return nil
@@ -38,7 +44,7 @@ extension SecretPublisher {
                 let secret = try? String(contentsOfFile: secretPath, encoding: .utf8)
             else { return nil }
             return (key, secret)
-        case .template, .credstoreEncrypted:
+        case .template, .credstoreEncrypted, .rawEncrypted:
             return nil
         }
     }
@@ -49,7 +55,7 @@ extension SecretPublisher {
         -> [UInt8]?
     {
         guard let bytes = (try? AtomicFile.read(path)) ?? nil else { return nil }
-        guard let credential = target.credentialName else { return bytes }
+        guard let credential = target.credentialName(of: path) else { return bytes }
         return try? await cipher.decrypt(name: credential, ciphertext: bytes)
     }
 

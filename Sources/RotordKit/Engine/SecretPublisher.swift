@@ -34,7 +34,7 @@ package struct SecretPublisher: Sendable {
             let text =
                 "{\(jsonString(keyField)): \(jsonString(key)), \(jsonString(secretField)): \(jsonString(secret))}\n"
             return [(target.path, Array(text.utf8))]
-        case .raw(let keyPath, let secretPath):
+        case .raw(let keyPath, let secretPath), .rawEncrypted(let keyPath, let secretPath, _, _):
             return [(keyPath, Array(key.utf8)), (secretPath, Array(secret.utf8))]
         case .template(let text):
             let rendered = try DeliverTemplate(text).render(key: key, secret: secret, name: name, rotatedAt: rotatedAt)
@@ -96,7 +96,7 @@ package struct SecretPublisher: Sendable {
     /// its encryption; the file's current bytes when they already decrypt to `plain` (a re-publish writes nothing
     /// and keeps no backup, though each encryption differs).
     func sealed(_ plain: [UInt8], for target: DeliverTarget, at path: String) async throws(RotationFailure) -> [UInt8] {
-        guard let credential = target.credentialName else { return plain }
+        guard let credential = target.credentialName(of: path) else { return plain }
         if let current = try? AtomicFile.read(path),
             (try? await cipher.decrypt(name: credential, ciphertext: current)) == plain
         {
@@ -112,7 +112,7 @@ package struct SecretPublisher: Sendable {
     /// Fails unless the encrypted file at `path` decrypts to `plain`: what a service's `LoadCredentialEncrypted=`
     /// will read.
     func readBack(_ path: String, for target: DeliverTarget, expecting plain: [UInt8]) async throws(RotationFailure) {
-        guard let credential = target.credentialName else { return }
+        guard let credential = target.credentialName(of: path) else { return }
         let written: [UInt8]?
         do { written = try AtomicFile.read(path) } catch {
             throw RotationFailure(.transient, "reading back \(path): \(error)")

@@ -68,7 +68,7 @@ package enum EngineSimulation {
             index += 1
             world.ledger.with { $0.step = index }
             await world.apply(step)
-            world.checkState()
+            await world.checkState()
         }
         world.ledger.with { $0.step = index + 1 }
         let busiest = world.account.busiestMinute
@@ -403,7 +403,7 @@ final class SimulationWorld: @unchecked Sendable {
             ledger.with { $0.dead = false }
             // The restarted process reads its admin pair as rotord does at start.
             if admin {
-                let pair = try? AdminCredentials.load(
+                let pair = try? await AdminCredentials.load(
                     configuration.fracttal, configPath: "simulation", environment: [:], store: store)
                 account.restart(actingAs: pair.map { ($0.key, $0.secret) })
             }
@@ -474,7 +474,7 @@ final class SimulationWorld: @unchecked Sendable {
     }
 
     /// I1, I3 and I4, after every step.
-    func checkState() {
+    func checkState() async {
         let files = filePairs()
         let live = account.all
         let verified = account.verifiedKeys
@@ -495,7 +495,7 @@ final class SimulationWorld: @unchecked Sendable {
         // between them, as rotord reads them at start), and so does the running process.
         var adminFileKey: String?
         if admin {
-            if let pair = try? AdminCredentials.load(
+            if let pair = try? await AdminCredentials.load(
                 configuration().fracttal, configPath: "simulation", environment: [:], store: store)
             {
                 adminFileKey = pair.key
@@ -592,7 +592,7 @@ final class SimulationWorld: @unchecked Sendable {
         for _ in 0..<48 {
             clock.advance(to: nextWake)
             await pass()
-            checkState()
+            await checkState()
             if unfinished().isEmpty, nextWake.timeIntervalSince(clock.now()) >= TimeInterval(Self.resync.seconds) {
                 break
             }
