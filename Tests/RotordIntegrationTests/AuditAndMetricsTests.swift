@@ -45,7 +45,8 @@ struct AuditAndMetricsTests {
         let metrics = try String(contentsOfFile: s.metricsPath, encoding: .utf8)
         if let check = try Promtool.checkMetrics(s.metricsPath) { #expect(check.ok, "\(check.output)\n\(metrics)") }
         #expect(s.metric("rotord_rotations_total{result=\"done\"}") == 2)
-        #expect(s.metric("rotord_consumer_age_seconds{consumer=\"etl\"}") != nil)
+        // Rotated in this pass: 0 s old (rendered `0.0`, never `-0.0`).
+        #expect(metrics.contains("rotord_consumer_age_seconds{consumer=\"etl\"} 0.0\n"), "\(metrics)")
         #expect(s.metric("rotord_consumer_next_rotation_timestamp_seconds{consumer=\"erp\"}") != nil)
         #expect(s.metric("rotord_consumer_rotation_in_flight{consumer=\"erp\"}") == 0)
         #expect(s.metric("rotord_last_successful_pass_timestamp_seconds") != nil)

@@ -75,7 +75,9 @@ package enum MetricsTextfile {
         for entry in report.plan?.entries ?? [] {
             let label = [("consumer", entry.managed.name)]
             if let created = entry.current?.createdAt {
-                record(.consumerAge, label, report.at.timeIntervalSince(created).rounded())
+                // A credential created during the pass (after `report.at`) is 0 s old, not -0.4 s (`-0.0`).
+                let age = report.at.timeIntervalSince(created).rounded()
+                record(.consumerAge, label, age > 0 ? age : 0)
             }
             if let at = entry.nextDeadline { record(.nextRotation, label, at.timeIntervalSince1970) }
             if let at = entry.expiryDate { record(.expiry, label, at.timeIntervalSince1970) }
