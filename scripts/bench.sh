@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks on a release build; prints the figures of docs/benchmarks.md (takes ~10 minutes).
-# scripts/bench.sh [planning|publish|listing|startup|idle|leak|budget|certbot|memory] [--idle-seconds N] [--rotations N]
+# scripts/bench.sh [planning|publish|listing|startup|idle|leak|budget|certbot|memory] [--idle-seconds N] [--metrics] [--rotations N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

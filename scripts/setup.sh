@@ -13,4 +13,25 @@ if ((${#need[@]})); then
     $SUDO apt-get update
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y "${need[@]}"
 fi
+# promtool (Debian's prometheus package): the metrics file, the alerting rules and their unit tests
+# (contrib/prometheus; scripts/test.sh). Installed without starting or enabling the Prometheus server it
+# comes with: a policy-rc.d refuses the start during the installation (containers usually have one
+# already), and on a machine running systemd the unit is disabled again.
+if ! command -v promtool >/dev/null; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "setup: installing prometheus (for promtool; the server is not started)" >&2
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+        $SUDO chmod 755 "$policy"
+    fi
+    status=0
+    $SUDO apt-get update || status=$?
+    [ "$status" -ne 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends prometheus || status=$?
+    [ -z "$policy" ] || $SUDO rm -f "$policy"
+    [ "$status" -eq 0 ] || exit "$status"
+    if [ -d /run/systemd/system ]; then $SUDO systemctl disable --quiet prometheus.service || true; fi
+fi
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (Swift 6.3 expected)" >&2; exit 1; }

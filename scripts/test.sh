@@ -32,11 +32,24 @@ fi
 release=$(swift build "${release_flags[@]}" --show-bin-path)
 export ROTORD_TEST_BIN_DIR=$release
 echo "test: process-level tests run $release/rotord, $release/rotord-faults and $release/fracttal-sim"
+# The integration tests check a metrics file written by the release rotord with promtool (scripts/setup.sh
+# installs it): here a missing promtool fails them instead of skipping the check.
+export ROTORD_REQUIRE_PROMTOOL=1
 set +e
 swift test --skip-build 2>&1 | grep --line-buffered -vE ' started\.?$'
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "test: swift test failed" >&2; exit "$status"; }
+
+# The alerting rules for rotord's metrics (contrib/prometheus): valid, and their unit tests pass.
+promtool_run() {  # promtool_run WHAT ARGS...: prints promtool's output only when it fails
+    local what=$1 out
+    shift
+    if ! out=$(promtool "$@" 2>&1); then echo "$out"; echo "test: promtool $what failed" >&2; exit 1; fi
+    echo "promtool: $what: $(grep -o 'SUCCESS.*' <<<"$out" | head -1)"
+}
+promtool_run "check rules" check rules contrib/prometheus/rotord.rules.yml
+promtool_run "test rules" test rules contrib/prometheus/rotord.rules.test.yml
 
 # The engine simulation (docs/architecture.md, "Simulation"): as many seeded histories of >= 50 steps as fit
 # in a minute on this machine's cores, release build, at least 2,000; a failing one prints its seed and its

@@ -11,6 +11,8 @@ final class BenchWorld: @unchecked Sendable {
     let adminSecret = SimulatorSeed.randomCredential(length: 32)
     var configPath: String { dir + "/rotord.yaml" }
     var stateDir: String { dir + "/state" }
+    /// The metrics file, when the configuration asks for one.
+    var metricsPath: String { dir + "/rotord.prom" }
 
     init(consumers: Int, ageDays: Double, requestsPerMinute: Int = 0) async throws {
         dir = Benchmark.tempDir("world")
@@ -35,7 +37,7 @@ final class BenchWorld: @unchecked Sendable {
 
     func writeConfig(
         consumers: Int, maxAge: String, rotateBefore: String = "0s", requestsPerMinute: Int = 200,
-        stateDir: String? = nil
+        stateDir: String? = nil, metrics: Bool = false
     ) throws {
         var yaml = """
             fracttal:
@@ -51,6 +53,7 @@ final class BenchWorld: @unchecked Sendable {
         for i in 0..<consumers {
             yaml += "  - { name: c\(i), permission_group: Reportes, deliver: [{ path: \(dir)/deliver/c\(i).env }] }\n"
         }
+        if metrics { yaml += "metrics: { textfile: \(metricsPath) }\n" }
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 

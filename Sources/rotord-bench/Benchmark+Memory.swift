@@ -4,11 +4,11 @@ import RotordTestKit
 
 extension Benchmark {
     /// The idle daemon's resident memory by mapping (`/proc/PID/smaps`): what stands between rotord
-    /// and the 20 MB goal.
-    static func memory(rotord: String) async throws {
+    /// and the 20 MB goal; with `metrics`, the daemon writes a metrics file after each pass (`--metrics`).
+    static func memory(rotord: String, metrics: Bool = false) async throws {
         let world = try await BenchWorld(consumers: 3, ageDays: 1)
         try await world.cleaningUp { () async throws in
-            try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d")
+            try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d", metrics: metrics)
             let listener = try FakeNotifySocket()
             defer { listener.close() }
             // A copy read back from the disk, as after a boot (see `certbot` for the other state).

@@ -50,11 +50,12 @@ extension Benchmark {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    /// RSS, CPU and wake-ups over an idle period with WATCHDOG_USEC=30s.
-    static func idle(rotord: String, seconds: Int) async throws {
+    /// RSS, CPU and wake-ups over an idle period with WATCHDOG_USEC=30s; with `metrics`, the daemon writes a
+    /// metrics file after each pass (`--metrics`).
+    static func idle(rotord: String, seconds: Int, metrics: Bool = false) async throws {
         let world = try await BenchWorld(consumers: 3, ageDays: 1)
         try await world.cleaningUp { () async throws in
-            try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d")
+            try world.writeConfig(consumers: 3, maxAge: "90d", rotateBefore: "7d", metrics: metrics)
             let listener = try FakeNotifySocket()
             defer { listener.close() }
             let p = try world.spawn(
@@ -72,7 +73,10 @@ extension Benchmark {
             }
             let rss1 = ProcStats.rssKiB(pid), cpu1 = ProcStats.cpuSeconds(pid), cs1 = ProcStats.contextSwitches(pid)
             let requests1 = await world.simulator.statistics().apiRequests
-            print("## Idle (\(seconds) s after READY, WATCHDOG_USEC=30s, \(ProcStats.threads(pid)) threads)\n")
+            let written =
+                metrics && FileManager.default.fileExists(atPath: world.metricsPath) ? ", metrics file written" : ""
+            print(
+                "## Idle (\(seconds) s after READY, WATCHDOG_USEC=30s, \(ProcStats.threads(pid)) threads\(written))\n")
             print(
                 "| RSS after start-up | RSS at the end | CPU time | watchdog pings | context switches (all threads) | API requests |"
             )

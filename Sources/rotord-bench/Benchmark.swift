@@ -22,11 +22,13 @@ struct Benchmark {
         if only == nil || only == "publish" { try publish() }
         if only == nil || only == "listing" { try await listing() }
         if only == nil || only == "startup" { try await startup(rotord: rotord) }
-        if only == nil || only == "idle" { try await idle(rotord: rotord, seconds: idleSeconds) }
+        if only == nil || only == "idle" {
+            try await idle(rotord: rotord, seconds: idleSeconds, metrics: args.contains("--metrics"))
+        }
         if only == nil || only == "leak" { try await leak(rotord: rotord, rotations: rotations) }
         if only == nil || only == "budget" { try await budget(rotord: rotord) }
         if only == nil || only == "certbot" { try await certbot(rotord: rotord) }
-        if only == nil || only == "memory" { try await memory(rotord: rotord) }
+        if only == nil || only == "memory" { try await memory(rotord: rotord, metrics: args.contains("--metrics")) }
     }
 
     static func value(of flag: String, in args: [String]) -> String? {

@@ -11,7 +11,7 @@ struct AuditAndMetricsTests {
         defer { s.cleanUp() }
         try s.writeConfig(
             consumers: ["etl", "erp"],
-            extra: "schedule:\n  max_per_cycle: 10\n  max_concurrent: 2\nmetrics:\n  textfile: \(s.dir)/rotord.prom\n")
+            extra: "schedule:\n  max_per_cycle: 10\n  max_concurrent: 2\nmetrics:\n  textfile: \(s.metricsPath)\n")
         let pass = try await s.run(["run", "--once"])
         #expect(pass.status == 0, "\(pass.output)")
 
@@ -41,20 +41,30 @@ struct AuditAndMetricsTests {
         #expect(broken.status == 1, "\(broken.output)")
         #expect(broken.stderr.contains("line 3:"), "\(broken.stderr)")
 
-        // The metrics file of the pass parses strictly.
-        let metrics = try String(contentsOfFile: "\(s.dir)/rotord.prom", encoding: .utf8)
-        let parser = try PrometheusTextParser(metrics)
-        #expect(parser.value("rotord_rotations_total", ["result": "done"]) == 2)
-        #expect(parser.value("rotord_consumer_age_seconds", ["consumer": "etl"]) != nil)
-        #expect(parser.value("rotord_consumer_next_rotation_timestamp_seconds", ["consumer": "erp"]) != nil)
-        #expect(parser.value("rotord_last_successful_pass_timestamp_seconds") != nil)
-        #expect(parser.types["rotord_rotations_total"] == "counter")
+        // The metrics file of the pass: promtool accepts it, and it holds the pass's figures.
+        let metrics = try String(contentsOfFile: s.metricsPath, encoding: .utf8)
+        if let check = try Promtool.checkMetrics(s.metricsPath) { #expect(check.ok, "\(check.output)\n\(metrics)") }
+        #expect(s.metric("rotord_rotations_total{result=\"done\"}") == 2)
+        // Rotated in this pass: 0 s old (rendered `0.0`, never `-0.0`).
+        #expect(metrics.contains("rotord_consumer_age_seconds{consumer=\"etl\"} 0.0\n"), "\(metrics)")
+        #expect(s.metric("rotord_consumer_next_rotation_timestamp_seconds{consumer=\"erp\"}") != nil)
+        #expect(s.metric("rotord_consumer_rotation_in_flight{consumer=\"erp\"}") == 0)
+        #expect(s.metric("rotord_last_successful_pass_timestamp_seconds") != nil)
+        #expect(metrics.contains("# TYPE rotord_rotations_total counter\n"))
         // API traffic of the pass: answers by status, and rate-limit waits (none here).
-        #expect((parser.value("rotord_api_requests_total", ["status": "200"]) ?? 0) > 0)
-        #expect(parser.types["rotord_api_requests_total"] == "counter")
-        #expect(parser.value("rotord_rate_limit_waits_total") == 0)
-        #expect(parser.value("rotord_rate_limit_wait_seconds_total") == 0)
+        #expect((s.metric("rotord_api_requests_total{status=\"200\"}") ?? 0) > 0)
+        #expect(metrics.contains("# TYPE rotord_api_requests_total counter\n"))
+        #expect(s.metric("rotord_rate_limit_waits_total") == 0)
+        #expect(s.metric("rotord_rate_limit_wait_seconds_total") == 0)
         #expect(RotationEndToEndTests.secretLike(metrics).isEmpty)
+
+        // A consumer removed from the configuration leaves the file with the next pass.
+        try s.writeConfig(consumers: ["etl"], extra: "metrics:\n  textfile: \(s.metricsPath)\n")
+        let after = try await s.run(["run", "--once"])
+        #expect(after.status == 0, "\(after.output)")
+        #expect(s.metric("rotord_consumer_age_seconds{consumer=\"etl\"}") != nil)
+        #expect(s.metric("rotord_consumer_age_seconds{consumer=\"erp\"}") == nil)
+        #expect(s.metric("rotord_consumer_rotation_in_flight{consumer=\"erp\"}") == nil)
     }
 
     @Test func checkConfigJSONListsEveryProblem() async throws {
@@ -76,28 +86,5 @@ struct AuditAndMetricsTests {
         let valid = try await s.run(["check-config", "--offline", "--json"])
         #expect(valid.status == 0, "\(valid.output)")
         #expect(try JSONSerialization.jsonObject(with: Data(valid.stdout.utf8)) is [Any])
-    }
-}
-
-/// The strict parser itself refuses what the format forbids.
-@Suite struct PrometheusTextParserTests {
-    @Test func refusesMalformedText() {
-        let good = "# HELP a_b A.\n# TYPE a_b gauge\na_b{x=\"1\"} 2\n"
-        #expect(throws: Never.self) { try PrometheusTextParser(good) }
-        for bad in [
-            "a_b 1",  // no final newline
-            "a_b{x=\"1} 1\n",  // unterminated
-            "a_b{x=\"\\t\"} 1\n",  // bad escape
-            "1ab 1\n",  // bad name
-            "a_b  1\n",  // two spaces
-            "a_b one\n",  // bad value
-            "# TYPE a_b gauge\n# TYPE a_b gauge\na_b 1\n",  // second TYPE
-            "a_b 1\nc 1\na_b{y=\"2\"} 1\n",  // not contiguous
-            "a_b 1\na_b 2\n",  // duplicate series
-            "# TYPE a_b gauges\na_b 1\n",  // bad type
-            "a_b 1\n\n",  // blank line
-        ] {
-            #expect(throws: PrometheusTextParser.Failure.self, "\(bad)") { try PrometheusTextParser(bad) }
-        }
     }
 }

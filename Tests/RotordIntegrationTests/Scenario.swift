@@ -154,6 +154,17 @@ final class Scenario: @unchecked Sendable {
         return (k, s)
     }
 
+    /// The metrics file the tests configure (`metrics: textfile:`).
+    var metricsPath: String { "\(dir)/rotord.prom" }
+
+    /// The value of the sample `series` (name and labels as rotord writes them, `rotord_x{a="b"}`) in the
+    /// metrics file, or `nil` when the file or the sample is not there.
+    func metric(_ series: String) -> Double? {
+        guard let text = try? String(contentsOfFile: metricsPath, encoding: .utf8) else { return nil }
+        let line = text.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+        return line.flatMap { Double($0.dropFirst(series.count + 1)) }
+    }
+
     func live(_ name: String) async -> [SimulatorSeed.Consumer] {
         await simulator.consumers().filter { $0.name == name }
     }

@@ -27,7 +27,8 @@ struct UnconfirmedRotationTests {
     @Test func aFailingActionKeepsTheOldConsumerUntilTheActionSucceeds() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)])
         defer { s.cleanUp() }
-        try s.writeConfig(consumers: ["etl"], grace: "0s", extra: Self.hook("/bin/false"))
+        let metrics = "metrics:\n  textfile: \(s.metricsPath)\n"
+        try s.writeConfig(consumers: ["etl"], grace: "0s", extra: Self.hook("/bin/false") + metrics)
         let old = try #require(await s.live("etl").first)
 
         let first = try await s.run(["run", "--once"])
@@ -44,6 +45,13 @@ struct UnconfirmedRotationTests {
         let inFlight = try #require(report["in_flight"] as? [String: Any])
         #expect(inFlight["step"] as? String == "unconfirmed")
         #expect((inFlight["last_error"] as? String)?.contains("after_publish failed") == true, "\(inFlight)")
+        // The metrics say since when (the alert RotordRotationUnconfirmed of contrib/prometheus).
+        let unconfirmed = "rotord_consumer_rotation_unconfirmed_since_timestamp_seconds{consumer=\"etl\"}"
+        let since = try #require(
+            s.metric(unconfirmed), "\((try? String(contentsOfFile: s.metricsPath, encoding: .utf8)) ?? "")")
+        #expect(abs(since - Date().timeIntervalSince1970) < 300)
+        #expect(s.metric("rotord_consumer_rotation_in_flight{consumer=\"etl\"}") == 1)
+        if let check = try Promtool.checkMetrics(s.metricsPath) { #expect(check.ok, "\(check.output)") }
 
         // Every pass before the action succeeds keeps failing and keeps the old consumer.
         let second = try await s.run(["run", "--once"])
@@ -51,10 +59,13 @@ struct UnconfirmedRotationTests {
         #expect(await s.live("etl").contains { $0.id == old.id })
 
         // The action is fixed; `rotate` retries it now, and the rotation completes.
-        try s.writeConfig(consumers: ["etl"], grace: "0s", extra: Self.hook("/bin/true"))
+        try s.writeConfig(consumers: ["etl"], grace: "0s", extra: Self.hook("/bin/true") + metrics)
         let fixed = try await s.run(["rotate", "etl"])
         #expect(fixed.status == 0, "\(fixed.output)")
         #expect(await !s.live("etl").contains { $0.id == old.id }, "the old consumer is deleted")
+        #expect(try await s.run(["run", "--once"]).status == 0)
+        #expect(s.metric(unconfirmed) == nil, "no longer unconfirmed")
+        #expect(s.metric("rotord_consumer_rotation_in_flight{consumer=\"etl\"}") == 0)
         #expect(await !s.simulator.isAccepted(key: old.key!, secret: old.secret!))
         for text in [first.output, second.output, fixed.output] {
             #expect(RotationEndToEndTests.secretLike(text).isEmpty, "no secret printed: \(text)")

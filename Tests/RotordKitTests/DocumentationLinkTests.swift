@@ -18,7 +18,8 @@ import Testing
         .deletingLastPathComponent().path
 
     static let topFolders: Set<String> = [
-        "Sources", "Tests", "scripts", "systemd", "config", "docs", "packaging", "Package.swift", "README.md",
+        "Sources", "Tests", "scripts", "systemd", "config", "contrib", "docs", "packaging", "Package.swift",
+        "README.md",
     ]
     static let fileExtensions = [".swift", ".md", ".sh"]
     static let placeholderCharacters = Set("*?<>{}$…~")
