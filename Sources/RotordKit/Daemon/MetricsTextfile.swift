@@ -20,6 +20,7 @@ package enum MetricsTextfile {
         case expiry = "rotord_consumer_expiry_timestamp_seconds"
         case inFlight = "rotord_consumer_rotation_in_flight"
         case unconfirmedSince = "rotord_consumer_rotation_unconfirmed_since_timestamp_seconds"
+        case admin = "rotord_consumer_is_admin"
         case rotations = "rotord_rotations_total"
         case lastPass = "rotord_last_pass_timestamp_seconds"
         case problems = "rotord_last_pass_problems"
@@ -40,6 +41,7 @@ package enum MetricsTextfile {
             case .inFlight: "1 while a rotation of the consumer is under way."
             case .unconfirmedSince:
                 "When the consumer's rotation became unconfirmed (Unix time); absent unless it is."
+            case .admin: "1 for rotord's own admin consumer (fracttal.admin.rotate); absent for the others."
             case .rotations: "Finished rotations recorded in the state directory, by result."
             case .lastPass: "When the last pass ran (Unix time)."
             case .problems: "Configuration problems (missing consumers, wrong groups) found by the last pass."
@@ -90,6 +92,7 @@ package enum MetricsTextfile {
                 }
             }
             record(.inFlight, label, busy)
+            if entry.managed.isAdmin { record(.admin, label, 1) }
         }
         var results: [String: Int] = ["done": 0, "failed": 0, "abandoned": 0]
         for entry in history { results[entry.step.rawValue, default: 0] += 1 }
