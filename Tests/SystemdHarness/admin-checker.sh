@@ -1,8 +1,31 @@
 # Sourced by checker.sh inside the container: rotord's own admin consumer (fracttal.admin.rotate) under the
-# shipped unit, its pair in the LoadCredential= sources /etc/rotord/credentials/fracttal-admin-{key,secret}.
+# shipped unit, its pair **encrypted** in LoadCredentialEncrypted= files
+# /etc/rotord/credentials/fracttal-admin-{key,secret}.cred (systemd-creds, host key), as docs/install.md sets it up.
 # Prints one PASS/FAIL line per check into $out (checker-lib.sh).
 
-admin_key() { tr -d '\n' < /etc/rotord/credentials/fracttal-admin-key; }
+creds=/etc/rotord/credentials
+admin_key() { systemd-creds decrypt --name=fracttal-admin-key $creds/fracttal-admin-key.cred - 2>/dev/null | tr -d '\n'; }
+
+# The operator's set-up (docs/install.md): encrypt the plain pair, switch the unit to LoadCredentialEncrypted=,
+# remove the plain files, and tell rotord the sources are encrypted.
+systemctl stop rotord.timer rotord 2>/dev/null
+systemd-creds setup > /dev/null 2>&1
+for name in fracttal-admin-key fracttal-admin-secret; do
+    systemd-creds encrypt --name=$name $creds/$name $creds/$name.cred && chmod 0600 $creds/$name.cred && rm -f $creds/$name
+done
+mkdir -p /etc/systemd/system/rotord.service.d
+cat > /etc/systemd/system/rotord.service.d/encrypted-admin.conf <<'UNIT'
+[Service]
+LoadCredential=
+LoadCredentialEncrypted=fracttal-admin-key:/etc/rotord/credentials/fracttal-admin-key.cred
+LoadCredentialEncrypted=fracttal-admin-secret:/etc/rotord/credentials/fracttal-admin-secret.cred
+UNIT
+systemctl daemon-reload
+if [ -s $creds/fracttal-admin-key.cred ] && ! grep -q "$(admin_key)" $creds/fracttal-admin-key.cred && [ -n "$(admin_key)" ]; then
+    pass "admin-pair-encrypted (systemd-creds, $(stat -c %a $creds/fracttal-admin-key.cred))"
+else
+    fail admin-pair-encrypted "$(ls -l $creds | tr '\n' '|')"
+fi
 completed() {  # completed N: at least N admin rotations completed in the journal
     [ "$(journalctl -u rotord -o cat --no-pager MESSAGE_ID=8b7df3b0646248018bbf28f7082aa8e4 ROTORD_CONSUMER=rotord-admin 2>/dev/null | wc -l)" -ge "$1" ]
 }
@@ -12,7 +35,6 @@ service_works() {  # the unit is active, says it is ready, and rotord status wor
 }
 
 # 9. The daemon rotates its own admin consumer (due: created 100 days ago, max_age 90d).
-systemctl stop rotord.timer rotord 2>/dev/null
 systemctl reset-failed rotord 2>/dev/null
 cp /etc/rotord/config-admin.yaml /etc/rotord/rotord.yaml
 first_key=$(admin_key)
@@ -26,9 +48,13 @@ journalctl -u rotord -o cat --no-pager ROTORD_CONSUMER=rotord-admin MESSAGE_ID=d
     && pass admin-old-consumer-deleted || fail admin-old-consumer-deleted "no old-deleted message for rotord-admin"
 journalctl -u rotord -o cat --no-pager | grep -q "now acts as its new admin consumer" \
     && pass admin-taken-into-use || fail admin-taken-into-use "no 'now acts as' message"
-modes=$(stat -c '%a' /etc/rotord/credentials/fracttal-admin-key /etc/rotord/credentials/fracttal-admin-secret | sort -u | tr '\n' ' ')
-[ "$modes" = "600 " ] && pass "admin-sources-0600" || fail admin-sources-0600 "modes: $modes"
-# A restart: systemd copies the new pair from the sources (LoadCredential=), and rotord works with it.
+modes=$(stat -c '%a' $creds/fracttal-admin-key.cred $creds/fracttal-admin-secret.cred | sort -u | tr '\n' ' ')
+if [ "$modes" = "600 " ] && ! grep -q "$(admin_key)" $creds/fracttal-admin-key.cred && [ ! -e $creds/fracttal-admin-key ]; then
+    pass "admin-sources-encrypted-0600 (rewritten encrypted, no plain file)"
+else
+    fail admin-sources-encrypted-0600 "modes: $modes; $(ls $creds | tr '\n' ' ')"
+fi
+# A restart: systemd decrypts the new pair from the sources (LoadCredentialEncrypted=), and rotord works with it.
 systemctl restart rotord
 if wait_for 30 service_works && grep -q "$(admin_key)" /run/credentials/rotord.service/fracttal-admin-key 2>/dev/null; then
     pass "admin-restart-with-the-new-pair ($(show StatusText))"
@@ -65,3 +91,5 @@ else
     fail admin-kill-9-at-every-step-then-restart "$outcomes"
 fi
 echo "admin kill -9 outcomes:$outcomes" > /out/admin-kill.txt
+# For run.sh's journal-no-secret: the admin secret now in use must be nowhere in the journal either.
+(umask 077; systemd-creds decrypt --name=fracttal-admin-secret $creds/fracttal-admin-secret.cred - > /out/admin-secret 2>/dev/null)

@@ -86,7 +86,8 @@ config 1000d etl erp > "$root"/etc/rotord/config-idle.yaml
 config 1000d etl erp fresh > "$root"/etc/rotord/config-idle3.yaml
 config 90d etl erp fresh > "$root"/etc/rotord/config-due.yaml
 # rotord's own admin consumer (admin-checker.sh): its sources are the unit's LoadCredential= files (the default).
-ADMIN_ROTATE="{max_age: 90d, rotate_before: 7d, grace: 0s}" config 1000d etl erp > "$root"/etc/rotord/config-admin.yaml
+ADMIN_ROTATE="{max_age: 90d, rotate_before: 7d, grace: 0s, encrypted: true}" config 1000d etl erp \
+    > "$root"/etc/rotord/config-admin.yaml
 cp "$root"/etc/rotord/config-idle.yaml "$root"/etc/rotord/rotord.yaml
 # format: credstore-encrypted (issue 21): sealed is due; its service reads the file with LoadCredentialEncrypted=.
 { config 90d; printf '  - name: sealed\n    permission_group: Reportes\n    deliver:\n      - path: /etc/rotord/deliver/sealed.cred\n        format: credstore-encrypted\n    after_publish:\n      - restart: sealed-client.service\n'; } \
@@ -147,9 +148,8 @@ results=$base/out/results.txt
 
 # Journal checks on the host: fields, MESSAGE_IDs, transport, and no secret anywhere.
 secrets="$admin_secret $etl_secret $erp_secret $fresh_secret $sealed_secret"
-# The admin pair the self-rotation checks left in the sources (the overlay is still mounted).
-[ -s "$root"/etc/rotord/credentials/fracttal-admin-secret ] && \
-    secrets="$secrets $(tr -d '\n' < "$root"/etc/rotord/credentials/fracttal-admin-secret)"
+# The admin secret the self-rotation checks left in the (encrypted) sources, decrypted by admin-checker.sh.
+[ -s "$base"/out/admin-secret ] && secrets="$secrets $(cat "$base"/out/admin-secret)"
 for f in "$base"/out/deliver/*.env; do
     [ -f "$f" ] && secrets="$secrets $(sed -n 's/^FRACTTAL_CLIENT_SECRET=//p' "$f")"
 done

@@ -4,10 +4,12 @@
 
 # 11. The timer's period read from the installed unit.
 systemctl stop rotord rotord.timer 2>/dev/null
-# Run from the shell with the service stopped: the admin pair from its sources, not systemd's copy.
+# Run from the shell with the service stopped.
 sed -e 's/^  max_age: .*/  max_age: 126h/' -e 's/^  rotate_before: .*/  rotate_before: 2d/' \
-    -e 's|/run/credentials/rotord.service/|/etc/rotord/credentials/|' /etc/rotord/config-idle.yaml \
+    /etc/rotord/config-idle.yaml \
     | sed '/^consumers:/,$d' > /etc/rotord/rotord.yaml
+# The admin pair is encrypted now (admin-checker.sh): read through admin.rotate's encrypted sources.
+sed -i 's|^    secret_file: .*|&\n    rotate: {max_age: 90d, rotate_before: 7d, encrypted: true}|' /etc/rotord/rotord.yaml
 cat >> /etc/rotord/rotord.yaml <<YAML
 consumers:
   - name: fresh
