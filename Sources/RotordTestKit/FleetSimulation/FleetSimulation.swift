@@ -109,7 +109,8 @@ package enum FleetSimulation {
                         Message(
                             at: now + delay(now), host: h, kind: .campaignAnswer(sent: sent, won: won, lease: lease)))
                 case .campaignAnswer(let sent, let won, let lease):
-                    guard hosts[h].cutUntil <= now, hosts[h].pausedUntil <= now else { continue }  // lost; etcd expires it
+                    // An answer to a host cut off or paused is lost: etcd expires the lease it granted.
+                    guard hosts[h].cutUntil <= now, hosts[h].pausedUntil <= now else { continue }
                     if let won {
                         hosts[h].term = won
                         hosts[h].lease = lease
