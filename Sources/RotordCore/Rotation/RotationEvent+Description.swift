@@ -19,6 +19,7 @@ extension RotationEvent: CustomStringConvertible {
         case .hooksRan(let failures): "hooksRan(failures: \(failures))"
         case .probed(let failures): "probed(failures: \(failures))"
         case .nothingToRun: "nothingToRun"
+        case .adminTakenIntoUse: "adminTakenIntoUse"
         case .accepted(let revoke): revoke ? "accepted(revokeOldNow)" : "accepted"
         case .oldDeleted: "oldDeleted"
         case .oldDeleteFailed(let f): "oldDeleteFailed(\(f))"

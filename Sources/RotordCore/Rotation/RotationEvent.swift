@@ -33,6 +33,10 @@ public enum RotationEvent: Sendable, Hashable {
     /// failed. (Separate from ``hooksRan(failures:)`` and ``probed(failures:)`` so that the journal and the audit
     /// log never say a check passed that did not run.)
     case nothingToRun
+    /// rotord's own admin consumer (``ManagedConsumer/isAdmin``): the published pair was read back from its source
+    /// files, administers the account, and is the pair rotord acts as now. Its confirmation, in place of
+    /// `after_publish` actions, which it has none of.
+    case adminTakenIntoUse
     /// The adoption probe ran; the descriptions of its failures, empty when it passed.
     case probed(failures: [String])
     /// An operator accepted an ``RotationStep/unconfirmed`` (or held) rotation (`rotord rotate NAME
@@ -61,6 +65,7 @@ public enum RotationEvent: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         case resume, created, createFailed, markerSearched, markerSearchFailed, discarded, discardFailed, verified
         case verificationRefused, verificationUnavailable, published, publishFailed, hooksRan, nothingToRun, probed
+        case adminTakenIntoUse
         case accepted
         case oldDeleted, oldDeleteFailed, unmanaged, forced, abandon, boundDates, narrowOldConsumers
     }
@@ -82,6 +87,7 @@ public enum RotationEvent: Sendable, Hashable {
         case .publishFailed: .publishFailed
         case .hooksRan: .hooksRan
         case .nothingToRun: .nothingToRun
+        case .adminTakenIntoUse: .adminTakenIntoUse
         case .probed: .probed
         case .accepted: .accepted
         case .oldDeleted: .oldDeleted

@@ -61,6 +61,7 @@ extension RotationMachine {
                 EventSample(label: "probed (ok)", event: .probed(failures: [])),
                 EventSample(label: "probed (failed)", event: .probed(failures: ["exited with status 1"])),
                 EventSample(label: "nothingToRun", event: .nothingToRun),
+                EventSample(label: "adminTakenIntoUse", event: .adminTakenIntoUse),
                 EventSample(label: "accepted", event: .accepted(revokeOldNow: false)),
                 EventSample(label: "accepted (revoke old now)", event: .accepted(revokeOldNow: true)),
                 EventSample(label: "oldDeleted", event: .oldDeleted),

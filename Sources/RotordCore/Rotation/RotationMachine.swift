@@ -181,6 +181,10 @@ public struct RotationMachine: Sendable {
             r.hookFailures = []
             r.newSecret = nil
             return enterGrace(&r, now: now, note: nil)
+        case (.published, .adminTakenIntoUse):
+            r.hookFailures = []
+            r.newSecret = nil
+            return enterGrace(&r, now: now, note: Self.adminTakenIntoUse)
         case (.published, .hooksRan(let failures)):
             r.hookFailures = failures
             r.newSecret = nil  // the deliver files hold it now; the journal no longer needs it
@@ -213,6 +217,10 @@ public struct RotationMachine: Sendable {
         case (.unconfirmed, .nothingToRun) where r.graceUntil != nil:
             r.failure = nil
             return retire(&r, now: now, note: "no probe is configured any more")
+        case (.unconfirmed, .adminTakenIntoUse) where r.graceUntil == nil:
+            r.hookFailures = []
+            r.failure = nil
+            return enterGrace(&r, now: now, note: Self.adminTakenIntoUse)
         case (.unconfirmed, .hooksRan(let failures)) where r.graceUntil == nil:
             r.hookFailures = failures
             if !failures.isEmpty { return retry(&r, Self.unconfirmedByHooks(failures), now: now) }
@@ -257,6 +265,9 @@ public struct RotationMachine: Sendable {
             return advance(r, on: .resume, now: now)
         }
     }
+
+    /// The journal's note when rotord takes its own new admin pair into use.
+    static let adminTakenIntoUse = "rotord acts as the new admin pair, read back from its source files and verified"
 
     private func create(_ r: inout RotationRecord, now: Date) -> Transition {
         r.createAttempts += 1

@@ -222,9 +222,9 @@ package struct RotationDriver: Sendable {
             }
         case .runHooks where managed?.isAdmin == true:
             // The admin's own rotation has no after_publish action: its confirmation is rotord itself taking the
-            // published pair into use (logged); until that works the rotation is unconfirmed, the old pair in use.
+            // published pair into use (journaled as such); until that works it is unconfirmed, the old pair in use.
             let failures = await actAsPublishedAdmin(record, managed)
-            return failures.isEmpty ? .nothingToRun : .hooksRan(failures: failures)
+            return failures.isEmpty ? .adminTakenIntoUse : .hooksRan(failures: failures)
         case .runHooks:
             let hooks = managed?.afterPublish ?? []
             if hooks.isEmpty { return .nothingToRun }
