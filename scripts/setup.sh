@@ -34,4 +34,27 @@ if ! command -v promtool >/dev/null; then
     [ "$status" -eq 0 ] || exit "$status"
     if [ -d /run/systemd/system ]; then $SUDO systemctl disable --quiet prometheus.service || true; fi
 fi
+# etcd (Debian's etcd-server 3.4.23 and etcd-client): the fleet tests start their own 3-member cluster by pid on
+# random ports with data on tmpfs (Sources/RotordTestKit/EtcdCluster.swift; docs/testing.md). Installed like
+# prometheus above: the package's own etcd service is neither started nor left enabled.
+if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "setup: installing etcd-server and etcd-client (the package's service is not started)" >&2
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+        $SUDO chmod 755 "$policy"
+    fi
+    status=0
+    $SUDO apt-get update -qq || status=$?
+    [ "$status" -ne 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+        etcd-server etcd-client >/dev/null || status=$?
+    [ -z "$policy" ] || $SUDO rm -f "$policy"
+    [ "$status" -eq 0 ] || exit "$status"
+    if [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --now --quiet etcd.service || true
+    fi
+fi
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (Swift 6.3 expected)" >&2; exit 1; }
