@@ -191,6 +191,47 @@ struct EtcdClientTests {
         print("etcd: a read failed over from a silent endpoint in \(took)")
     }
 
+    /// A member without a leader (the two others killed): a watch on it ends with the stream error shape
+    /// (`{"error": {"grpc_code": 14, …}}`) because the request carries `Grpc-Metadata-hasleader: true`, instead of
+    /// staying open and silent; a linearizable read fails, a serializable one is served (stale) by the member.
+    @Test func aWatchOnAMemberWithoutLeaderEnds() async throws {
+        let cluster = try EtcdClusterScope.cluster()
+        let isolated = EtcdClient(configuration: .init(endpoints: [cluster.clientURLs[0]]))
+        defer { Task { try? await isolated.shutdown() } }
+        let key = EtcdClusterScope.uniquePrefix("noleader") + "k"
+        try await isolated.put(key, "1")
+        await cluster.kill(member: 1)
+        await cluster.kill(member: 2)
+        let clock = ContinuousClock()
+        let began = clock.now
+        let ended: EtcdError? = try await within(.seconds(10)) {
+            // The member notices the loss after an election timeout; until then a watch may still be created.
+            for _ in 0..<50 {
+                do {
+                    let watch = try await isolated.watch(key)
+                    defer { watch.cancel() }
+                    for try await _ in watch.events {}
+                } catch let error as EtcdError {
+                    return error
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return nil
+        }
+        let error = try #require(ended)
+        print("etcd: a watch on a member without leader ended after \(began.duration(to: clock.now)): \(error)")
+        #expect(error.isTransient)
+        await #expect { try await isolated.range(key) } throws: { error in
+            guard let error = error as? EtcdError else { return false }
+            print("etcd: a linearizable read on a member without leader: \(error)")
+            return error.isTransient && !error.isOutcomeUnknown
+        }
+        #expect(try await isolated.range(key, serializable: true).kvs.map(\.string) == ["1"])
+        try await cluster.restart(member: 1)
+        try await cluster.restart(member: 2)
+        #expect(try await isolated.range(key).kvs.map(\.string) == ["1"])
+    }
+
     /// Kept last: it kills a member and starts it again.
     @Test func failoverWhenTheFirstEndpointsMemberIsKilled() async throws {
         let cluster = try EtcdClusterScope.cluster()
