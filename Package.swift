@@ -205,6 +205,7 @@ let package = Package(
             name: "RotordKitTests",
             dependencies: [
                 "RotordKit", "FracttalSimulator", "RotordTestKit",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]

@@ -14,6 +14,7 @@ struct RotordCommand: AsyncParsableCommand {
             RunCommand.self, PlanCommand.self, StatusCommand.self, RotateCommand.self, AbandonCommand.self,
             TestHooksCommand.self,
             CheckConfigCommand.self, ReloadCommand.self, RepairCommand.self, ReportCommand.self, DemoCommand.self,
+            FleetCommand.self,
         ],
         // The embedded default (docs/cli.md): `rotord` alone runs the demo.
         defaultSubcommand: DemoCommand.self
