@@ -123,6 +123,41 @@ extension EtcdClient {
                         operation: operation, endpoint: endpoint))
                 return
             }
+            /// Handles one line of the stream; `true` when the watch ended.
+            func handle(_ line: [UInt8]) throws -> Bool {
+                if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { return false }
+                let message = try decoder.decode(EtcdWire.StreamLine<EtcdWire.WatchResponse>.self, from: Data(line))
+                if let error = message.error {
+                    end(
+                        .http(
+                            status: error.httpCode ?? 500, grpcCode: error.grpcCode,
+                            message: error.message ?? "stream error", write: false, operation: operation,
+                            endpoint: endpoint))
+                    return true
+                }
+                guard let result = message.result else { return false }
+                if result.canceled == true {
+                    if let revision = result.compactRevision?.value, revision > 0 {
+                        end(.compacted(revision, operation: operation, endpoint: endpoint))
+                    } else {
+                        end(
+                            .watchEnded(
+                                result.cancelReason ?? "cancelled by etcd", operation: operation, endpoint: endpoint))
+                    }
+                    return true
+                }
+                if result.created == true, !confirmed {
+                    confirmed = true
+                    timer.cancel()
+                    created.yield()
+                    created.finish()
+                }
+                let batch = try (result.events ?? []).map { event in
+                    EtcdEvent(kind: event.type == "DELETE" ? .delete : .put, kv: try EtcdKeyValue(event.kv ?? .init()))
+                }
+                if !batch.isEmpty { events.yield(batch) }
+                return false
+            }
             var line: [UInt8] = []
             for try await chunk in response.body {
                 for byte in chunk.readableBytesView {
@@ -131,39 +166,7 @@ extension EtcdClient {
                         continue
                     }
                     defer { line.removeAll(keepingCapacity: true) }
-                    if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") }) { continue }
-                    let message = try decoder.decode(EtcdWire.StreamLine<EtcdWire.WatchResponse>.self, from: Data(line))
-                    if let error = message.error {
-                        end(
-                            .http(
-                                status: error.httpCode ?? 500, grpcCode: error.grpcCode,
-                                message: error.message ?? "stream error", write: false, operation: operation,
-                                endpoint: endpoint))
-                        return
-                    }
-                    guard let result = message.result else { continue }
-                    if result.canceled == true {
-                        if let revision = result.compactRevision?.value, revision > 0 {
-                            end(.compacted(revision, operation: operation, endpoint: endpoint))
-                        } else {
-                            end(
-                                .watchEnded(
-                                    result.cancelReason ?? "cancelled by etcd", operation: operation, endpoint: endpoint
-                                ))
-                        }
-                        return
-                    }
-                    if result.created == true, !confirmed {
-                        confirmed = true
-                        timer.cancel()
-                        created.yield()
-                        created.finish()
-                    }
-                    let batch = try (result.events ?? []).map { event in
-                        EtcdEvent(
-                            kind: event.type == "DELETE" ? .delete : .put, kv: try EtcdKeyValue(event.kv ?? .init()))
-                    }
-                    if !batch.isEmpty { events.yield(batch) }
+                    if try handle(line) { return }
                 }
                 if line.count > maximumLineBytes {
                     end(
@@ -173,6 +176,8 @@ extension EtcdClient {
                     return
                 }
             }
+            // The gateway writes a stream's final error (`{"error": …}`, e.g. "no leader") without a newline.
+            if try handle(line) { return }
             end(.watchEnded("the stream closed", operation: operation, endpoint: endpoint))
         } catch {
             end(.watchEnded(HTTPExchange.describe(error), operation: operation, endpoint: endpoint))
