@@ -104,7 +104,13 @@ public actor EtcdElection {
         expireIfPast(clock.now)
         do {
             let lease = try await renewLease()
+            // resign() may have run while this step waited for etcd: what the step got is given up too.
+            guard !stopped else { return await revokeQuietly(lease) }
             try await campaign(lease: lease)
+            if stopped {
+                setLeading(false)
+                await revokeQuietly(lease)
+            }
         } catch {
             logger.info(
                 "election step failed", metadata: ["host": "\(host)", "key": "\(key)", "error": "\(error)"])
@@ -117,8 +123,15 @@ public actor EtcdElection {
         stopped = true
         setLeading(false)
         guard let lease else { return }
-        self.lease = nil
-        deadline = nil
+        await revokeQuietly(lease)
+    }
+
+    /// Revokes `lease` and forgets it (and the deadline); a failure is logged: the lease expires within its TTL.
+    private func revokeQuietly(_ lease: Int64) async {
+        if self.lease == lease {
+            self.lease = nil
+            deadline = nil
+        }
         do { try await client.revoke(lease: lease) } catch {
             guard !error.isLeaseNotFound else { return }
             logger.warning(

@@ -125,6 +125,28 @@ struct EtcdElectionTests {
         await contenders.stop()
     }
 
+    @Test func aResignationDuringAStepLeavesNoLeaderBehind() async throws {
+        let prefix = EtcdClusterScope.uniquePrefix("resign")
+        let client = try EtcdClusterScope.client()
+        let election = EtcdElection(client: client, prefix: prefix, host: "quitter", ttl: Self.ttl)
+        do {
+            await election.step()
+            #expect(await election.isLeader())
+            // A step (keep-alive and campaign) and a resignation interleave on the actor.
+            async let stepped: Void = election.step()
+            async let resigned: Void = election.resign()
+            _ = await (stepped, resigned)
+            await election.step()
+            #expect(!(await election.isLeader()))
+            #expect(await election.status().lease == nil)
+            #expect(try await client.range(election.key).kvs.isEmpty, "the leader key went with the lease")
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+
     @Test func aLeaderCutOffFromEtcdLosesLeadershipAtItsLeaseDeadline() async throws {
         // One contender whose only endpoint is a member that gets killed: its keep-alives fail, and it reports the
         // loss at its deadline (sent time of the last successful keep-alive plus TTL), not later.
