@@ -124,6 +124,7 @@ let package = Package(
             dependencies: [
                 "RotordCore",
                 "FracttalClient",
+                "EtcdClient",
                 "SystemdSupport",
                 "CSystemd",
                 .product(name: "Yams", package: "Yams"),
@@ -187,7 +188,7 @@ let package = Package(
         ),
         .testTarget(name: "RotordCoreTests", dependencies: ["RotordCore"]),
         // EtcdClient and the election against a real 3-member etcd cluster (RotordTestKit/EtcdCluster).
-        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "RotordTestKit"]),
+        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "RotordTestKit", "RotordKit", "RotordCore"]),
         // The engine simulation's histories and the regression cases it found (docs/architecture.md, "Simulation").
         .testTarget(name: "EngineSimulationTests", dependencies: ["RotordTestKit", "RotordKit", "RotordCore"]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport", "RotordTestKit"]),

@@ -1,6 +1,8 @@
 import EtcdClient
 import Foundation
 import NIOPosix
+import RotordCore
+import RotordKit
 import RotordTestKit
 import Testing
 
@@ -189,6 +191,25 @@ struct EtcdClientTests {
         let took = began.duration(to: clock.now)
         #expect(took < .seconds(2) && reader.currentEndpoint == members[0])
         print("etcd: a read failed over from a silent endpoint in \(took)")
+    }
+
+    @Test func checkConfigSaysWhetherEtcdAnswers() async throws {
+        let prefix = String(EtcdClusterScope.uniquePrefix("checkconfig").dropLast())
+        let cluster = ClusterSettings(
+            endpoints: try EtcdClusterScope.cluster().clientURLs, prefix: prefix, host: "h", keyFile: "/k")
+        var output = CheckConfigOutput(json: true)
+        let verdict = await Commands.clusterReachability(cluster, configPath: "/c.yaml", output: &output)
+        #expect(verdict.contains("etcd answered at") && verdict.contains("no leader"), "\(verdict)")
+        #expect(output.items.isEmpty)
+
+        let silent = try SilentListener()
+        defer { silent.close() }
+        var unreachable = cluster
+        unreachable.endpoints = ["http://127.0.0.1:\(silent.port)"]
+        output = CheckConfigOutput(json: true)
+        #expect(await Commands.clusterReachability(unreachable, configPath: "/c.yaml", output: &output).isEmpty)
+        #expect(output.items.map(\.error.key) == ["cluster.etcd.endpoints"])
+        print("check-config: \(verdict.dropFirst(2)); unreachable: \(output.items.first?.error.message ?? "")")
     }
 
     /// A member without a leader (the two others killed): a watch on it ends with the stream error shape
