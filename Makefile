@@ -98,6 +98,8 @@ install: $(DIST)/man/rotord.8 $(DIST)/completions/bash/rotord
 	install -m 0644 config/rotord.example.yaml $(DESTDIR)$(SYSCONFDIR)/rotord/rotord.yaml.example
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 packaging/deliver-owners.conf $(DESTDIR)$(DOCDIR)/examples/deliver-owners.conf
+	install -m 0644 contrib/prometheus/rotord.rules.yml contrib/prometheus/rotord.rules.test.yml \
+	    contrib/grafana/rotord.dashboard.json $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 $(DIST)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(DIST)/man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 $(DIST)/man/*.8 $(DESTDIR)$(MANDIR)/man8/

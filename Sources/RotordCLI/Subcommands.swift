@@ -168,3 +168,24 @@ struct RepairCommand: AsyncParsableCommand {
         throw ExitCode(await Commands.repair(options.config, logLevel: options.logLevel, id: id))
     }
 }
+
+struct FleetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet", abstract: "A fleet of hosts on one Fracttal account (docs/fleet.md).",
+        subcommands: [FleetKeygenCommand.self])
+}
+
+struct FleetKeygenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keygen",
+        abstract:
+            "Make this host's X25519 key pair: the private key to --out (0600, never replaced), the public printed.")
+
+    // Every command takes --config; keygen reads no configuration.
+    @OptionGroup var options: ConfigOption
+    @Option(name: .long, help: ArgumentHelp("Where to write the private key.", valueName: "path")) var out: String
+
+    func run() async throws {
+        throw ExitCode(Commands.fleetKeygen(out: out))
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import FracttalSimulator
 import Glibc
+import RotordTestKit
 import Testing
 
 /// `fracttal.admin.rotate` with real processes: rotord rotates the Super Administrator consumer it acts as, writes
@@ -44,7 +45,8 @@ struct AdminRotationTests {
     @Test func theAdminIsRotatedAndTheOldOneDeletedByTheNewPair() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 1)])
         defer { s.cleanUp() }
-        try s.writeConfig(consumers: ["etl"], adminRotate: Self.rotate)
+        try s.writeConfig(
+            consumers: ["etl"], extra: "metrics:\n  textfile: \(s.metricsPath)\n", adminRotate: Self.rotate)
         let plan = try await s.run(["plan"])
         #expect(plan.status == 0 && plan.stdout.contains("rotord-admin (admin)"), "the admin's row: \(plan.output)")
         let json = try await s.run(["status", "--json"])
@@ -63,7 +65,18 @@ struct AdminRotationTests {
         #expect(again.status == 0, "\(again.output)")
         let third = try await Self.checkAdmin(s, "after the second rotation")
         #expect(third != key)
-        #expect(RotationEndToEndTests.secretLike(rotated.output + again.output + plan.output).isEmpty)
+        _ = try await s.run(["run", "--once"])
+        let metrics = try String(contentsOfFile: s.metricsPath, encoding: .utf8)
+        #expect(metrics.contains("rotord_consumer_is_admin{consumer=\"rotord-admin\"} 1"), "\(metrics)")
+        #expect(metrics.contains("rotord_consumer_age_seconds{consumer=\"rotord-admin\"}"), "\(metrics)")
+        if let check = try Promtool.checkMetrics(s.metricsPath) { #expect(check.ok, "\(check.output)") }
+        // The compliance report has the admin's row, marked, with its two rotations; the metrics mark it too.
+        let report = try await s.run(["report", "--json"])
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
+        let adminRow = reports.first { $0["consumer"] as? String == "rotord-admin" }
+        #expect(adminRow?["admin"] as? Bool == true, "\(report.output)")
+        #expect((adminRow?["rotations"] as? [Any])?.count == 2, "\(report.output)")
+        #expect(RotationEndToEndTests.secretLike(rotated.output + again.output + plan.output + report.output).isEmpty)
         print("admin rotation: rotated twice; one admin consumer, its pair in the files, status works")
     }
 

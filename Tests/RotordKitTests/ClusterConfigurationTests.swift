@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import RotordCore
 import RotordKit
 import Testing
@@ -101,5 +102,24 @@ import Testing
     func errorsNameTheKey(yaml: String, key: String) {
         let found = errors(yaml)
         #expect(found.contains { $0.key == key }, "\(yaml): \(found.map(\.description))")
+    }
+
+    /// `check-config` with `cluster:` checks the host key file (as every command will load it).
+    @Test func checkConfigChecksTheKeyFile() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/fleet.key"
+        let cluster = ClusterSettings(endpoints: ["http://127.0.0.1:1"], prefix: "/rotord/t", host: "h", keyFile: path)
+        func problems() -> [ConfigurationError] {
+            Commands.clusterKeyProblems(cluster, configPath: "/etc/rotord/rotord.yaml")
+        }
+        #expect(problems().map(\.key) == ["cluster.key_file"], "missing")
+        _ = try FleetHostKey.generate(at: path)
+        #expect(problems().isEmpty)
+        chmod(path, 0o644)
+        #expect(problems().first?.message.contains("chmod 0600") == true, "\(problems())")
+        try "not a key\n".write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, 0o600)
+        #expect(problems().first?.message.contains("not a host key") == true, "\(problems())")
     }
 }

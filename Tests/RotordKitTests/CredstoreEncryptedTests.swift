@@ -206,7 +206,9 @@ import Testing
         } catch {
             #expect(error.description.contains("was killed"), "\(error)")
         }
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // Killed at its timeout (300 ms, then SIGKILL 2 s after SIGTERM at worst), not after its 30 s sleep: the bound
+        // is loose because a loaded machine (every suite starting at once) has taken 12 s to spawn and reap it.
+        #expect(ContinuousClock.now - start < .seconds(25))
     }
 
     @Test func aMessageNeverQuotesThePlaintext() {

@@ -38,6 +38,21 @@ service_works() {  # the unit is active, says it is ready, and rotord status wor
 systemctl reset-failed rotord 2>/dev/null
 cp /etc/rotord/config-admin.yaml /etc/rotord/rotord.yaml
 first_key=$(admin_key)
+# First sources that cannot be written (a read-only bind mount over their directory, as a read-only file system or a
+# unit without the ReadWritePaths= would be): the rotation must not take the pair away: the files keep the old pair,
+# rotord keeps working with it, and it says why, loudly.
+mount --bind $creds $creds && mount -o remount,bind,ro $creds
+systemctl start rotord
+said_why() { journalctl -u rotord -p warning -o cat --no-pager | grep -q "rotord-admin is due but not rotated"; }
+if wait_for 30 said_why && [ "$(admin_key)" = "$first_key" ] && systemctl is-active -q rotord && \
+    rotord status --config /etc/rotord/rotord.yaml > /dev/null 2>&1; then
+    pass "admin-unwritable-sources-keep-the-old-pair ($(journalctl -u rotord -p warning -o cat --no-pager | grep -m1 "rotord-admin is due" | cut -c1-150)…)"
+else
+    fail admin-unwritable-sources-keep-the-old-pair "key ${first_key:0:4}… → $(admin_key | cut -c1-4)…; $(journalctl -u rotord -o cat --no-pager | tail -3 | tr '\n' '|')"
+fi
+systemctl stop rotord
+umount $creds
+systemctl reset-failed rotord 2>/dev/null
 systemctl start rotord
 if wait_for 60 completed 1 && [ "$(admin_key)" != "$first_key" ]; then
     pass "admin-rotated-by-the-daemon ($(admin_key | cut -c1-4)… replaces ${first_key:0:4}…)"

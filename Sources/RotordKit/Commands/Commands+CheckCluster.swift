@@ -1,4 +1,3 @@
-import Crypto
 import EtcdClient
 import Foundation
 import Glibc
@@ -8,28 +7,12 @@ extension Commands {
     /// `check-config` on `cluster:` (docs/fleet.md): the host's key file is a regular file, not readable by group or
     /// others, holding an X25519 private key as `rotord fleet keygen` writes it.
     package static func clusterKeyProblems(_ cluster: ClusterSettings, configPath: String) -> [ConfigurationError] {
-        let path = cluster.keyFile
-        func problem(_ message: String) -> [ConfigurationError] {
-            [.init(file: configPath, key: "cluster.key_file", message: message)]
+        do {
+            _ = try FleetHostKey.load(cluster.keyFile)
+            return []
+        } catch {
+            return [.init(file: configPath, key: "cluster.key_file", message: error.description)]
         }
-        var st = stat()
-        guard lstat(path, &st) == 0 else {
-            return problem(
-                "\(path): \(String(cString: strerror(errno))); `rotord fleet keygen --out \(path)` makes one")
-        }
-        guard st.st_mode & S_IFMT == S_IFREG else { return problem("\(path) is not a regular file") }
-        guard st.st_mode & 0o077 == 0 else {
-            return problem(
-                "\(path) has mode \(String(st.st_mode & 0o777, radix: 8)); a private key must be 0600 (chmod 0600 \(path))"
-            )
-        }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-            let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-            (try? Curve25519.KeyAgreement.PrivateKey(rawRepresentation: raw)) != nil
-        else {
-            return problem("\(path) does not hold an X25519 private key as `rotord fleet keygen` writes it")
-        }
-        return []
     }
 
     /// `check-config` online: whether etcd answers a linearizable read of the leader key; the text for the verdict

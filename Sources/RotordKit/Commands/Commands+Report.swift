@@ -110,7 +110,7 @@ extension Commands {
         case .md:
             var out = ["# rotord compliance report", "", "Period: the \(since) before \(stamp(now)).", ""]
             for r in reports {
-                out.append("## \(r.consumer)")
+                out.append("## \(r.consumer)" + (r.admin == true ? " (rotord's own admin consumer)" : ""))
                 out.append("")
                 let verdict =
                     switch r.withinPolicy {

@@ -20,6 +20,8 @@ package struct ComplianceReport: Sendable, Encodable, Hashable {
     package var checkedFrom: Date?
     /// The rotations started in the period, oldest first.
     package var rotations: [Rotation]
+    /// `true` for rotord's own admin consumer (`fracttal.admin.rotate`); absent (`nil`) for the others.
+    package var admin: Bool? = nil
 
     /// One rotation, from its audit lines.
     package struct Rotation: Sendable, Encodable, Hashable {
@@ -63,7 +65,7 @@ package struct ComplianceReport: Sendable, Encodable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case consumer, rotations
+        case consumer, rotations, admin
         case maxAge = "max_age", withinPolicy = "within_policy", outOfPolicySeconds = "out_of_policy_seconds"
         case outOfPolicy = "out_of_policy", checkedFrom = "checked_from"
     }
@@ -131,7 +133,8 @@ package struct ComplianceReport: Sendable, Encodable, Hashable {
                 consumer: managed.name, maxAge: managed.policy.maxAge.description,
                 withinPolicy: checkedFrom == nil ? nil : seconds == 0, outOfPolicySeconds: seconds,
                 outOfPolicy: ConfigDuration.seconds(seconds).humanReadable, checkedFrom: checkedFrom,
-                rotations: mine.filter { $0.startedAt >= since && $0.startedAt <= now })
+                rotations: mine.filter { $0.startedAt >= since && $0.startedAt <= now },
+                admin: managed.isAdmin ? true : nil)
         }
     }
 }

@@ -7,6 +7,8 @@ package enum ExitStatus {
     package static let failure: Int32 = 1
     /// A bad command line (the argument parser's own status).
     package static let usage: Int32 = 64
+    /// EX_CANTCREAT: an output file cannot be created (`fleet keygen` onto an existing file).
+    package static let cannotCreate: Int32 = 73
     /// EX_TEMPFAIL: something waits to be retried.
     package static let tempFail: Int32 = 75
     /// EX_CONFIG: the configuration (file, credentials, state directory) is unusable.

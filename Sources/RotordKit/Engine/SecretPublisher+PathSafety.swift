@@ -83,7 +83,11 @@ extension SecretPublisher {
                 out.consumers[index].deliveryProblem = seen.deliveryProblem
                 continue
             }
-            let problems = consumer.deliver.flatMap(preflightProblems)
+            // Once each: two files of one directory (a `raw` pair) share its problem.
+            var problems: [String] = []
+            for problem in consumer.deliver.flatMap(preflightProblems) where !problems.contains(problem) {
+                problems.append(problem)
+            }
             out.consumers[index].deliveryProblem =
                 problems.isEmpty ? nil : "its deliver files cannot be written: " + problems.joined(separator: "; ")
         }
