@@ -165,6 +165,7 @@ let package = Package(
             dependencies: [
                 "RotordCore", "RotordKit", "FracttalClient", .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // Runs the engine simulation for as many histories or seconds as asked (scripts/simulate.sh).

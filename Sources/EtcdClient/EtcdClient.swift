@@ -49,6 +49,8 @@ public final class EtcdClient: Sendable {
         }
     }
 
+    /// How long an unused connection to a member stays open.
+    static let idleConnectionTimeout: TimeAmount = .seconds(30)
     /// The largest answer a unary call reads.
     static let maximumAnswerBytes = 64 * 1024 * 1024
     /// The largest line of a streamed answer (one watch response).
@@ -72,7 +74,7 @@ public final class EtcdClient: Sendable {
         var http = HTTPClient.Configuration()
         http.redirectConfiguration = .disallow
         http.timeout = .init(connect: HTTPExchange.timeAmount(configuration.connectTimeout))
-        http.connectionPool = .init(idleTimeout: .seconds(30))
+        http.connectionPool = .init(idleTimeout: Self.idleConnectionTimeout)
         self.http = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: http)
     }
 
@@ -139,7 +141,8 @@ public final class EtcdClient: Sendable {
 
     /// Grants a lease of `ttl` (whole seconds, rounded up; etcd may grant more than asked, never less).
     public func grantLease(ttl: Duration) async throws(EtcdError) -> EtcdLease {
-        let seconds = max(1, Int64((ttl + .nanoseconds(999_999_999)).components.seconds))
+        let (whole, fraction) = ttl.components
+        let seconds = max(1, whole + (fraction > 0 ? 1 : 0))
         let response: EtcdWire.LeaseResponse = try await call(
             "/v3/lease/grant", EtcdWire.LeaseGrantRequest(ttl: .init(seconds)), operation: "lease grant", write: true)
         guard let id = response.id?.value, id != 0, let granted = response.ttl?.value else {

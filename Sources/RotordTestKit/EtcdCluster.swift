@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Synchronization
 
 /// A real etcd cluster for the fleet tests: Debian's `etcd` (package `etcd-server`, which scripts/setup.sh installs)
@@ -35,6 +36,8 @@ public final class EtcdCluster: Sendable {
     public static let electionMilliseconds = 500
     /// How long ``start(size:)`` and ``restart(member:)`` wait for `/health` to answer `{"health":"true"}`.
     public static let healthTimeout: Duration = .seconds(20)
+    /// How long one `/health` request may take.
+    static let healthRequestTimeout: TimeAmount = .seconds(1)
     /// How long a member may take to exit after SIGTERM before it gets SIGKILL.
     public static let stopGrace: Duration = .seconds(5)
     /// The pause between two polls (health, exit).
@@ -174,7 +177,7 @@ public final class EtcdCluster: Sendable {
             }
             do {
                 let request = HTTPClientRequest(url: "\(members[index].clientURL)/health")
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(1))
+                let response = try await HTTPClient.shared.execute(request, timeout: Self.healthRequestTimeout)
                 let body = String(buffer: try await response.body.collect(upTo: 4096))
                 if body.contains(#""health":"true""#) { return }
                 last = body
