@@ -30,17 +30,18 @@ extension Commands {
             return ""
         }
         let client = EtcdClient(configuration: .init(endpoints: cluster.endpoints))
-        defer { Task { try? await client.shutdown() } }
+        var verdict = ""
         do {
             let leader = try await client.range(cluster.prefix + "/leader")
             let name = leader.kvs.first.map { "leader \($0.string)" } ?? "no leader"
-            return "; etcd answered at \(client.currentEndpoint) (revision \(leader.revision), \(name))"
+            verdict = "; etcd answered at \(client.currentEndpoint) (revision \(leader.revision), \(name))"
         } catch {
             output.warning(
                 .init(
                     file: configPath, key: "cluster.etcd.endpoints",
                     message: "could not reach etcd: \(error.description)"))
-            return ""
         }
+        try? await client.shutdown()
+        return verdict
     }
 }
