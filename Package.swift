@@ -72,6 +72,30 @@ let package = Package(
             name: "FracttalClient",
             dependencies: [
                 "RotordCore",
+                "HTTPExchange",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // One HTTP request and its whole answer within a bound of real time (FracttalClient, EtcdClient).
+        .target(
+            name: "HTTPExchange",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // etcd's v3 API through its JSON gateway, and leader election on it (docs/fleet.md). No dependency on
+        // rotord's own targets.
+        .target(
+            name: "EtcdClient",
+            dependencies: [
+                "HTTPExchange",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -100,6 +124,7 @@ let package = Package(
             dependencies: [
                 "RotordCore",
                 "FracttalClient",
+                "EtcdClient",
                 "SystemdSupport",
                 "CSystemd",
                 .product(name: "Yams", package: "Yams"),
@@ -139,6 +164,8 @@ let package = Package(
             name: "RotordTestKit",
             dependencies: [
                 "RotordCore", "RotordKit", "FracttalClient", .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // Runs the engine simulation for as many histories or seconds as asked (scripts/simulate.sh).
@@ -161,6 +188,8 @@ let package = Package(
             linkerSettings: releaseLinking(order: nil)
         ),
         .testTarget(name: "RotordCoreTests", dependencies: ["RotordCore"]),
+        // EtcdClient and the election against a real 3-member etcd cluster (RotordTestKit/EtcdCluster).
+        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "RotordTestKit", "RotordKit", "RotordCore"]),
         // The engine simulation's histories and the regression cases it found (docs/architecture.md, "Simulation").
         .testTarget(name: "EngineSimulationTests", dependencies: ["RotordTestKit", "RotordKit", "RotordCore"]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport", "RotordTestKit"]),
@@ -178,6 +207,7 @@ let package = Package(
             name: "RotordKitTests",
             dependencies: [
                 "RotordKit", "FracttalSimulator", "RotordTestKit",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]

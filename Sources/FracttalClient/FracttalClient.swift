@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import HTTPExchange
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -307,17 +308,19 @@ public actor FracttalClient {
                 wait = reserveSlot()
             }
         }
-        let response: Exchange
+        let response: HTTPExchange.Answer
         var timeout = configuration.timeout
         if let deadline { timeout = max(min(timeout, clock.now.duration(to: deadline)), .milliseconds(100)) }
         do {
-            response = try await Self.exchange(request, on: http, within: timeout)
+            response = try await HTTPExchange.exchange(
+                request, on: http, within: timeout, maximumBytes: Self.maximumAnswerBytes)
         } catch {
             if counted { requestBudget.recordResponse(status: nil) }
-            if error is ExchangeTimeout || Self.isTimeout(error) {
-                throw .timedOut(after: timeout, sent: !Self.neverSent(error), operation: operation)
+            if HTTPExchange.isTimeout(error) {
+                throw .timedOut(after: timeout, sent: !HTTPExchange.neverSent(error), operation: operation)
             }
-            throw .transport(sent: !Self.neverSent(error), detail: Self.describe(error), operation: operation)
+            throw .transport(
+                sent: !HTTPExchange.neverSent(error), detail: HTTPExchange.describe(error), operation: operation)
         }
         let bytes = response.body
         let status = Int(response.status.code)
@@ -351,46 +354,8 @@ public actor FracttalClient {
 
     // MARK: - One exchange
 
-    /// The status, headers and whole body of one answer.
-    struct Exchange: Sendable {
-        var status: HTTPResponseStatus
-        var headers: HTTPHeaders
-        var body: ByteBuffer
-    }
-
-    /// The exchange's time ran out before the whole body arrived.
-    struct ExchangeTimeout: Error {}
-
-    /// Sends `request` and reads the whole answer (head and body, at most 16 MiB) within `timeout`
-    /// of real time, or throws ``ExchangeTimeout``.
-    ///
-    /// AsyncHTTPClient's deadline (`execute(_:deadline:)`) bounds the connection and the head only:
-    /// it is cancelled once the head arrives, and its read timeout restarts at every byte, so a body
-    /// trickled a byte a second, or never ended, would hold the request for ever. The body is
-    /// therefore collected in a task that races a timer on the same deadline; the loser is
-    /// cancelled (a cancelled body stream makes AsyncHTTPClient close the connection). The timer
-    /// runs on `ContinuousClock`, not the client's injected clock: it bounds the network, which
-    /// moves in real time, and a manual test clock would never let it fire.
-    static func exchange(_ request: HTTPClientRequest, on http: HTTPClient, within timeout: Duration) async throws
-        -> Exchange
-    {
-        let end = ContinuousClock.now.advanced(by: timeout)
-        let deadline = NIODeadline.now() + timeAmount(timeout)
-        return try await withThrowingTaskGroup(of: Exchange?.self) { group in
-            group.addTask {
-                let response = try await http.execute(request, deadline: deadline)
-                let body = try await response.body.collect(upTo: 16 * 1024 * 1024)
-                return Exchange(status: response.status, headers: response.headers, body: body)
-            }
-            group.addTask {
-                try await Task.sleep(until: end, clock: .continuous)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let exchange = first else { throw ExchangeTimeout() }
-            return exchange
-        }
-    }
+    /// The largest answer read (HTTPExchange).
+    static let maximumAnswerBytes = 16 * 1024 * 1024
 
     // MARK: - Helpers
 
@@ -401,41 +366,6 @@ public actor FracttalClient {
             }
         }
         return nil
-    }
-
-    /// `duration` as NIO's nanoseconds, saturating at `Int64.max` nanoseconds (about 292 years)
-    /// instead of trapping.
-    static func timeAmount(_ duration: Duration) -> TimeAmount { .nanoseconds(duration.saturatingNanoseconds) }
-
-    /// Whether AsyncHTTPClient reports one of its own timeouts (connecting, the deadline, a read).
-    static func isTimeout(_ error: any Error) -> Bool {
-        guard let e = error as? HTTPClientError else { return false }
-        return e == .connectTimeout || e == .deadlineExceeded || e == .readTimeout
-    }
-
-    static func neverSent(_ error: any Error) -> Bool {
-        if let e = error as? HTTPClientError {
-            return e == .connectTimeout || e == .getConnectionFromPoolTimeout || e == .invalidURL
-                || e == .emptyHost || e == .emptyScheme || e == .alreadyShutdown
-        }
-        if error is NIOConnectionError { return true }
-        if let e = error as? IOError, e.errnoCode == ECONNREFUSED { return true }
-        if let e = error as? ChannelError, case .connectTimeout = e { return true }
-        return false
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let e = error as? HTTPClientError {
-            switch e {
-            case .connectTimeout: return "timed out connecting"
-            case .deadlineExceeded, .readTimeout: return "timed out waiting for the answer"
-            case .remoteConnectionClosed: return "the server closed the connection"
-            default: return "HTTP client error: \(e)"
-            }
-        }
-        if error is NIOConnectionError { return "could not connect" }
-        if let e = error as? IOError { return "I/O error: \(e)" }
-        return "\(error)"
     }
 
     static func formEncode(_ text: String) -> String {

@@ -22,6 +22,8 @@ public struct RotordConfiguration: Sendable, Hashable {
     /// The `adopt:` rules, in file order: consumers made by hand that come under policy without being named
     /// (``resolvingAdoption(consumers:groupNames:active:adminKey:)``).
     public var adopt: [AdoptRule] = []
+    /// The fleet's settings (`cluster:`), or `nil`: a single host that never touches etcd. Not used by the engine yet.
+    public var cluster: ClusterSettings?
 
     /// Creates a configuration.
     public init(

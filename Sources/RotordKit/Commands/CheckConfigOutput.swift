@@ -2,13 +2,13 @@ import Foundation
 
 /// What `rotord check-config` reports: printed as it goes (text), or gathered and printed at the end
 /// as one JSON array of `{"severity", "file", "line", "key", "message"}` objects (`--json`).
-struct CheckConfigOutput {
+package struct CheckConfigOutput {
     /// Whether to print JSON.
     let json: Bool
     /// Everything reported so far (JSON only).
-    private(set) var items: [(severity: String, error: ConfigurationError)] = []
+    package private(set) var items: [(severity: String, error: ConfigurationError)] = []
 
-    init(json: Bool) { self.json = json }
+    package init(json: Bool) { self.json = json }
 
     /// A problem: the configuration is invalid.
     mutating func problem(_ error: ConfigurationError) {

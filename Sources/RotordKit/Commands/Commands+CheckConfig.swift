@@ -4,8 +4,8 @@ import RotordCore
 
 extension Commands {
     /// `rotord check-config`: the file, the admin credential files, the state directory, every
-    /// deliver directory and hook program, and (unless `offline`) that each consumer exists in
-    /// Fracttal in the configured permission group. 0 valid, 78 invalid. With `json`, every problem
+    /// deliver directory and hook program, `cluster.key_file`, and (unless `offline`) that each consumer exists in
+    /// Fracttal in the configured permission group and that etcd answers. 0 valid, 78 invalid. With `json`, every problem
     /// and warning is printed as one JSON array (``CheckConfigOutput``).
     package static func checkConfig(_ configPath: String, logLevel: String, offline: Bool, json: Bool = false) async
         -> Int32
@@ -77,6 +77,9 @@ extension Commands {
             } else {
                 printError("warning: \(message)")
             }
+        }
+        if let cluster = configuration.cluster {
+            adopted += await clusterReachability(cluster, configPath: configPath, output: &out)
         }
         for p in remote { out.problem(p) }
         return out.finish(valid: remote.isEmpty ? "\(configPath): valid (\(counted)\(adopted))" : nil)
@@ -168,6 +171,9 @@ extension Commands {
             } catch {
                 problems.append(error)
             }
+        }
+        if let cluster = configuration.cluster {
+            problems += clusterKeyProblems(cluster, configPath: configPath)
         }
         let state = configuration.stateDirectory
         if access(state, W_OK) != 0 && access(AtomicFile.parent(of: state), W_OK) != 0 {

@@ -38,13 +38,7 @@ extension ConfigurationParser {
     /// `backup: N`, `in_place: true`, and the mode of `format: credstore` (always 0600).
     mutating func deliverOptions(_ map: [String: Node], at key: String, into target: inout DeliverTarget) {
         if let n = int(map["backup"], at: "\(key).backup", range: 0...99) { target.backup = n }
-        if let node = map["in_place"], let text = string(node, at: "\(key).in_place") {
-            switch text {
-            case "true": target.inPlace = true
-            case "false": target.inPlace = false
-            default: error("\(key).in_place", node, "must be true or false, got \"\(text)\"")
-            }
-        }
+        if let value = bool(map["in_place"], at: "\(key).in_place") { target.inPlace = value }
         if target.mode & 0o007 != 0 {
             error(
                 "\(key).mode", map["mode"],

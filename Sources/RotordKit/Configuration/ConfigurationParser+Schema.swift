@@ -8,7 +8,7 @@ import Yams
 extension ConfigurationParser {
     mutating func configuration(_ top: [String: Node]) -> RotordConfiguration {
         let allowedTop: Set<String> = [
-            "fracttal", "state_dir", "defaults", "consumers", "schedule", "metrics", "adopt",
+            "fracttal", "state_dir", "defaults", "consumers", "schedule", "metrics", "adopt", "cluster",
         ]
         for (name, node) in top where !allowedTop.contains(name) {
             error(name, node, "unknown key; expected one of: \(allowedTop.sorted().joined(separator: ", "))")
@@ -46,6 +46,7 @@ extension ConfigurationParser {
             consumers: consumers)
         configuration.adopt = rules
         readScheduleAndMetrics(top, into: &configuration)
+        if let node = top["cluster"] { configuration.cluster = cluster(node) }
         return configuration
     }
 
@@ -108,14 +109,7 @@ extension ConfigurationParser {
         else {
             return nil
         }
-        var encrypted = false
-        if let node = map["encrypted"], let text = string(node, at: "\(at).encrypted") {
-            switch text {
-            case "true": encrypted = true
-            case "false": encrypted = false
-            default: error("\(at).encrypted", node, "must be true or false, got \"\(text)\"")
-            }
-        }
+        let encrypted = bool(map["encrypted"], at: "\(at).encrypted") ?? false
         // Encrypted sources are the files of LoadCredentialEncrypted=: the unit's paths with `.cred`.
         let suffix = encrypted ? ".cred" : ""
         var rotation = AdminRotation(

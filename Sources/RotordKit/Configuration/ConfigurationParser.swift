@@ -101,6 +101,18 @@ struct ConfigurationParser {
         return text
     }
 
+    /// `true` or `false`; `nil` when absent or (with an error) anything else.
+    mutating func bool(_ node: Node?, at key: String) -> Bool? {
+        guard let node, let text = string(node, at: key) else { return nil }
+        switch text {
+        case "true": return true
+        case "false": return false
+        default:
+            error(key, node, "must be true or false, got \"\(text)\"")
+            return nil
+        }
+    }
+
     mutating func sequence(_ node: Node?, at key: String) -> [Node] {
         guard let node else { return [] }
         guard let seq = node.sequence else {

@@ -1,0 +1,46 @@
+/// The fleet's settings (`cluster:` in the file; docs/configuration.md and docs/fleet.md): where etcd is, this host's
+/// name and key, and whether it may lead. Parsed and validated, and not used by the engine yet: with or without it
+/// rotord behaves as the single-host daemon.
+public struct ClusterSettings: Sendable, Hashable {
+    /// TLS to etcd (`cluster.etcd.tls`).
+    public struct TLS: Sendable, Hashable {
+        /// The CA that signed etcd's server certificates; `nil`: the system's CAs.
+        public var caFile: String?
+        /// This host's client certificate (with ``keyFile``), when etcd asks for one.
+        public var certFile: String?
+        /// The client certificate's private key.
+        public var keyFile: String?
+
+        /// Creates the settings.
+        public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil) {
+            self.caFile = caFile
+            self.certFile = certFile
+            self.keyFile = keyFile
+        }
+    }
+
+    /// The etcd members' client URLs (`cluster.etcd.endpoints`).
+    public var endpoints: [String]
+    /// The key prefix of this account's fleet (`cluster.etcd.prefix`), e.g. `/rotord/acme`; no trailing slash.
+    public var prefix: String
+    /// TLS to etcd, or `nil` for none (`http://` endpoints).
+    public var tls: TLS?
+    /// This host's name in the fleet (`cluster.host`, default the host name).
+    public var host: String
+    /// The host's X25519 private key file (`cluster.key_file`; `rotord fleet keygen` makes one).
+    public var keyFile: String
+    /// Whether this host may become leader (`cluster.leader_eligible`, default true; a leader needs the admin pair).
+    public var leaderEligible: Bool
+
+    /// Creates the settings.
+    public init(
+        endpoints: [String], prefix: String, tls: TLS? = nil, host: String, keyFile: String, leaderEligible: Bool = true
+    ) {
+        self.endpoints = endpoints
+        self.prefix = prefix
+        self.tls = tls
+        self.host = host
+        self.keyFile = keyFile
+        self.leaderEligible = leaderEligible
+    }
+}

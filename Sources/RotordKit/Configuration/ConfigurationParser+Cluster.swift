@@ -1,0 +1,121 @@
+import Foundation
+import RotordCore
+import Yams
+
+/// `cluster:` (docs/configuration.md, docs/fleet.md): parsed and validated, not used by the engine yet.
+extension ConfigurationParser {
+    static let clusterKeys: Set<String> = ["etcd", "host", "key_file", "leader_eligible"]
+    static let clusterEtcdKeys: Set<String> = ["endpoints", "prefix", "tls"]
+    static let clusterTLSKeys: Set<String> = ["ca_file", "cert_file", "key_file"]
+    /// The longest host name (DNS's limit).
+    static let maximumHostLength = 253
+
+    /// Reads `cluster:`; `nil` (with errors) when it is unusable.
+    mutating func cluster(_ node: Node) -> ClusterSettings? {
+        guard let map = mapping(node, at: "cluster", allowed: Self.clusterKeys) else { return nil }
+        let errorsBefore = errors.count
+        var endpoints: [String] = []
+        var prefix = ""
+        var tls: ClusterSettings.TLS?
+        if let etcdNode = map["etcd"], let etcd = mapping(etcdNode, at: "cluster.etcd", allowed: Self.clusterEtcdKeys) {
+            if let tlsNode = etcd["tls"] { tls = clusterTLS(tlsNode) }
+            endpoints = etcdEndpoints(etcd["endpoints"], tls: tls)
+            if let value = requiredString(etcd, "prefix", at: "cluster.etcd") {
+                if !value.hasPrefix("/") || value.hasSuffix("/") || value.contains(where: \.isWhitespace)
+                    || value.contains("//")
+                {
+                    error(
+                        "cluster.etcd.prefix", etcd["prefix"],
+                        "must start with /, not end with /, and hold no space or empty segment, such as /rotord/acme; "
+                            + "got \"\(value)\"")
+                }
+                prefix = value
+            }
+        } else if map["etcd"] == nil {
+            error("cluster.etcd", nil, "is required under cluster: (endpoints and prefix)")
+        }
+        let host = clusterHost(map["host"])
+        let keyFile = absolutePath(map["key_file"], at: "cluster.key_file")
+        if map["key_file"] == nil {
+            error(
+                "cluster.key_file", nil,
+                "is required under cluster: (this host's X25519 private key; `rotord fleet keygen --out PATH` makes one)"
+            )
+        }
+        let leaderEligible = bool(map["leader_eligible"], at: "cluster.leader_eligible") ?? true
+        guard errors.count == errorsBefore, let keyFile else { return nil }
+        return ClusterSettings(
+            endpoints: endpoints, prefix: prefix, tls: tls, host: host, keyFile: keyFile, leaderEligible: leaderEligible
+        )
+    }
+
+    /// `cluster.etcd.endpoints`: a non-empty list of distinct http(s) URLs, all `https` when `tls` is set.
+    private mutating func etcdEndpoints(_ node: Node?, tls: ClusterSettings.TLS?) -> [String] {
+        guard let node else {
+            error(
+                "cluster.etcd.endpoints", nil, "is required (the etcd members' client URLs, such as https://etcd1:2379)"
+            )
+            return []
+        }
+        var endpoints: [String] = []
+        for (index, item) in sequence(node, at: "cluster.etcd.endpoints").enumerated() {
+            let key = "cluster.etcd.endpoints[\(index)]"
+            guard let value = url(item, at: key) else { continue }
+            if let components = URLComponents(string: value), components.path.count > 1 || components.query != nil {
+                error(
+                    key, item,
+                    "must be a member's client URL without a path, such as https://etcd1:2379; got \"\(value)\"")
+                continue
+            }
+            if tls != nil, !value.hasPrefix("https://") {
+                error(key, item, "must be https:// since cluster.etcd.tls is set; got \"\(value)\"")
+                continue
+            }
+            if endpoints.contains(value) {
+                error(key, item, "\"\(value)\" is listed twice")
+                continue
+            }
+            endpoints.append(value)
+        }
+        if node.sequence != nil, node.sequence?.isEmpty == true {
+            error("cluster.etcd.endpoints", node, "must list at least one etcd member")
+        }
+        return endpoints
+    }
+
+    /// `cluster.etcd.tls`: absolute paths; a client certificate and its key together.
+    private mutating func clusterTLS(_ node: Node) -> ClusterSettings.TLS? {
+        guard let map = mapping(node, at: "cluster.etcd.tls", allowed: Self.clusterTLSKeys) else { return nil }
+        let tls = ClusterSettings.TLS(
+            caFile: absolutePath(map["ca_file"], at: "cluster.etcd.tls.ca_file"),
+            certFile: absolutePath(map["cert_file"], at: "cluster.etcd.tls.cert_file"),
+            keyFile: absolutePath(map["key_file"], at: "cluster.etcd.tls.key_file"))
+        if (map["cert_file"] == nil) != (map["key_file"] == nil) {
+            let missing = map["cert_file"] == nil ? "cert_file" : "key_file"
+            error(
+                "cluster.etcd.tls.\(missing)", node,
+                "is required with \(missing == "cert_file" ? "key_file" : "cert_file") (a client certificate and its key go together)"
+            )
+        }
+        if map.isEmpty {
+            error("cluster.etcd.tls", node, "must set ca_file, or cert_file and key_file, or all three")
+        }
+        return tls
+    }
+
+    /// `cluster.host`: default the machine's host name; letters, digits, `.`, `-` and `_` (it is part of etcd keys).
+    private mutating func clusterHost(_ node: Node?) -> String {
+        let value = node.flatMap { string($0, at: "cluster.host") } ?? ProcessInfo.processInfo.hostName
+        let allowed = value.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                || "._-".unicodeScalars.contains($0)
+        }
+        if value.isEmpty || value.count > Self.maximumHostLength || !allowed || value.hasPrefix(".") {
+            error(
+                "cluster.host", node,
+                "must be 1 to \(Self.maximumHostLength) letters, digits, '.', '-' or '_' (it names this host's keys "
+                    + "in etcd), not starting with '.'; got \"\(value)\"\(node == nil ? " (the host name)" : "")")
+        }
+        return value
+    }
+}

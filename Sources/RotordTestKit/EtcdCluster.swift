@@ -1,0 +1,238 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Synchronization
+
+/// A real etcd cluster for the fleet tests: Debian's `etcd` (package `etcd-server`, which scripts/setup.sh installs)
+/// started as child processes by pid on 127.0.0.1, with ports picked at random (never the package's 2379/2380),
+/// data directories on tmpfs (`/dev/shm/rotord-etcd-…`), a static `--initial-cluster` bootstrap and short heartbeat
+/// and election timeouts.
+///
+/// One cluster per suite; a suite that starts one is `.serialized` and calls ``stop()`` in a `defer`, which kills
+/// every member by pid (SIGTERM, then SIGKILL after ``stopGrace``), reaps it and removes the data directories. A
+/// cluster left behind by a test process that died is removed by the next ``start(size:)``.
+public final class EtcdCluster: Sendable {
+    /// etcd is not installed, or a member did not become healthy in time.
+    public struct Failure: Error, CustomStringConvertible {
+        /// What went wrong and what to do.
+        public var description: String
+    }
+
+    /// One member: its name, URLs and data directory.
+    public struct Member: Sendable {
+        /// `m0`, `m1`, …
+        public var name: String
+        /// `http://127.0.0.1:PORT`, where clients (and the JSON gateway) answer.
+        public var clientURL: String
+        /// `http://127.0.0.1:PORT`, where the members talk to each other.
+        public var peerURL: String
+        /// The member's data directory (on tmpfs).
+        public var dataDirectory: String
+    }
+
+    /// The heartbeat interval, in milliseconds (etcd's default is 100).
+    public static let heartbeatMilliseconds = 50
+    /// The election timeout, in milliseconds (etcd's default is 1000).
+    public static let electionMilliseconds = 500
+    /// How long ``start(size:)`` and ``restart(member:)`` wait for `/health` to answer `{"health":"true"}`.
+    public static let healthTimeout: Duration = .seconds(20)
+    /// How long one `/health` request may take.
+    static let healthRequestTimeout: TimeAmount = .seconds(1)
+    /// How long a member may take to exit after SIGTERM before it gets SIGKILL.
+    public static let stopGrace: Duration = .seconds(5)
+    /// The pause between two polls (health, exit).
+    static let pollInterval: Duration = .milliseconds(50)
+    /// Where the data directories go: tmpfs.
+    static let root = "/dev/shm"
+    static let directoryPrefix = "rotord-etcd-"
+
+    /// The members, in the order of ``clientURLs``.
+    public let members: [Member]
+    /// The folder holding every member's data directory, the members' logs and the owner's pid.
+    public let directory: String
+    private let pids: Mutex<[Int32?]>
+
+    /// Every member's client URL.
+    public var clientURLs: [String] { members.map(\.clientURL) }
+
+    private init(members: [Member], directory: String) {
+        self.members = members
+        self.directory = directory
+        self.pids = Mutex(Array(repeating: nil, count: members.count))
+    }
+
+    /// The path of `etcd`, or a failure saying to run scripts/setup.sh.
+    public static func locate() throws(Failure) -> String {
+        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        if let path = folders.map({ "\($0)/etcd" }).first(where: FileManager.default.isExecutableFile(atPath:)) {
+            return path
+        }
+        throw Failure(description: "etcd is not on PATH: run scripts/setup.sh (it installs Debian's etcd-server)")
+    }
+
+    /// Starts `size` members and waits until each answers `/health`; on failure stops what it started.
+    public static func start(size: Int = 3) async throws -> EtcdCluster {
+        removeAbandoned()
+        let directory = "\(root)/\(directoryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "\(getpid())\n".write(toFile: "\(directory)/owner", atomically: true, encoding: .utf8)
+        let ports = try freePorts(2 * size)
+        let members = (0..<size).map { index in
+            Member(
+                name: "m\(index)", clientURL: "http://127.0.0.1:\(ports[2 * index])",
+                peerURL: "http://127.0.0.1:\(ports[2 * index + 1])", dataDirectory: "\(directory)/m\(index)")
+        }
+        let cluster = EtcdCluster(members: members, directory: directory)
+        do {
+            for index in members.indices { try cluster.spawn(index) }
+            for index in members.indices { try await cluster.waitHealthy(index) }
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        return cluster
+    }
+
+    /// Kills every member (SIGTERM, then SIGKILL), reaps them and removes the data directories.
+    public func stop() async {
+        for index in members.indices { await stop(member: index, signal: SIGTERM) }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Kills one member with SIGKILL (a crash) and reaps it; its data directory stays for ``restart(member:)``.
+    public func kill(member index: Int) async { await stop(member: index, signal: SIGKILL) }
+
+    /// Starts a member again on its data directory and ports, and waits until it is healthy.
+    public func restart(member index: Int) async throws {
+        await stop(member: index, signal: SIGTERM)
+        try spawn(index)
+        try await waitHealthy(index)
+    }
+
+    /// The pid of a running member, or `nil`.
+    public func pid(member index: Int) -> Int32? { pids.withLock { $0[index] } }
+
+    /// Sends `signal` to the member, waits ``stopGrace`` for it to exit, then SIGKILL; reaps it.
+    private func stop(member index: Int, signal: Int32) async {
+        guard let pid = pids.withLock({ $0[index] }) else { return }
+        Foundation.kill(pid, signal)
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: Self.stopGrace)
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if clock.now >= end {
+                Foundation.kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                break
+            }
+            try? await Task.sleep(for: Self.pollInterval)
+        }
+        pids.withLock { $0[index] = nil }
+    }
+
+    private func spawn(_ index: Int) throws {
+        let etcd = try Self.locate()
+        let member = members[index]
+        let initial = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
+        let arguments = [
+            etcd, "--name", member.name, "--data-dir", member.dataDirectory,
+            "--listen-client-urls", member.clientURL, "--advertise-client-urls", member.clientURL,
+            "--listen-peer-urls", member.peerURL, "--initial-advertise-peer-urls", member.peerURL,
+            "--initial-cluster", initial, "--initial-cluster-state", "new",
+            "--initial-cluster-token", URL(fileURLWithPath: directory).lastPathComponent,
+            "--heartbeat-interval", "\(Self.heartbeatMilliseconds)",
+            "--election-timeout", "\(Self.electionMilliseconds)",
+            "--logger", "zap", "--log-level", "warn",
+        ]
+        let log = "\(directory)/\(member.name).log"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let environment: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), nil]
+        defer { environment.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, etcd, &actions, nil, argv, environment)
+        guard result == 0 else {
+            throw Failure(
+                description: "could not start \(etcd) for \(member.name): \(String(cString: strerror(result)))")
+        }
+        pids.withLock { $0[index] = pid }
+    }
+
+    /// Polls `/health` of one member until it answers `{"health":"true"}`, for at most ``healthTimeout``.
+    private func waitHealthy(_ index: Int) async throws {
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: Self.healthTimeout)
+        var last = "no answer"
+        while clock.now < end {
+            var status: Int32 = 0
+            if let pid = pid(member: index), waitpid(pid, &status, WNOHANG) == pid {
+                pids.withLock { $0[index] = nil }
+                throw Failure(description: "etcd \(members[index].name) exited (\(status)); see \(directory)")
+            }
+            do {
+                let request = HTTPClientRequest(url: "\(members[index].clientURL)/health")
+                let response = try await HTTPClient.shared.execute(request, timeout: Self.healthRequestTimeout)
+                let body = String(buffer: try await response.body.collect(upTo: 4096))
+                if body.contains(#""health":"true""#) { return }
+                last = body
+            } catch {
+                last = "\(error)"
+            }
+            try await Task.sleep(for: Self.pollInterval)
+        }
+        throw Failure(description: "etcd \(members[index].name) not healthy after \(Self.healthTimeout): \(last)")
+    }
+
+    /// `count` TCP ports that were free on 127.0.0.1 a moment ago (bound to port 0, then closed).
+    static func freePorts(_ count: Int) throws -> [Int] {
+        var ports: [Int] = []
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        while ports.count < count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+            sockets.append(fd)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                    bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+                }
+            }
+            guard bound else { throw Failure(description: "bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
+            let port = Int(UInt16(bigEndian: address.sin_port))
+            if port != 2379, port != 2380 { ports.append(port) }
+        }
+        return ports
+    }
+
+    /// Removes clusters whose test process is gone: kills the etcd processes that run on their data directories
+    /// (found through `/proc/PID/cmdline`) and removes the directories.
+    static func removeAbandoned() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        for name in names where name.hasPrefix(directoryPrefix) {
+            let directory = "\(root)/\(name)"
+            let owner = (try? String(contentsOfFile: "\(directory)/owner", encoding: .utf8))
+                .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if let owner, owner == getpid() || Foundation.kill(owner, 0) == 0 { continue }
+            let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            for pid in processes.compactMap(Int32.init) {
+                guard let commandLine = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { continue }
+                let words = commandLine.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                if words.first?.hasSuffix("etcd") == true, words.contains(where: { $0.hasPrefix(directory + "/") }) {
+                    Foundation.kill(pid, SIGKILL)
+                }
+            }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import EtcdClient
+import Foundation
+import RotordTestKit
+import Testing
+
+/// A suite trait that starts one real 3-member etcd cluster for the whole suite (``EtcdCluster``), gives it to the
+/// suite's tests through ``EtcdClusterScope/current``, and stops it (by pid, data directories removed) when the
+/// suite ends, however it ends.
+struct EtcdClusterScope: SuiteTrait, TestScoping {
+    /// The cluster of the suite that is running.
+    @TaskLocal static var current: EtcdCluster?
+
+    var isRecursive: Bool { false }
+
+    func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        let clock = ContinuousClock()
+        let began = clock.now
+        let cluster = try await EtcdCluster.start(size: 3)
+        let pids = cluster.members.indices.compactMap { cluster.pid(member: $0) }.map(String.init)
+        print(
+            "etcd: 3 members healthy in \(began.duration(to: clock.now)) at \(cluster.clientURLs.joined(separator: " ")) "
+                + "(pids \(pids.joined(separator: " ")), data in \(cluster.directory))")
+        do {
+            try await Self.$current.withValue(cluster) { try await function() }
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+
+    /// The running suite's cluster (the suite carries `.etcdCluster`).
+    static func cluster() throws -> EtcdCluster {
+        try #require(current, "the suite needs the .etcdCluster trait")
+    }
+
+    /// A client of every member of the running suite's cluster, in member order.
+    static func client(endpoints: [String]? = nil) throws -> EtcdClient {
+        EtcdClient(configuration: .init(endpoints: try endpoints ?? cluster().clientURLs))
+    }
+
+    /// A key prefix no other test uses.
+    static func uniquePrefix(_ name: String) -> String { "/rotord-test/\(name)/\(UUID().uuidString.prefix(8))/" }
+}
+
+extension Trait where Self == EtcdClusterScope {
+    /// One real 3-member etcd cluster for the suite.
+    static var etcdCluster: Self { .init() }
+}
+
+/// Runs `body` and fails if it takes longer than `limit` (the body is cancelled).
+func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else {
+            throw TimeLimit(limit: limit)
+        }
+        return value
+    }
+}
+
+/// ``within(_:_:)`` ran out of time.
+struct TimeLimit: Error, CustomStringConvertible {
+    var limit: Duration
+    var description: String { "did not finish within \(limit)" }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Glibc
+import RotordCore
+import RotordKit
+import Testing
+
+/// `cluster:` is parsed, validated with errors that name the key, and stored; without it there is no cluster.
+@Suite struct ClusterConfigurationTests {
+    let loader = ConfigurationLoader()
+
+    func parse(_ cluster: String) throws -> RotordConfiguration {
+        try loader.parse(ConfigurationLoaderTests.base + cluster, path: "/etc/rotord/rotord.yaml")
+    }
+
+    func errors(_ cluster: String) -> [ConfigurationError] {
+        do {
+            _ = try loader.parse(ConfigurationLoaderTests.base + cluster, path: "/etc/rotord/rotord.yaml")
+            return []
+        } catch {
+            return error.errors
+        }
+    }
+
+    @Test func withoutClusterThereIsNone() throws {
+        #expect(try parse("").cluster == nil)
+    }
+
+    @Test func aFullSectionIsStored() throws {
+        let configuration = try parse(
+            """
+            cluster:
+              etcd:
+                endpoints: [https://etcd1:2379, https://etcd2:2379]
+                prefix: /rotord/acme
+                tls: {ca_file: /etc/rotord/etcd-ca.pem, cert_file: /etc/rotord/etcd.pem, key_file: /etc/rotord/etcd.key}
+              host: web-1
+              key_file: /etc/credstore/rotord-fleet.key
+              leader_eligible: false
+            """)
+        let cluster = try #require(configuration.cluster)
+        #expect(cluster.endpoints == ["https://etcd1:2379", "https://etcd2:2379"])
+        #expect(cluster.prefix == "/rotord/acme")
+        #expect(
+            cluster.tls
+                == .init(
+                    caFile: "/etc/rotord/etcd-ca.pem", certFile: "/etc/rotord/etcd.pem", keyFile: "/etc/rotord/etcd.key"
+                ))
+        #expect(cluster.host == "web-1" && cluster.keyFile == "/etc/credstore/rotord-fleet.key")
+        #expect(!cluster.leaderEligible)
+    }
+
+    @Test func defaultsAreTheHostNameAndEligible() throws {
+        let cluster = try #require(
+            try parse(
+                """
+                cluster:
+                  etcd: {endpoints: [http://127.0.0.1:2379], prefix: /rotord/acme}
+                  key_file: /etc/credstore/rotord-fleet.key
+                """
+            ).cluster)
+        #expect(cluster.host == ProcessInfo.processInfo.hostName)
+        #expect(cluster.leaderEligible && cluster.tls == nil)
+    }
+
+    @Test(arguments: [
+        ("cluster: {key_file: /k}", "cluster.etcd"),
+        ("cluster: {etcd: {prefix: /p}, key_file: /k}", "cluster.etcd.endpoints"),
+        ("cluster: {etcd: {endpoints: [], prefix: /p}, key_file: /k}", "cluster.etcd.endpoints"),
+        ("cluster: {etcd: {endpoints: [ftp://e:1], prefix: /p}, key_file: /k}", "cluster.etcd.endpoints[0]"),
+        ("cluster: {etcd: {endpoints: [http://e:1/v3], prefix: /p}, key_file: /k}", "cluster.etcd.endpoints[0]"),
+        (
+            "cluster: {etcd: {endpoints: [http://e:1, http://e:1], prefix: /p}, key_file: /k}",
+            "cluster.etcd.endpoints[1]"
+        ),
+        ("cluster: {etcd: {endpoints: [http://e:1]}, key_file: /k}", "cluster.etcd.prefix"),
+        ("cluster: {etcd: {endpoints: [http://e:1], prefix: rotord}, key_file: /k}", "cluster.etcd.prefix"),
+        ("cluster: {etcd: {endpoints: [http://e:1], prefix: /rotord/}, key_file: /k}", "cluster.etcd.prefix"),
+        (
+            "cluster: {etcd: {endpoints: [http://e:1], prefix: /p, tls: {ca_file: /ca}}, key_file: /k}",
+            "cluster.etcd.endpoints[0]"
+        ),
+        (
+            "cluster: {etcd: {endpoints: [https://e:1], prefix: /p, tls: {cert_file: /c}}, key_file: /k}",
+            "cluster.etcd.tls.key_file"
+        ),
+        (
+            "cluster: {etcd: {endpoints: [https://e:1], prefix: /p, tls: {ca_file: ca}}, key_file: /k}",
+            "cluster.etcd.tls.ca_file"
+        ),
+        ("cluster: {etcd: {endpoints: [https://e:1], prefix: /p, tls: {}}, key_file: /k}", "cluster.etcd.tls"),
+        ("cluster: {etcd: {endpoints: [http://e:1], prefix: /p, user: x}, key_file: /k}", "cluster.etcd.user"),
+        ("cluster: {etcd: {endpoints: [http://e:1], prefix: /p}}", "cluster.key_file"),
+        ("cluster: {etcd: {endpoints: [http://e:1], prefix: /p}, key_file: k}", "cluster.key_file"),
+        ("cluster: {etcd: {endpoints: [http://e:1], prefix: /p}, key_file: /k, host: a/b}", "cluster.host"),
+        (
+            "cluster: {etcd: {endpoints: [http://e:1], prefix: /p}, key_file: /k, leader_eligible: yes}",
+            "cluster.leader_eligible"
+        ),
+        ("cluster: {etcd: {endpoints: [http://e:1], prefix: /p}, key_file: /k, hosts: [a]}", "cluster.hosts"),
+        ("cluster: [a]", "cluster"),
+    ])
+    func errorsNameTheKey(yaml: String, key: String) {
+        let found = errors(yaml)
+        #expect(found.contains { $0.key == key }, "\(yaml): \(found.map(\.description))")
+    }
+
+    /// `check-config` with `cluster:` checks the host key file (as every command will load it).
+    @Test func checkConfigChecksTheKeyFile() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/fleet.key"
+        let cluster = ClusterSettings(endpoints: ["http://127.0.0.1:1"], prefix: "/rotord/t", host: "h", keyFile: path)
+        func problems() -> [ConfigurationError] {
+            Commands.clusterKeyProblems(cluster, configPath: "/etc/rotord/rotord.yaml")
+        }
+        #expect(problems().map(\.key) == ["cluster.key_file"], "missing")
+        _ = try FleetHostKey.generate(at: path)
+        #expect(problems().isEmpty)
+        chmod(path, 0o644)
+        #expect(problems().first?.message.contains("chmod 0600") == true, "\(problems())")
+        try "not a key\n".write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, 0o600)
+        #expect(problems().first?.message.contains("not a host key") == true, "\(problems())")
+    }
+}
