@@ -21,6 +21,26 @@ import Testing
         }
     }
 
+    @Test func theLeaseTTLIsBoundedAndItsFencingChecked() throws {
+        let section = """
+            cluster:
+              etcd: {endpoints: [http://127.0.0.1:2379], prefix: /rotord/acme}
+              key_file: /etc/rotord/fleet.key
+
+            """
+        let plain = try #require(try parse(section).cluster)
+        #expect(plain.leaseTTL == .seconds(10))
+        // The default fracttal.timeout (30s) can never be fenced by a 10 s lease: said, with what to do.
+        #expect(plain.fencingProblem(fracttalTimeout: .seconds(30))?.contains("lower fracttal.timeout") == true)
+        #expect(plain.fencingProblem(fracttalTimeout: .seconds(5)) == nil, "5 s + 1 s margin < 2/3 of 10 s")
+        let short = try #require(try parse(section + "  lease_ttl: 3s\n").cluster)
+        #expect(short.leaseTTL == .seconds(3))
+        #expect(short.fencingProblem(fracttalTimeout: .seconds(1)) != nil, "1 s + 1 s margin is not under 2 s")
+        for bad in ["2s", "11s"] {
+            #expect(errors(section + "  lease_ttl: \(bad)\n").contains { $0.key == "cluster.lease_ttl" }, "\(bad)")
+        }
+    }
+
     @Test func withoutClusterThereIsNone() throws {
         #expect(try parse("").cluster == nil)
     }

@@ -31,6 +31,23 @@ public struct ClusterSettings: Sendable, Hashable {
     public var keyFile: String
     /// Whether this host may become leader (`cluster.leader_eligible`, default true; a leader needs the admin pair).
     public var leaderEligible: Bool
+    /// The leadership lease's time to live (`cluster.lease_ttl`, 3s to 10s; default 10s).
+    public var leaseTTL: ConfigDuration = ClusterSettings.defaultLeaseTTL
+
+    /// The default lease TTL, and the production maximum.
+    public static let defaultLeaseTTL = ConfigDuration.seconds(10)
+    /// The shortest lease TTL (for tests).
+    public static let minimumLeaseTTL = ConfigDuration.seconds(3)
+    /// How much longer than `fracttal.timeout` the lease must still run when a Fracttal request is sent.
+    public static let fenceMarginOverTimeout = Duration.seconds(1)
+
+    /// Why the leader could never send a Fracttal request under these timings (``LeaderFence``), or `nil`.
+    public func fencingProblem(fracttalTimeout: ConfigDuration) -> String? {
+        let timeout = Duration.seconds(fracttalTimeout.seconds)
+        let fence = LeaderFence<ContinuousClock.Instant>(
+            ttl: .seconds(leaseTTL.seconds), requestTimeout: timeout, margin: timeout + Self.fenceMarginOverTimeout)
+        return fence.configurationProblem
+    }
 
     /// Creates the settings.
     public init(

@@ -44,6 +44,14 @@ extension Commands {
                 )
             }
         }
+        if let problem = configuration.cluster?.fencingProblem(fracttalTimeout: configuration.fracttal.timeout) {
+            // The fleet is not run by the daemon yet: a warning now, a configuration error once it is.
+            out.warning(
+                .init(
+                    file: configPath, key: "cluster.lease_ttl",
+                    message: "the fleet's leader could not fence "
+                        + "its Fracttal requests (docs/fleet.md): \(problem)"))
+        }
         let counted = Self.counted(configuration)
         guard !offline else {
             return out.finish(valid: "\(configPath): valid (\(counted); Fracttal not contacted)")

@@ -4,7 +4,7 @@ import Yams
 
 /// `cluster:` (docs/configuration.md, docs/fleet.md): parsed and validated, not used by the engine yet.
 extension ConfigurationParser {
-    static let clusterKeys: Set<String> = ["etcd", "host", "key_file", "leader_eligible"]
+    static let clusterKeys: Set<String> = ["etcd", "host", "key_file", "leader_eligible", "lease_ttl"]
     static let clusterEtcdKeys: Set<String> = ["endpoints", "prefix", "tls"]
     static let clusterTLSKeys: Set<String> = ["ca_file", "cert_file", "key_file"]
     /// The longest host name (DNS's limit).
@@ -43,10 +43,23 @@ extension ConfigurationParser {
             )
         }
         let leaderEligible = bool(map["leader_eligible"], at: "cluster.leader_eligible") ?? true
+        var leaseTTL = ClusterSettings.defaultLeaseTTL
+        if let value = duration(map["lease_ttl"], at: "cluster.lease_ttl") {
+            if value < ClusterSettings.minimumLeaseTTL || value > ClusterSettings.defaultLeaseTTL {
+                error(
+                    "cluster.lease_ttl", map["lease_ttl"],
+                    "must be from \(ClusterSettings.minimumLeaseTTL) to \(ClusterSettings.defaultLeaseTTL), got \(value)"
+                )
+            } else {
+                leaseTTL = value
+            }
+        }
         guard errors.count == errorsBefore, let keyFile else { return nil }
-        return ClusterSettings(
+        var settings = ClusterSettings(
             endpoints: endpoints, prefix: prefix, tls: tls, host: host, keyFile: keyFile, leaderEligible: leaderEligible
         )
+        settings.leaseTTL = leaseTTL
+        return settings
     }
 
     /// `cluster.etcd.endpoints`: a non-empty list of distinct http(s) URLs, all `https` when `tls` is set.
