@@ -11,6 +11,10 @@ import RotordCore
 /// - **F2 ordered terms:** every request of a leader lands before any request of a later leader, except one that
 ///   was paused between the check and the send (counted: the next leader's marker sweep removes what it created).
 /// - **F3 liveness:** once faults stop, a leader exists and sends within 3 TTLs.
+/// - **F4 no orphan after the sweep:** a late request counts as a create nobody journaled; the leader's marker
+///   sweep (when it settles into a term, then every ``sweepInterval``) removes what landed before it, and once the
+///   history ends none is left. (A sweep only at the start of a term is not enough: a paused old leader's create
+///   can land after the new leader's first sweep.)
 package enum FleetSimulation {
     /// The outcome of one history.
     package struct Outcome: Sendable {
@@ -24,7 +28,12 @@ package enum FleetSimulation {
         package var requests = 0
         /// Requests that landed late (paused between check and send), each left for the next leader's sweep.
         package var late = 0
+        /// Late creates the leaders' marker sweeps removed.
+        package var swept = 0
     }
+
+    /// How often a leader repeats its marker sweep (the daemon's resync, shortened for the simulation).
+    package static let sweepInterval: Duration = .seconds(10)
 
     struct Host {
         var name: String
@@ -36,6 +45,9 @@ package enum FleetSimulation {
         var nextCampaign: Int64 = 0
         var nextKeepAlive: Int64 = 0
         var nextRequest: Int64 = 0
+        /// The term it last swept in, and when.
+        var sweptTerm: Int?
+        var sweptAt: Int64 = 0
     }
 
     struct Message {
@@ -56,8 +68,9 @@ package enum FleetSimulation {
     /// assumes (the real one by default): a fence that assumes requests take no time shows what it is for.
     package static func history(
         seed: UInt64, hosts count: Int = 3, seconds: Int = 120, margin: Duration = .milliseconds(800),
-        fenceTimeout: Duration? = nil
+        fenceTimeout: Duration? = nil, sweepEvery: Duration? = FleetSimulation.sweepInterval
     ) -> Outcome {
+        let sweepMs = sweepEvery.map(\.milliseconds) ?? Int64.max
         var random = SimulationRandom(seed: seed)
         let ttl = Duration.seconds(3)
         let ttlMs = ttl.milliseconds
@@ -76,6 +89,7 @@ package enum FleetSimulation {
         let end = Int64(seconds) * 1000
         let faultsEnd = end * 3 / 4
         var lastSender: (host: Int, at: Int64)?
+        var unswept: [Int64] = []  // landing instants of late creates no sweep has removed yet
 
         func delay(_ now: Int64) -> Int64 {
             now < faultsEnd && random.chance(0.05) ? Int64(random.int(200...900)) : Int64(random.int(1...40))
@@ -134,7 +148,10 @@ package enum FleetSimulation {
                 case .landing(let term, let late):
                     landings.append((now, term, h, late))
                     outcome.requests += 1
-                    if late { outcome.late += 1 }
+                    if late {
+                        outcome.late += 1
+                        unswept.append(now)
+                    }
                 }
             }
             // Faults.
@@ -171,6 +188,13 @@ package enum FleetSimulation {
                 }
                 if hosts[h].fence.refusal(at: instant) == nil {
                     allowed.append(h)
+                    // The marker sweep: first thing in a term, then every sweepInterval.
+                    if hosts[h].sweptTerm != hosts[h].term || now - hosts[h].sweptAt >= sweepMs {
+                        hosts[h].sweptTerm = hosts[h].term
+                        hosts[h].sweptAt = now
+                        outcome.swept += unswept.filter { $0 <= now }.count
+                        unswept.removeAll { $0 <= now }
+                    }
                     if now >= hosts[h].nextRequest, let term = hosts[h].term {
                         hosts[h].nextRequest = now + 250
                         // The request lands within the timeout, unless the process is paused right after the check.
@@ -207,6 +231,10 @@ package enum FleetSimulation {
         if let last = lastSender, last.at >= end - 3 * ttlMs {
         } else {
             outcome.violations.append("F3: no host sent anything in the last \(3 * ttlMs) ms after the faults stopped")
+        }
+        // F4: no late create is left once the history ends.
+        if !unswept.isEmpty {
+            outcome.violations.append("F4: \(unswept.count) late create(s) left after the last sweep")
         }
         return outcome
     }
