@@ -100,6 +100,10 @@ extension RotordConfiguration {
         return out
     }
 
+    /// Whether some managed consumers come from the account's listing (`adopt:` rules, `fracttal.admin.rotate`): a
+    /// lookup by name must then resolve against a listing (``resolvingAdoption(consumers:groupNames:active:adminKey:)``).
+    public var resolvesFromListing: Bool { !adopt.isEmpty || fracttal.adminRotation != nil }
+
     /// The managed consumer called `name` that rotord may act on: configured, or adopted and not refused.
     public func actionableConsumer(named name: String) -> ManagedConsumer? {
         consumer(named: name).flatMap { $0.adoptionRefusal == nil ? $0 : nil }

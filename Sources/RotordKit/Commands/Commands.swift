@@ -255,7 +255,7 @@ package enum Commands {
     /// Whether `name` is configured, or adopted (not refused) by an `adopt:` rule at the current listing.
     static func isManaged(_ name: String, context: RotationResources) async -> Bool {
         if context.configuration.consumer(named: name) != nil { return true }
-        guard !context.configuration.adopt.isEmpty || context.configuration.fracttal.adminRotation != nil,
+        guard context.configuration.resolvesFromListing,
             let listing = try? await context.directory.consumers()
         else {
             return false

@@ -204,7 +204,7 @@ package struct Reconciler: Sendable {
         // flight, list before finishing them, so such a rotation is driven with its rule (else it would count as
         // unmanaged).
         var effective = configuration
-        if !configuration.adopt.isEmpty || configuration.fracttal.adminRotation != nil,
+        if configuration.resolvesFromListing,
             active.contains(where: { configuration.consumer(named: $0.consumerName) == nil })
         {
             do {

@@ -335,10 +335,9 @@ package struct RotationDriver: Sendable {
     /// new pair); the old pair stays in use and the old consumer alive until it succeeds.
     private func actAsPublishedAdmin(_ record: RotationRecord, _ managed: ManagedConsumer?) async -> [String] {
         let files = managed?.deliver.flatMap(\.filePaths).joined(separator: ", ") ?? "none"
-        guard let read = await SecretPublisher.currentPair(managed?.deliver ?? [], cipher: cipher) else {
+        guard let pair = await SecretPublisher.currentPair(managed?.deliver ?? [], cipher: cipher) else {
             return ["the admin pair cannot be read back from its source files (\(files))"]
         }
-        let pair = (key: read.key.trimmingWhitespace(), secret: read.secret.trimmingWhitespace())
         guard let newKey = record.newKey, let newID = record.newConsumerID, pair.key == newKey else {
             return [
                 "the admin source files (\(files)) hold the key \(KeyMask.mask(pair.key)), not the new "

@@ -20,7 +20,7 @@ extension SecretPublisher {
                 guard let key = await plaintext(of: target, at: keyPath, cipher: cipher),
                     let secret = await plaintext(of: target, at: secretPath, cipher: cipher)
                 else { continue }
-                return (String(decoding: key, as: UTF8.self), String(decoding: secret, as: UTF8.self))
+                return rawPair(String(decoding: key, as: UTF8.self), String(decoding: secret, as: UTF8.self))
             }
             if let pair = pair(in: target) { return pair }
         }
@@ -43,10 +43,16 @@ extension SecretPublisher {
             guard let key = try? String(contentsOfFile: keyPath, encoding: .utf8),
                 let secret = try? String(contentsOfFile: secretPath, encoding: .utf8)
             else { return nil }
-            return (key, secret)
+            return rawPair(key, secret)
         case .template, .credstoreEncrypted, .rawEncrypted:
             return nil
         }
+    }
+
+    /// The pair of two bare-value files (`raw`, `raw-encrypted`): a file written by hand may end with a newline,
+    /// which is not part of the value.
+    static func rawPair(_ key: String, _ secret: String) -> (key: String, secret: String) {
+        (key.trimmingWhitespace(), secret.trimmingWhitespace())
     }
 
     /// What the file `path` of `target` holds, decrypted by `cipher` for `credstore-encrypted`; `nil` when it cannot
