@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized, .etcdCluster)
 struct EtcdClientTests {
     @Test func putAndRangeByKeyAndPrefix() async throws {
-        let client = try EtcdClusterScope.client()
+        let client = try EtcdClusterScope.client(requestTimeout: EtcdClusterScope.untimedRequestTimeout)
         defer { Task { try? await client.shutdown() } }
         let prefix = EtcdClusterScope.uniquePrefix("range")
         let binary = Array(UInt8(0)...UInt8(255))
@@ -43,7 +43,7 @@ struct EtcdClientTests {
     }
 
     @Test func txnComparesCreateAndModRevision() async throws {
-        let client = try EtcdClusterScope.client()
+        let client = try EtcdClusterScope.client(requestTimeout: EtcdClusterScope.untimedRequestTimeout)
         defer { Task { try? await client.shutdown() } }
         let key = EtcdClusterScope.uniquePrefix("txn") + "leader"
 
@@ -78,7 +78,7 @@ struct EtcdClientTests {
     }
 
     @Test func leaseGrantKeepAliveRevoke() async throws {
-        let client = try EtcdClusterScope.client()
+        let client = try EtcdClusterScope.client(requestTimeout: EtcdClusterScope.untimedRequestTimeout)
         defer { Task { try? await client.shutdown() } }
         let key = EtcdClusterScope.uniquePrefix("lease") + "alive"
         let lease = try await client.grantLease(ttl: .seconds(5))
@@ -110,7 +110,7 @@ struct EtcdClientTests {
     }
 
     @Test func watchSeesPutsAndDeletes() async throws {
-        let client = try EtcdClusterScope.client()
+        let client = try EtcdClusterScope.client(requestTimeout: EtcdClusterScope.untimedRequestTimeout)
         defer { Task { try? await client.shutdown() } }
         let prefix = EtcdClusterScope.uniquePrefix("watch")
         let watch = try await client.watch(prefix, prefix: true)
@@ -144,7 +144,7 @@ struct EtcdClientTests {
     }
 
     @Test func watchCancelledForCompactionEnds() async throws {
-        let client = try EtcdClusterScope.client()
+        let client = try EtcdClusterScope.client(requestTimeout: EtcdClusterScope.untimedRequestTimeout)
         defer { Task { try? await client.shutdown() } }
         let key = EtcdClusterScope.uniquePrefix("compact") + "k"
         let first = try await client.put(key, "1")

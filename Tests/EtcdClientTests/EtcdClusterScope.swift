@@ -36,10 +36,17 @@ struct EtcdClusterScope: SuiteTrait, TestScoping {
         try #require(current, "the suite needs the .etcdCluster trait")
     }
 
-    /// A client of every member of the running suite's cluster, in member order.
-    static func client(endpoints: [String]? = nil) throws -> EtcdClient {
-        EtcdClient(configuration: .init(endpoints: try endpoints ?? cluster().clientURLs))
+    /// A client of every member of the running suite's cluster, in member order. `requestTimeout` is the client's
+    /// (1 s by default, as in production); tests of plain reads and writes, which time nothing, give a longer one:
+    /// a machine busy with every other suite has kept a healthy member's answer past 1 s.
+    static func client(endpoints: [String]? = nil, requestTimeout: Duration? = nil) throws -> EtcdClient {
+        var configuration = EtcdClient.Configuration(endpoints: try endpoints ?? cluster().clientURLs)
+        if let requestTimeout { configuration.requestTimeout = requestTimeout }
+        return EtcdClient(configuration: configuration)
     }
+
+    /// The request timeout of the tests that time nothing.
+    static let untimedRequestTimeout = Duration.seconds(5)
 
     /// A key prefix no other test uses.
     static func uniquePrefix(_ name: String) -> String { "/rotord-test/\(name)/\(UUID().uuidString.prefix(8))/" }

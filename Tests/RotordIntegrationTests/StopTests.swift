@@ -19,8 +19,10 @@ struct StopTests {
     }
 
     @Test func sigtermDuringVerificationKeepsTheRotationResumable() async throws {
+        // The new pair works only 10 s after its create: long enough that the stop below lands during verification
+        // even on a loaded machine (with 4 s, a slow run once saw verification succeed before the SIGTERM).
         var faults = SimulatorFaults()
-        faults.newCredentialActivationDelay = 4
+        faults.newCredentialActivationDelay = 10
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 120)], faults: faults)
         defer { s.cleanUp() }
         try s.writeConfig(consumers: ["etl"], verifyTimeout: "60s")
@@ -43,7 +45,7 @@ struct StopTests {
         #expect(await s.simulator.statistics().deleted == 0)
 
         // Once the credential has propagated, the next run finishes the same rotation.
-        try await Task.sleep(for: .seconds(4))
+        try await Task.sleep(for: .seconds(10))
         let resumed = try await s.run(["run", "--once"])
         #expect(resumed.status == 0, "\(resumed.output)")
         #expect(Self.inFlightStep(s) == nil)
