@@ -45,4 +45,14 @@ public struct EtcdCompare: Sendable {
     public static func lease(_ key: String, _ relation: Relation, _ lease: Int64) -> EtcdCompare {
         .init(wire: .init(result: relation.rawValue, target: "LEASE", key: EtcdWire.base64(key), lease: .init(lease)))
     }
+
+    /// Every key under `prefix` has a `mod_revision` related to `revision` as `relation` says (keys that do not exist
+    /// do not count): `.prefixModRevision(p, .less, r + 1)` holds when no key under `p` was created or changed after
+    /// the read at revision `r`.
+    public static func prefixModRevision(_ prefix: String, _ relation: Relation, _ revision: Int64) -> EtcdCompare {
+        .init(
+            wire: .init(
+                result: relation.rawValue, target: "MOD", key: EtcdWire.base64(prefix), modRevision: .init(revision),
+                rangeEnd: EtcdWire.base64(EtcdWire.prefixEnd(prefix))))
+    }
 }

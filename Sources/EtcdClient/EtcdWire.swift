@@ -89,10 +89,12 @@ enum EtcdWire {
         var modRevision: Int64Value?
         var value: String?
         var lease: Int64Value?
+        var rangeEnd: String?
         enum CodingKeys: String, CodingKey {
             case result, target, key, version, value, lease
             case createRevision = "create_revision"
             case modRevision = "mod_revision"
+            case rangeEnd = "range_end"
         }
     }
     struct RequestOp: Encodable {

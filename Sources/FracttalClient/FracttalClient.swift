@@ -30,6 +30,9 @@ public actor FracttalClient {
     private let clock: BudgetClock
     private let onWait: @Sendable () -> Void
     private let backoff: Backoff
+    /// Asked right before every HTTP exchange (after the request budget's wait and the token fetch): `nil` lets the
+    /// request go, a reason withholds it (``FracttalError/withheld(reason:operation:)``). A fleet leader's fence.
+    private let sendGate: (@Sendable () -> String?)?
     /// Every consumer id a listing or a read has shown: a create answered with one of them is refused.
     var knownConsumerIDs: Set<Int> = []
 
@@ -68,8 +71,9 @@ public actor FracttalClient {
         configuration: FracttalClientConfiguration, credentials: FracttalCredentials,
         httpClient: HTTPClient = FracttalClient.sharedHTTPClient, logger: Logger = Logger(label: "fracttal-client"),
         onWait: @escaping @Sendable () -> Void = {}, backoff: Backoff = .standard, budget: SharedRequestBudget? = nil,
-        clock: any Clock<Duration> = ContinuousClock()
+        clock: any Clock<Duration> = ContinuousClock(), sendGate: (@Sendable () -> String?)? = nil
     ) {
+        self.sendGate = sendGate
         self.clock = BudgetClock(clock)
         self.backoff = backoff
         self.configuration = configuration
@@ -308,6 +312,8 @@ public actor FracttalClient {
                 wait = reserveSlot()
             }
         }
+        // The fleet's fence (docs/fleet.md): checked last, so that no wait lies between it and the send.
+        if let sendGate, let reason = sendGate() { throw .withheld(reason: reason, operation: operation) }
         let response: HTTPExchange.Answer
         var timeout = configuration.timeout
         if let deadline { timeout = max(min(timeout, clock.now.duration(to: deadline)), .milliseconds(100)) }

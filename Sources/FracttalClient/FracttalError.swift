@@ -24,6 +24,7 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
         case unbounded(detail: String)
         case deadline(tries: Int, last: String)
         case timedOut(after: Duration, sent: Bool)
+        case withheld(reason: String)
     }
 
     private let code: Code
@@ -108,6 +109,13 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
         .init(.timedOut(after: after, sent: sent), operation: operation)
     }
 
+    /// The request was never sent: the client's send gate withheld it (a fleet host that is not the leader, or whose
+    /// leadership lease is too close to its end; docs/fleet.md). Transient: the next leader, or this one once its
+    /// lease is renewed, sends it.
+    public static func withheld(reason: String, operation: String) -> FracttalError {
+        .init(.withheld(reason: reason), operation: operation)
+    }
+
     /// The operation's deadline passed after `tries` tries; `last` describes the last failure.
     public static func deadlineExceeded(tries: Int, last: String, operation: String) -> FracttalError {
         .init(.deadline(tries: tries, last: last), operation: operation)
@@ -172,7 +180,8 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
     /// Retrying later may succeed: network errors, 5xx, rate limiting, 408/407 clock skew.
     public var isTransient: Bool {
         switch code {
-        case .transport, .rateLimited, .malformedResponse, .refused, .invalidAnswer, .unbounded, .deadline, .timedOut:
+        case .transport, .rateLimited, .malformedResponse, .refused, .invalidAnswer, .unbounded, .deadline, .timedOut,
+            .withheld:
             true
         case .http(let status, _): status >= 500 || status == 407 || status == 429
         default: false
@@ -237,6 +246,8 @@ public struct FracttalError: Error, Sendable, CustomStringConvertible {
         case .deadline(let tries, let last):
             return "\(operation): gave up after \(tries) tries, the operation's deadline passed; last error: "
                 + "\(last); rotord retries later"
+        case .withheld(let reason):
+            return "\(operation): not sent: \(reason)"
         case .redirected(let status, let host):
             return "\(operation): HTTP \(status) redirect to \(host) refused: rotord never follows a redirect "
                 + "with a credential; set fracttal.token_url and fracttal.api_url to the final address"

@@ -15,20 +15,9 @@ struct EtcdClusterScope: SuiteTrait, TestScoping {
     func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        let clock = ContinuousClock()
-        let began = clock.now
-        let cluster = try await EtcdCluster.start(size: 3)
-        let pids = cluster.members.indices.compactMap { cluster.pid(member: $0) }.map(String.init)
-        print(
-            "etcd: 3 members healthy in \(began.duration(to: clock.now)) at \(cluster.clientURLs.joined(separator: " ")) "
-                + "(pids \(pids.joined(separator: " ")), data in \(cluster.directory))")
-        do {
+        try await EtcdCluster.withCluster(label: "etcd") { cluster in
             try await Self.$current.withValue(cluster) { try await function() }
-        } catch {
-            await cluster.stop()
-            throw error
         }
-        await cluster.stop()
     }
 
     /// The running suite's cluster (the suite carries `.etcdCluster`).

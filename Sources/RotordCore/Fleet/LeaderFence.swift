@@ -62,10 +62,11 @@ public struct LeaderFence<Instant: InstantProtocol>: Sendable where Instant.Dura
         return nil
     }
 
-    /// This process won the election at `instant` (with a keep-alive sent then).
-    public mutating func won(at instant: Instant) {
+    /// This process won the election at `instant`; its lease was last renewed by a keep-alive (or the grant) sent at
+    /// `sent` (at most `instant`; `nil`: then).
+    public mutating func won(at instant: Instant, keepAliveSentAt sent: Instant? = nil) {
         wonAt = instant
-        lastKeepAliveSent = instant
+        lastKeepAliveSent = min(sent ?? instant, instant)
     }
 
     /// A keep-alive sent at `sent` was answered: the lease runs from `sent`.

@@ -58,6 +58,9 @@ extension Duration {
         return seconds.saturatingMultiplied(by: 1_000_000_000).saturatingAdding(attoseconds / 1_000_000_000)
     }
 
+    /// This duration in seconds, as Foundation's dates count them.
+    public var timeInterval: Double { Double(saturatingNanoseconds) / 1_000_000_000 }
+
     /// This duration clamped to `-saturationLimit...saturationLimit`.
     public var clampedToSaturationLimit: Duration {
         min(max(self, .seconds(Int64.min)), Self.saturationLimit)

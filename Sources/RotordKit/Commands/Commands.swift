@@ -36,6 +36,7 @@ package enum Commands {
         timer: @autoclosure () -> TimerSchedule? = installedTimer()
     ) async -> Int32 {
         guard let context = await loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        if refusedInFleet(context, configPath, command: "run --once") { return exitConfig }
         var nextRunIn = nextRunIn
         if nextRunIn == nil, let timer = timer() {
             nextRunIn = timer.period
@@ -51,6 +52,16 @@ package enum Commands {
             traffic: context.requestBudget?.traffic)
         printSummary(report)
         return ExitStatus.pass(report)
+    }
+
+    /// In a fleet (`cluster:`), only the leader's daemon acts on Fracttal (docs/fleet.md): a command that would
+    /// rotate alone is refused, saying so (exit 78), instead of acting beside the leader.
+    static func refusedInFleet(_ context: RotationResources, _ configPath: String, command: String) -> Bool {
+        guard let cluster = context.configuration.cluster else { return false }
+        printError(
+            "\(configPath): cluster: is set, so only the fleet's leader (the daemon, rotord run) rotates consumers of "
+                + "\(cluster.prefix); rotord \(command) does not act beside it (docs/fleet.md)")
+        return true
     }
 
     package static func printSummary(_ report: Reconciler.Report) {
@@ -182,6 +193,7 @@ package enum Commands {
         faults: any FaultInjector = NoFaults()
     ) async -> Int32 {
         guard let context = await loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        if refusedInFleet(context, configPath, command: "rotate") { return exitConfig }
         let inFlight = activeRotations(context.store).first { $0.consumerName == name }
         let managed = await isManaged(name, context: context)
         // A rotation held because its consumer left the configuration can be accepted, not started anew.
@@ -219,6 +231,7 @@ package enum Commands {
     /// `NAME` is still managed, or the rotation is at a step that finishes by itself); 78 configuration error.
     package static func abandon(_ configPath: String, logLevel: String, name: String) async -> Int32 {
         guard let context = await loadContext(configPath, logLevel: logLevel) else { return exitConfig }
+        if refusedInFleet(context, configPath, command: "abandon") { return exitConfig }
         if await isManaged(name, context: context) {
             printError(
                 "abandoning the rotation of \(name): \(name) is configured, so its rotation goes on by itself (an "

@@ -19,7 +19,7 @@ import UnixSignals
 /// `STATUS=` after each, `RELOADING=1` and `STOPPING=1` at those moments, and the watchdog is pinged
 /// only while ``LoopMonitor`` shows progress.
 package final class Daemon: Service, Sendable {
-    enum Wake: Sendable { case timer, reload, stop, stateChanged, clockSet }
+    enum Wake: Sendable { case timer, reload, stop, stateChanged, clockSet, fleet }
 
     private struct Shared {
         var context: RotationResources
@@ -36,6 +36,8 @@ package final class Daemon: Service, Sendable {
     private let logger: Logger
     private let wakes: AsyncStream<Wake>
     private let wake: AsyncStream<Wake>.Continuation
+    /// The fleet this host belongs to (`cluster:`, docs/fleet.md); `nil`: a single host, which never touches etcd.
+    private let fleet: FleetNode?
 
     /// Loads the configuration at `configPath` and prepares the daemon; throws the configuration's
     /// errors (exit 78).
@@ -49,8 +51,14 @@ package final class Daemon: Service, Sendable {
         let notifier = SystemdNotifier()
         let monitor = LoopMonitor()
         let startup = StartupTimeout(notifier: notifier)
-        let context = try await RotationResources.load(
-            configPath: configPath, logger: logger, progress: Self.progress(monitor: monitor, startup: startup))
+        let configuration = try ConfigurationLoader().load(path: configPath)
+        let fleet = try configuration.cluster.map { cluster throws(ConfigurationErrors) in
+            try FleetNode(configuration: configuration, cluster: cluster, configPath: configPath, logger: logger)
+        }
+        let context = try await RotationResources.make(
+            configuration: configuration, configPath: configPath, logger: logger,
+            progress: Self.progress(monitor: monitor, startup: startup), sendGate: fleet?.gate.sendRefusal)
+        self.fleet = fleet
         self.configPath = configPath
         self.logger = logger
         self.notifier = notifier
@@ -80,6 +88,15 @@ package final class Daemon: Service, Sendable {
             group.addTask {
                 for await _ in hangups { wake.yield(.reload) }
             }
+            if let fleet {
+                let context = shared.withLock { $0.context }
+                let host = fleet.host(
+                    configuration: context.configuration, checks: context.checks,
+                    onProgress: Self.progress(monitor: monitor, startup: startup))
+                group.addTask {
+                    await fleet.run(host: host) { _ in wake.yield(.fleet) }
+                }
+            }
             await withGracefulShutdownHandler {
                 await self.serve()
             } onGracefulShutdown: { [self] in
@@ -87,6 +104,7 @@ package final class Daemon: Service, Sendable {
             }
             group.cancelAll()
         }
+        await fleet?.shutdown()
     }
 
     /// A graceful shutdown began (SIGTERM/SIGINT): tell systemd and wake the loop.
@@ -152,7 +170,7 @@ package final class Daemon: Service, Sendable {
             case .reload:
                 await reload()
                 report = await reconcile()
-            case .timer:
+            case .timer, .fleet:
                 report = await reconcile()
             case .clockSet:
                 if jump == nil { logger.notice("the wall clock was set; planning again") }
@@ -178,10 +196,12 @@ package final class Daemon: Service, Sendable {
 
     private func reconcile() async -> Reconciler.Report {
         let context = shared.withLock { $0.context }
+        let progress = Self.progress(monitor: monitor, startup: startup)
+        if let fleet, let waiting = await Self.fleetFollowing(fleet) { return waiting }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
             faults: faults, logger: logger, lockTimeout: Timing.daemonLockTimeout,
-            onProgress: Self.progress(monitor: monitor, startup: startup))
+            onProgress: progress, checks: context.checks, fleet: fleet?.leader(onProgress: progress))
         let report = await reconciler.pass()
         MetricsTextfile.publish(
             report: report, configuration: context.configuration, store: context.store, logger: logger,
@@ -196,6 +216,24 @@ package final class Daemon: Service, Sendable {
                 "the rotation journal cannot be written three passes in a row; asking systemd to restart rotord")
             notifier.watchdogTrigger()
         }
+        return report
+    }
+
+    /// A fleet host that does not lead (or leads but is still settling into its term) runs no pass: the report
+    /// says who leads and when to look again. `nil`: lead.
+    private static func fleetFollowing(_ fleet: FleetNode) async -> Reconciler.Report? {
+        let now = Date()
+        var report = Reconciler.Report(at: now)
+        if fleet.isLeader {
+            guard let settled = fleet.gate.settledAt, ContinuousClock.now < settled else { return nil }
+            let wait = ContinuousClock.now.duration(to: settled)
+            report.fleet = "leads the fleet (settling into its term)"
+            report.nextWake = Timing.Wake(at: now.addingTimeInterval(wait.timeInterval), reason: .resync)
+            return report
+        }
+        let leader = await fleet.leaderName()
+        report.fleet = "fleet host \(fleet.settings.host), following \(leader ?? "no leader yet")"
+        report.nextWake = Timing.Wake(at: now.addingTimeInterval(Timing.fleetResync.timeInterval), reason: .resync)
         return report
     }
 
@@ -299,6 +337,7 @@ package final class Daemon: Service, Sendable {
             parts.append("NOT CONFIRMED, old consumer kept: \(names.joined(separator: ", "))")
         }
         if let problem { parts.append("config reload failed: \(problem); running the previous configuration") }
+        if let fleet = report.fleet { parts.insert(fleet, at: 0) }
         return parts.joined(separator: "; ").replacingOccurrences(of: "\n", with: " ")
     }
 

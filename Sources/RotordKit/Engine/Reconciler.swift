@@ -25,6 +25,8 @@ package struct Reconciler: Sendable {
         package var unavailable: String?
         /// When to run again, and why (``Timing/nextWake(plan:after:also:)``).
         package var nextWake: Timing.Wake?
+        /// A fleet host's role when it ran no pass (a follower, a leader settling into its term), for `STATUS=`.
+        package var fleet: String?
         /// When to run again.
         package var nextDeadline: Date? {
             get { nextWake?.at }
@@ -77,6 +79,8 @@ package struct Reconciler: Sendable {
     let nextRunIn: ConfigDuration?
     /// What encrypts and reads `credstore-encrypted` deliver files (`systemd-creds`; a fake in a simulation).
     let cipher: any CredentialCipher
+    /// A fleet leader's journal and delivery (docs/fleet.md); `nil` on a single host.
+    let fleet: (any RotationFleet)?
 
     /// Creates a reconciler. `checks` runs the consumers' actions and probes (child processes unless a
     /// simulation answers them); `sleep` is how a verification waits between its polls; `random` draws rotation
@@ -90,8 +94,10 @@ package struct Reconciler: Sendable {
         checks: any RotationChecks = ProcessChecks(),
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
         random: @escaping @Sendable () -> UInt32 = { UInt32.random(in: 0...UInt32.max) },
-        nextRunIn: ConfigDuration? = nil, cipher: any CredentialCipher = SystemdCreds()
+        nextRunIn: ConfigDuration? = nil, cipher: any CredentialCipher = SystemdCreds(),
+        fleet: (any RotationFleet)? = nil
     ) {
+        self.fleet = fleet
         self.cipher = cipher
         self.random = random
         self.nextRunIn = nextRunIn
@@ -113,7 +119,7 @@ package struct Reconciler: Sendable {
         RotationDriver(
             store: store, directory: directory, clock: clock, faults: faults, logger: logger,
             verifyTimeout: configuration.fracttal.verifyTimeout, onProgress: onProgress, sleep: sleep,
-            creates: creates, checks: checks, random: random, cipher: cipher)
+            creates: creates, checks: checks, random: random, cipher: cipher, fleet: fleet)
     }
 
     /// Runs one pass: reads (the journal under the state lock, the account's listing, the configuration resolved
@@ -154,6 +160,8 @@ package struct Reconciler: Sendable {
         // Recover: every record on disk; finished ones not yet archived are archived now.
         var active: [RotationRecord] = []
         do {
+            // A fleet leader's journal is etcd's: what another leader journaled is resumed here.
+            try await fleet?.recover(into: store)
             try store.ensureSummary()
             for record in try store.rotations() {
                 if record.step.isTerminal {

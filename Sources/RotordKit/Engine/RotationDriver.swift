@@ -56,6 +56,8 @@ package struct RotationDriver: Sendable {
     let random: @Sendable () -> UInt32
     /// What encrypts and reads `credstore-encrypted` deliver files.
     let cipher: any CredentialCipher
+    /// A fleet leader's journal and delivery (docs/fleet.md); `nil` on a single host.
+    let fleet: (any RotationFleet)?
 
     /// Creates a driver. `creates` caps the creates of this drive (share one per pass, see ``CreateLimiter``).
     package init(
@@ -65,8 +67,9 @@ package struct RotationDriver: Sendable {
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
         creates: CreateLimiter = CreateLimiter(), checks: any RotationChecks = ProcessChecks(),
         random: @escaping @Sendable () -> UInt32 = { UInt32.random(in: 0...UInt32.max) },
-        cipher: any CredentialCipher = SystemdCreds()
+        cipher: any CredentialCipher = SystemdCreds(), fleet: (any RotationFleet)? = nil
     ) {
+        self.fleet = fleet
         self.random = random
         self.cipher = cipher
         self.creates = creates
@@ -98,7 +101,10 @@ package struct RotationDriver: Sendable {
             let transition = machine.advance(record, on: event, now: clock.now())
             if transition.record != record {
                 let previous = record.step
-                do { try store.save(transition.record) } catch {
+                do {
+                    if let fleet { try await fleet.persist(transition.record, previous: record) }
+                    try store.save(transition.record)
+                } catch {
                     logger.error(
                         "cannot write the rotation journal; stopping this rotation",
                         metadata: .rotation(record.consumerName, id: record.id).merging(["error": "\(error)"]) { a, _ in
@@ -200,6 +206,13 @@ package struct RotationDriver: Sendable {
             }
         case .verify(let key, let secret):
             return await verify(key: key, secret: secret, record: record, admin: managed?.isAdmin ?? false)
+        case .publish(let key, let secret) where fleet != nil:
+            return await fleet?.publish(record, key: key, secret: secret)
+        case .runHooks where fleet != nil:
+            return await fleet?.confirmations(record)
+        case .probe where fleet != nil:
+            // Each host's probe ran on the host, before its confirmation.
+            return .nothingToRun
         case .publish(let key, let secret):
             if let old = await SecretPublisher.currentPair(managed?.deliver ?? [], cipher: cipher), old.key != key,
                 !old.secret.isEmpty

@@ -39,10 +39,12 @@ package struct RotationResources: Sendable {
     /// Builds a context from an already loaded configuration.
     ///
     /// `budget` is the request budget of the context this one replaces (a reload), kept so that a
-    /// rebuilt client does not start from a full budget.
+    /// rebuilt client does not start from a full budget. `sendGate` is asked before every Fracttal request (a
+    /// fleet's fence, ``FleetGate``).
     package static func make(
         configuration: RotordConfiguration, configPath: String, logger: Logger, createState: Bool = true,
-        progress: @escaping @Sendable () -> Void = {}, budget: SharedRequestBudget? = nil
+        progress: @escaping @Sendable () -> Void = {}, budget: SharedRequestBudget? = nil,
+        sendGate: (@Sendable () -> String?)? = nil
     ) async throws(ConfigurationErrors) -> RotationResources {
         let store: StateStore
         do { store = try StateStore(directory: configuration.stateDirectory, create: createState) } catch {
@@ -69,7 +71,7 @@ package struct RotationResources: Sendable {
                 clientAuthentication: settings.clientAuth == .form ? .form : .basic,
                 requestsPerMinute: settings.requestsPerMinute, timeout: .seconds(settings.timeout.seconds),
                 consumersPath: settings.consumersPath, permissionGroupsPath: settings.permissionGroupsPath),
-            credentials: credentials, logger: logger, onWait: progress, budget: budget)
+            credentials: credentials, logger: logger, onWait: progress, budget: budget, sendGate: sendGate)
         return RotationResources(
             configuration: configuration, store: store,
             directory: FracttalConsumerAccount(client: client, adminKey: credentials.key), logger: logger,

@@ -151,11 +151,16 @@ package struct StateStore: Sendable {
         package var hookFailures: [String]?
     }
 
-    func appendHistory(_ record: RotationRecord) throws(AtomicFile.Failure) {
-        let entry = HistoryEntry(
+    /// The history line of a finished `record`: no secret, keys masked.
+    package static func historyEntry(_ record: RotationRecord) -> HistoryEntry {
+        HistoryEntry(
             id: record.id, consumer: record.consumerName, step: record.step, startedAt: record.startedAt,
             finishedAt: record.updatedAt, oldKey: record.oldKeyMasked, newKey: record.newKey.map(KeyMask.mask),
             failure: record.failure, hookFailures: record.hookFailures.isEmpty ? nil : record.hookFailures)
+    }
+
+    func appendHistory(_ record: RotationRecord) throws(AtomicFile.Failure) {
+        let entry = Self.historyEntry(record)
         guard var line = try? Self.encoder.encode(entry) else {
             throw AtomicFile.Failure(path: historyPath, operation: "encoding", code: EINVAL)
         }

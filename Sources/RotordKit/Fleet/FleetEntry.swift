@@ -1,0 +1,99 @@
+import Foundation
+import RotordCore
+
+/// The values the fleet writes to etcd (docs/fleet.md, "Keys"), as JSON with a format version. None holds a secret
+/// in clear: the rotation record is stored without its secret, and the pair travels only inside
+/// ``SealedCredential``s.
+package enum FleetEntry {
+    /// The format version every value carries.
+    package static let format = 1
+
+    /// `rotations/<id>`: the journal record, without ``RotationRecord/newSecret``.
+    package struct Rotation: Sendable, Codable {
+        /// ``FleetEntry/format``.
+        package var format: Int = FleetEntry.format
+        /// The record, its secret removed.
+        package var record: RotationRecord
+
+        /// The stored form of `record`.
+        package init(_ record: RotationRecord) {
+            var stripped = record
+            stripped.newSecret = nil
+            self.record = stripped
+        }
+    }
+
+    /// `escrow/<id>/<h>` and `sealed/<id>/<h>`: the new pair sealed to one host, with the context it is bound to.
+    package struct Sealed: Sendable, Codable {
+        /// ``FleetEntry/format``.
+        package var format: Int = FleetEntry.format
+        /// The rotation.
+        package var rotationID: String
+        /// The consumer's name.
+        package var consumer: String
+        /// The new consumer's id.
+        package var newConsumerID: Int
+        /// The new key, masked (for people).
+        package var maskedKey: String
+        /// When the new consumer was created (the deliver files' `rotated_at`).
+        package var createdAt: Date?
+        /// The pair, sealed to the host.
+        package var credential: SealedCredential
+
+        /// The context the pair is bound to, for `host` of the fleet `account`.
+        package func context(account: String, host: String) -> SealedCredential.Context {
+            .init(
+                account: account, host: host, rotationID: rotationID, consumer: consumer, newConsumerID: newConsumerID)
+        }
+    }
+
+    /// `confirm/<id>/<h>`: what one host did with its sealed copy, written by that host only.
+    package struct Confirmation: Sendable, Codable {
+        /// ``FleetEntry/format``.
+        package var format: Int = FleetEntry.format
+        /// The host.
+        package var host: String
+        /// The `mod_revision` of the sealed copy it answers (a copy sealed again asks again).
+        package var sealedRevision: Int64
+        /// Published, actions and probe passed.
+        package var ok: Bool
+        /// Why not (no secret: the host masks its checks' output).
+        package var reason: String?
+        /// The files it wrote.
+        package var files: [String]
+        /// The host's wall time when it wrote this.
+        package var at: Date
+    }
+
+    /// `alive/<h>`: a host's liveness (leased), with its wall time for the skew warning.
+    package struct Alive: Sendable, Codable {
+        /// ``FleetEntry/format``.
+        package var format: Int = FleetEntry.format
+        /// The host.
+        package var host: String
+        /// The host's wall time at the last write.
+        package var wallTime: Date
+    }
+
+    /// `history/<id>`: a finished rotation, masked.
+    package struct History: Sendable, Codable {
+        /// ``FleetEntry/format``.
+        package var format: Int = FleetEntry.format
+        /// The entry, as the local history keeps it.
+        package var entry: StateStore.HistoryEntry
+        /// The replacement's id (the marker sweep keeps it).
+        package var newConsumerID: Int?
+        /// The leader that finished it.
+        package var leader: String
+    }
+
+    /// `value` as JSON bytes.
+    package static func encode(_ value: some Encodable) -> [UInt8] {
+        (try? StateStore.encoder.encode(value)).map(Array.init) ?? []
+    }
+
+    /// A value read from etcd, or `nil` when it is not of this format.
+    package static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) -> T? {
+        try? StateStore.decoder.decode(type, from: Data(bytes))
+    }
+}

@@ -1,0 +1,366 @@
+import Crypto
+import EtcdClient
+import Foundation
+import Logging
+import RotordCore
+
+/// The leader's side of the fleet (docs/fleet.md): the journal in etcd, written by transactions fenced by the
+/// leadership key before each effect; the publish that seals the new pair to every delivering host; the wait for
+/// their confirmations; and the revocation checked in the transaction that moves a rotation to `retiring`.
+package struct FleetLeader: RotationFleet {
+    /// Why the fleet's journal or delivery could not be written; never holds a secret.
+    package struct Failure: Error, Sendable, CustomStringConvertible {
+        package var description: String
+    }
+
+    let client: EtcdClient
+    let keys: FleetKeys
+    /// This host.
+    let host: String
+    /// The fleet's account, bound into every sealed copy (`cluster.etcd.prefix`).
+    let account: String
+    let privateKey: Curve25519.KeyAgreement.PrivateKey
+    /// The lease of the leadership key while this host leads; `nil` otherwise.
+    let lease: @Sendable () async -> Int64?
+    let logger: Logger
+    let clock: any WallClock
+    let sleep: @Sendable (Duration) async -> Void
+    let onProgress: @Sendable () -> Void
+
+    /// A leader of the fleet under `keys`.
+    package init(
+        client: EtcdClient, keys: FleetKeys, host: String, privateKey: Curve25519.KeyAgreement.PrivateKey,
+        lease: @escaping @Sendable () async -> Int64?, logger: Logger, clock: any WallClock = SystemWallClock(),
+        sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
+        onProgress: @escaping @Sendable () -> Void = {}
+    ) {
+        self.client = client
+        self.keys = keys
+        self.host = host
+        self.account = keys.prefix
+        self.privateKey = privateKey
+        self.lease = lease
+        self.logger = logger
+        self.clock = clock
+        self.sleep = sleep
+        self.onProgress = onProgress
+    }
+
+    // MARK: - The journal
+
+    package func recover(into store: StateStore) async throws {
+        let listing = try await client.range(keys.rotationsPrefix, prefix: true)
+        var records: [RotationRecord] = []
+        for kv in listing.kvs {
+            guard let entry = FleetEntry.decode(FleetEntry.Rotation.self, kv.value) else {
+                throw Failure(
+                    description:
+                        "the fleet journal's \(kv.key) is not a rotation record of format \(FleetEntry.format); "
+                        + "a newer rotord may have written it: upgrade this host")
+            }
+            var record = entry.record
+            // Before the publish, the secret is needed again: it is in the escrow copy sealed to this host.
+            if record.step == .created || record.step == .verified, let id = record.newConsumerID {
+                record.newSecret = try await escrowedSecret(record, newConsumerID: id)
+            }
+            records.append(record)
+        }
+        try store.replaceUnfinished(with: records)
+    }
+
+    /// The new secret of `record` from the escrow copy sealed to this host at `created`.
+    private func escrowedSecret(_ record: RotationRecord, newConsumerID: Int) async throws -> String? {
+        let found = try await client.range(keys.escrow(record.id, host: host))
+        guard let kv = found.kvs.first, let sealed = FleetEntry.decode(FleetEntry.Sealed.self, kv.value) else {
+            let text =
+                "rotation \(record.id) of \(record.consumerName) has no escrow copy sealed to \(host): this host "
+                + "cannot finish it (another leader-eligible host can)"
+            logger.error(
+                "\(text)",
+                metadata: .rotation(record.consumerName, id: record.id))
+            return nil
+        }
+        let context = SealedCredential.Context(
+            account: account, host: host, rotationID: record.id, consumer: record.consumerName,
+            newConsumerID: newConsumerID)
+        return try sealed.credential.open(with: privateKey, context: context).secret
+    }
+
+    package func persist(_ record: RotationRecord, previous: RotationRecord) async throws {
+        guard let lease = await lease() else {
+            throw Failure(description: "this host no longer leads the fleet: the step is left to the next leader")
+        }
+        var compares: [EtcdCompare] = [.lease(keys.leader, .equal, lease)]
+        var operations: [EtcdOperation] = []
+        let value = FleetEntry.encode(FleetEntry.Rotation(record))
+        if record.step.isTerminal {
+            operations += [
+                .delete(keys.rotation(record.id)), .delete(keys.escrowPrefix(record.id), prefix: true),
+                .delete(keys.sealedPrefix(record.id), prefix: true),
+                .delete(keys.confirmationPrefix(record.id), prefix: true),
+                .put(
+                    keys.history(record.id),
+                    FleetEntry.encode(
+                        FleetEntry.History(
+                            entry: StateStore.historyEntry(record), newConsumerID: record.newConsumerID, leader: host))),
+            ]
+        } else {
+            operations.append(.put(keys.rotation(record.id), value))
+            if record.step == .created, previous.step != .created, let key = record.newKey,
+                let secret = record.newSecret, let id = record.newConsumerID
+            {
+                // Any next leader must be able to verify and seal again: escrow to every leader-eligible member,
+                // in the same transaction as the record that holds the new consumer.
+                let members = try await self.members().members.filter(\.leaderEligible)
+                operations += try members.map {
+                    .put(
+                        keys.escrow(record.id, host: $0.host),
+                        try seal(record, key: key, secret: secret, id: id, to: $0))
+                }
+            }
+            if record.step == .retiring, previous.step != .retiring, record.acceptedUnconfirmed != true,
+                !record.revokeOldNow
+            {
+                compares += try await revocationCompares(record)
+            }
+        }
+        try await fencedTxn(compares, operations, what: "journaling \(record.consumerName) at \(record.step.rawValue)")
+        {
+            // An unknown outcome: a linearizable read shows whether the record is what was written.
+            let now = try await client.range(keys.rotation(record.id)).kvs.first
+            return record.step.isTerminal ? now == nil : now?.value == value
+        }
+    }
+
+    /// The comparisons that make the move to `retiring` valid only while what the verdict read is unchanged: no
+    /// member joined or changed (the `hosts/` prefix) and no confirmation changed. Throws, naming each blocking
+    /// host, while the verdict is to wait.
+    private func revocationCompares(_ record: RotationRecord) async throws -> [EtcdCompare] {
+        let (members, revision) = try await self.members()
+        let state = try await hostStates(record)
+        let now = clock.now()
+        var confirmations: [String: FleetRevocation.Confirmation] = [:]
+        for (name, status) in state.statuses {
+            switch status {
+            case .confirmed: confirmations[name] = .confirmed(graceEnds: record.graceUntil ?? now)
+            case .failed(let reason): confirmations[name] = .failed(reason: reason)
+            case .pending, .unsealed: break
+            }
+        }
+        let verdict = FleetRevocation.verdict(
+            consumer: record.consumerName, members: members, confirmations: confirmations, accepted: [], now: now)
+        if case .wait(let blockers) = verdict {
+            let text =
+                "the old consumer of \(record.consumerName) is kept: "
+                + blockers.map(\.description).joined(separator: "; ")
+                + "; fix the host, or run rotord rotate \(record.consumerName) --accept-unconfirmed, "
+                + "or rotord fleet forget HOST for a host that left"
+            logger.error(
+                "\(text)",
+                metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue)
+                    .merging(CatalogMessage.rotationUnconfirmed.metadata) { a, _ in a })
+            throw Failure(description: text)
+        }
+        return [.prefixModRevision(keys.hostsPrefix, .less, revision + 1)]
+            + state.confirmationRevisions.map { .modRevision($0.key, .equal, $0.value) }
+    }
+
+    // MARK: - Delivery
+
+    package func publish(_ record: RotationRecord, key: String, secret: String) async -> RotationEvent {
+        guard let id = record.newConsumerID else {
+            return .publishFailed(RotationFailure(.transient, "the new consumer's id is not journaled"))
+        }
+        do {
+            let delivering = try await members().members.filter { $0.delivers[record.consumerName] != nil }
+            guard !delivering.isEmpty else {
+                return .publishFailed(
+                    RotationFailure(
+                        .transient,
+                        "no host of the fleet delivers \(record.consumerName): configure it on the hosts that use it"))
+            }
+            let operations: [EtcdOperation] = try delivering.map {
+                .put(keys.sealed(record.id, host: $0.host), try seal(record, key: key, secret: secret, id: id, to: $0))
+            }
+            try await sealFenced(operations, record)
+            let names = delivering.map(\.host).joined(separator: ", ")
+            logger.notice(
+                "new credential of \(record.consumerName) sealed to \(delivering.count) host(s): \(names)",
+                metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue))
+            return .published(files: delivering.map { "host:\($0.host)" })
+        } catch {
+            return .publishFailed(RotationFailure(.transient, "sealing the new pair to the fleet's hosts: \(error)"))
+        }
+    }
+
+    package func confirmations(_ record: RotationRecord) async -> RotationEvent {
+        let started = ContinuousClock.now
+        var resealed: Set<String> = []
+        for _ in 0..<100_000 {
+            onProgress()
+            let state: HostStates
+            do {
+                state = try await hostStates(record)
+                // A host that joined during the rotation, or one whose last attempt failed (a retry): seal again.
+                var again = state.statuses.filter { name, status in
+                    switch status {
+                    case .unsealed: true
+                    case .failed: record.step == .unconfirmed && !resealed.contains(name)
+                    case .confirmed, .pending: false
+                    }
+                }.map(\.key)
+                again.sort()
+                if !again.isEmpty {
+                    try await resealTo(again, record)
+                    resealed.formUnion(again)
+                    continue
+                }
+            } catch {
+                return .hooksRan(failures: ["the hosts' confirmations cannot be read from etcd: \(error)"])
+            }
+            let failed = state.statuses.sorted { $0.key < $1.key }.compactMap { name, status -> String? in
+                if case .failed(let reason) = status { "\(name): \(reason)" } else { nil }
+            }
+            let pending = state.statuses.keys.sorted().filter {
+                if case .pending = state.statuses[$0] { true } else { false }
+            }
+            if pending.isEmpty { return .hooksRan(failures: failed) }
+            if started.duration(to: .now) >= Timing.fleetConfirmationWait {
+                return .hooksRan(
+                    failures: failed
+                        + pending.map { "\($0) has not confirmed the new pair within \(Timing.fleetConfirmationWait)" })
+            }
+            await sleep(Timing.fleetConfirmationPoll)
+        }
+        return .hooksRan(failures: ["the hosts' confirmations did not settle"])
+    }
+
+    /// Seals the pair (from the escrow copy of this host when the record no longer holds it) to `hosts` again.
+    private func resealTo(_ hosts: [String], _ record: RotationRecord) async throws {
+        guard let key = record.newKey, let id = record.newConsumerID else { return }
+        let secret: String
+        if let held = record.newSecret {
+            secret = held
+        } else if let escrowed = try await escrowedSecret(record, newConsumerID: id) {
+            secret = escrowed
+        } else {
+            throw Failure(description: "no copy of the new pair is sealed to this leader")
+        }
+        let members = try await self.members().members.filter { hosts.contains($0.host) }
+        let operations: [EtcdOperation] = try members.map {
+            .put(keys.sealed(record.id, host: $0.host), try seal(record, key: key, secret: secret, id: id, to: $0))
+        }
+        try await sealFenced(operations, record)
+        logger.info(
+            "new credential of \(record.consumerName) sealed again to \(hosts.joined(separator: ", "))",
+            metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue))
+    }
+
+    private func sealFenced(_ operations: [EtcdOperation], _ record: RotationRecord) async throws {
+        guard let lease = await lease() else { throw Failure(description: "this host no longer leads the fleet") }
+        try await fencedTxn(
+            [.lease(keys.leader, .equal, lease)], operations, what: "sealing the new pair of \(record.consumerName)"
+        ) { false }
+    }
+
+    // MARK: - Reading the fleet
+
+    /// Where each delivering host is with one rotation.
+    enum HostStatus: Equatable {
+        /// No copy is sealed to it yet (it joined during the rotation).
+        case unsealed
+        /// Sealed; no answer to that copy yet.
+        case pending
+        /// It published, its actions and probe passed.
+        case confirmed
+        /// It failed, for this reason.
+        case failed(String)
+    }
+
+    struct HostStates {
+        /// By host: every durable member that delivers the consumer.
+        var statuses: [String: HostStatus] = [:]
+        /// Each confirmation key's `mod_revision`.
+        var confirmationRevisions: [String: Int64] = [:]
+    }
+
+    func hostStates(_ record: RotationRecord) async throws -> HostStates {
+        let delivering = try await members().members.filter { $0.delivers[record.consumerName] != nil }
+        let sealed = try await client.range(keys.sealedPrefix(record.id), prefix: true).kvs
+        let confirmations = try await client.range(keys.confirmationPrefix(record.id), prefix: true).kvs
+        var state = HostStates()
+        for member in delivering {
+            guard let copy = sealed.first(where: { $0.key == keys.sealed(record.id, host: member.host) }) else {
+                state.statuses[member.host] = .unsealed
+                continue
+            }
+            let kv = confirmations.first { $0.key == keys.confirmation(record.id, host: member.host) }
+            if let kv { state.confirmationRevisions[kv.key] = kv.modRevision }
+            guard let kv, let answer = FleetEntry.decode(FleetEntry.Confirmation.self, kv.value),
+                answer.sealedRevision == copy.modRevision
+            else {
+                state.statuses[member.host] = .pending
+                continue
+            }
+            state.statuses[member.host] = answer.ok ? .confirmed : .failed(answer.reason ?? "no reason given")
+        }
+        return state
+    }
+
+    /// The durable members (`hosts/`) and the revision of the read.
+    func members() async throws -> (members: [FleetMember], revision: Int64) {
+        let listing = try await client.range(keys.hostsPrefix, prefix: true)
+        var out: [FleetMember] = []
+        for kv in listing.kvs {
+            guard let member = FleetEntry.decode(FleetMember.self, kv.value) else {
+                logger.warning("\(kv.key) is not a fleet member record this rotord can read; it is ignored")
+                continue
+            }
+            out.append(member)
+        }
+        return (out, listing.revision)
+    }
+
+    private func seal(_ record: RotationRecord, key: String, secret: String, id: Int, to member: FleetMember) throws
+        -> [UInt8]
+    {
+        guard let raw = Data(base64Encoded: member.publicKey),
+            let publicKey = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw)
+        else {
+            throw Failure(description: "the public key in \(keys.host(member.host)) is not an X25519 key")
+        }
+        let context = SealedCredential.Context(
+            account: account, host: member.host, rotationID: record.id, consumer: record.consumerName,
+            newConsumerID: id)
+        let sealed = try SealedCredential.seal(key: key, secret: secret, to: publicKey, context: context)
+        return FleetEntry.encode(
+            FleetEntry.Sealed(
+                rotationID: record.id, consumer: record.consumerName, newConsumerID: id, maskedKey: KeyMask.mask(key),
+                createdAt: record.newCreatedAt, credential: sealed))
+    }
+
+    /// Runs a transaction whose comparisons fence it; a failed comparison or an unknown outcome that `applied`
+    /// cannot confirm throws.
+    private func fencedTxn(
+        _ compares: [EtcdCompare], _ operations: [EtcdOperation], what: String,
+        applied: () async throws -> Bool
+    ) async throws {
+        do {
+            let result = try await client.txn(compares, success: operations, failure: [.range(keys.leader)])
+            guard result.succeeded else {
+                let holder = result.firstRange.first?.string
+                throw Failure(
+                    description:
+                        "\(what): refused by etcd: "
+                        + (compares.count > 1
+                            ? "this host no longer leads, or a host joined or answered meanwhile"
+                            : "this host no longer leads the fleet")
+                        + (holder.map { " (the leader key names \($0))" } ?? ""))
+            }
+        } catch let error as EtcdError where error.isOutcomeUnknown {
+            // Nothing is acted on until a linearizable read shows the state.
+            if (try? await applied()) == true { return }
+            throw Failure(description: "\(what): the outcome is unknown (\(error)); the step is tried again")
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Crypto
+import EtcdClient
+import Foundation
+import Logging
+import RotordCore
+import Synchronization
+
+/// One rotord of a fleet (`cluster:` in the configuration; docs/fleet.md): the etcd client, the host's key, the
+/// election (when `leader_eligible`) and the fence it feeds. The daemon runs ``run(host:onLeadershipChange:)`` beside
+/// its passes, and runs a pass only while ``isLeader`` (with ``leader(onProgress:)`` as the reconciler's fleet).
+package final class FleetNode: Sendable {
+    /// The `cluster:` section.
+    package let settings: ClusterSettings
+    /// The etcd client.
+    package let client: EtcdClient
+    /// The keys under `cluster.etcd.prefix`.
+    package let keys: FleetKeys
+    /// The fence every Fracttal request of this process passes (its client's send gate).
+    package let gate: FleetGate
+    let election: EtcdElection?
+    let privateKey: Curve25519.KeyAgreement.PrivateKey
+    let logger: Logger
+    private let leading = Mutex(false)
+
+    /// The node of `configuration.cluster`; throws the key file's or the endpoints' problem, naming the key.
+    package init(configuration: RotordConfiguration, cluster: ClusterSettings, configPath: String, logger: Logger)
+        throws(ConfigurationErrors)
+    {
+        do { privateKey = try FleetHostKey.load(cluster.keyFile) } catch {
+            throw ConfigurationErrors(errors: [.init(file: configPath, key: "cluster.key_file", message: "\(error)")])
+        }
+        // TODO(tls): cluster.etcdConfiguration() once TLS lands.
+        let etcd = EtcdClient.Configuration(endpoints: cluster.endpoints)
+        self.settings = cluster
+        self.keys = FleetKeys(prefix: cluster.prefix)
+        self.logger = logger
+        self.client = EtcdClient(configuration: etcd, logger: logger)
+        let ttl = Duration.seconds(cluster.leaseTTL.seconds)
+        self.gate = FleetGate(ttl: ttl, requestTimeout: .seconds(configuration.fracttal.timeout.seconds))
+        self.election =
+            cluster.leaderEligible
+            ? EtcdElection(client: client, prefix: cluster.prefix, host: cluster.host, ttl: ttl, logger: logger) : nil
+    }
+
+    /// Whether this host leads the fleet now (its fence may still hold requests back while it settles).
+    package var isLeader: Bool { leading.withLock { $0 } }
+
+    /// Who leads, as this host last saw it.
+    package func leaderName() async -> String? {
+        if let election { return await election.status().leader }
+        return try? await client.range(keys.leader, serializable: true).kvs.first?.string
+    }
+
+    /// The leader's journal and delivery, for the reconciler of a pass this host runs as leader.
+    package func leader(onProgress: @escaping @Sendable () -> Void) -> FleetLeader {
+        let election = self.election
+        return FleetLeader(
+            client: client, keys: keys, host: settings.host, privateKey: privateKey,
+            lease: {
+                guard let election else { return nil }
+                let status = await election.status()
+                return status.isLeader ? status.lease : nil
+            }, logger: logger, onProgress: onProgress)
+    }
+
+    /// This host's delivery, with the daemon's configuration and checks.
+    package func host(
+        configuration: RotordConfiguration, checks: any RotationChecks, onProgress: @escaping @Sendable () -> Void
+    ) -> FleetHost {
+        FleetHost(
+            client: client, settings: settings, configuration: configuration, privateKey: privateKey, checks: checks,
+            logger: logger, onProgress: onProgress)
+    }
+
+    /// Registers the host, keeps it alive, delivers what is sealed to it and, when eligible, campaigns, until the
+    /// task is cancelled; `onLeadershipChange` is told when this host starts or stops leading. Resigns at the end, so
+    /// that a stopped leader is replaced at once.
+    package func run(host: FleetHost, onLeadershipChange: @escaping @Sendable (Bool) -> Void) async {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for attempt in 1...Int.max {
+                    do {
+                        try await host.register()
+                        break
+                    } catch {
+                        if attempt == 1 {
+                            self.logger.warning("fleet: cannot register \(self.settings.host): \(error)")
+                        }
+                        if Task.isCancelled { return }
+                        try? await Task.sleep(for: Timing.fleetRetry)
+                    }
+                }
+                await withDiscardingTaskGroup { inner in
+                    inner.addTask { await host.keepAlive(ttl: .seconds(self.settings.leaseTTL.seconds)) }
+                    inner.addTask { await host.deliver() }
+                }
+            }
+            if election != nil {
+                group.addTask { await self.campaign(onLeadershipChange: onLeadershipChange) }
+            }
+        }
+    }
+
+    /// The election's steps, every TTL/3, feeding the fence.
+    private func campaign(onLeadershipChange: @escaping @Sendable (Bool) -> Void) async {
+        guard let election else { return }
+        let ttl = election.ttl
+        while !Task.isCancelled {
+            let began = ContinuousClock.now
+            await election.step()
+            let status = await election.status()
+            let now = ContinuousClock.now
+            if status.isLeader, let deadline = status.leaseDeadline {
+                let sent = deadline.advanced(by: .zero - ttl)
+                let changed = leading.withLock { leading in
+                    let was = leading
+                    leading = true
+                    return !was
+                }
+                if changed {
+                    gate.won(at: now, keepAliveSent: sent)
+                    logger.notice("fleet: \(settings.host) leads the fleet \(settings.prefix)")
+                    onLeadershipChange(true)
+                } else {
+                    gate.renewed(keepAliveSent: sent)
+                }
+            } else if leading.withLock({ $0 }) {
+                leading.withLock { $0 = false }
+                gate.lost()
+                logger.warning("fleet: \(settings.host) no longer leads the fleet \(settings.prefix)")
+                onLeadershipChange(false)
+            }
+            try? await Task.sleep(until: began.advanced(by: election.keepAliveInterval), clock: .continuous)
+        }
+        gate.lost()
+        leading.withLock { $0 = false }
+        await election.resign()
+    }
+
+    /// Closes the etcd connections.
+    package func shutdown() async {
+        try? await client.shutdown()
+    }
+}

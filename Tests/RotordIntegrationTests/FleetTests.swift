@@ -1,0 +1,100 @@
+import EtcdClient
+import Foundation
+import FracttalSimulator
+import Glibc
+import RotordTestKit
+import Testing
+
+/// The fleet with real processes (issue 20; docs/fleet.md): a real 3-member etcd started by pid, the simulator, and
+/// three release `rotord run` hosts, each with its own state, deliver directory and key. Serialized: one cluster for
+/// the suite, the hosts of one test at a time.
+@Suite(.serialized, FleetClusterScope())
+struct FleetTests {
+    /// One rotation delivered to three hosts: the old consumer is deleted only after the third host confirms (its
+    /// action waits for a flag file the test creates), one replacement is created, each host's file holds it, and no
+    /// secret is in etcd.
+    @Test func oneRotationReachesThreeHostsAndRetiresTheOldConsumerAfterTheThird() async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 100)])
+        defer { s.cleanUp() }
+        let world = try FleetWorld(scenario: s, cluster: try FleetClusterScope.cluster())
+        defer { world.stopAll() }
+        let flag = "\(s.dir)/h3-may-confirm"
+        let old = try #require(await s.live("etl").first)
+        try world.writeConfigs(
+            consumers: ["etl"],
+            actions: ["h3": "for i in $(seq 1 600); do [ -e \(flag) ] && exit 0; sleep 0.1; done; exit 1"])
+        for host in world.hosts { try world.start(host) }
+
+        let delivered = await world.eventually(within: .seconds(60)) {
+            world.hosts.allSatisfy { world.deliveredKey($0, "etl").map { $0 != old.key } ?? false }
+        }
+        #expect(delivered, "every host's file holds the new key: \(world.hosts.map { world.log($0) })")
+        let keys = Set(world.hosts.compactMap { world.deliveredKey($0, "etl") })
+        #expect(keys.count == 1, "the three hosts hold one and the same new key")
+        // h3 has published but not confirmed: the old consumer stays, for longer than the grace.
+        try await Task.sleep(for: .seconds(4))
+        #expect(await s.live("etl").contains { $0.id == old.id }, "the old consumer is kept until h3 confirms")
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
+        let retired = await world.eventually(within: .seconds(60)) {
+            await !s.live("etl").contains { $0.id == old.id }
+        }
+        let leader = await world.leader() ?? "none"
+        #expect(retired, "the old consumer is deleted once h3 confirmed; leader \(leader): \(world.log(leader))")
+        let live = await s.live("etl")
+        #expect(live.count == 1, "one replacement, no second create: \(live.map(\.id))")
+        #expect(live.first?.key == keys.first, "the live consumer is the delivered one")
+        let values = try await world.etcdValues()
+        for secret in await s.allSecrets() {
+            #expect(!values.contains { $0.contains(secret) }, "no secret in etcd in clear")
+        }
+        print("fleet: one rotation on 3 hosts, leader \(leader), old consumer deleted after h3 confirmed")
+    }
+
+    /// One host's failing action keeps the old consumer, loudly (the leader names the host), until it is fixed; then
+    /// the retry seals again to that host, it confirms, and the old consumer goes.
+    @Test func aFailingActionOnOneHostKeepsTheOldConsumerUntilFixed() async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 100)])
+        defer { s.cleanUp() }
+        let world = try FleetWorld(scenario: s, cluster: try FleetClusterScope.cluster())
+        defer { world.stopAll() }
+        let fixed = "\(s.dir)/h2-fixed"
+        let old = try #require(await s.live("etl").first)
+        try world.writeConfigs(consumers: ["etl"], grace: "0s", actions: ["h2": "test -e \(fixed)"])
+        for host in world.hosts { try world.start(host) }
+
+        let loud = await world.eventually(within: .seconds(60)) {
+            guard let leader = await world.leader() else { return false }
+            return world.log(leader).contains("h2: ")
+        }
+        let leader = await world.leader() ?? "none"
+        #expect(loud, "the leader names h2: \(world.log(leader))")
+        try await Task.sleep(for: .seconds(2))
+        #expect(await s.live("etl").contains { $0.id == old.id }, "the old consumer is kept while h2 fails")
+        _ = FileManager.default.createFile(atPath: fixed, contents: nil)
+        let retired = await world.eventually(within: .seconds(90)) {
+            await !s.live("etl").contains { $0.id == old.id }
+        }
+        #expect(retired, "once fixed, the retry confirms h2 and the old consumer goes: \(world.log(leader))")
+        #expect(await s.live("etl").count == 1)
+        #expect(world.hosts.allSatisfy { world.deliveredKey($0, "etl") != old.key })
+    }
+}
+
+/// One real 3-member etcd for the fleet suite, stopped (by pid, data removed) when the suite ends.
+struct FleetClusterScope: SuiteTrait, TestScoping {
+    @TaskLocal static var current: EtcdCluster?
+
+    var isRecursive: Bool { false }
+
+    func provideScope(
+        for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
+    ) async throws {
+        try await EtcdCluster.withCluster(label: "fleet etcd") { cluster in
+            try await Self.$current.withValue(cluster) { try await function() }
+        }
+    }
+
+    static func cluster() throws -> EtcdCluster {
+        try #require(current, "the suite needs FleetClusterScope")
+    }
+}

@@ -1,0 +1,181 @@
+import EtcdClient
+import Foundation
+import FracttalSimulator
+import Glibc
+import RotordKit
+import RotordTestKit
+import Synchronization
+
+/// A fleet for the process-level fleet tests (docs/fleet.md, docs/testing.md): a real 3-member etcd (one per suite,
+/// ``FleetClusterScope``), the simulator of one ``Scenario``, and three release `rotord run` hosts, each with its own
+/// configuration, state directory, deliver directory and X25519 key. ``stopAll()`` kills every host by pid.
+final class FleetWorld: Sendable {
+    /// The etcd prefix of this world (unique per test).
+    let prefix: String
+    let scenario: Scenario
+    let cluster: EtcdCluster
+    let client: EtcdClient
+    let hosts: [String]
+    private let processes = Mutex<[String: Process]>([:])
+
+    /// The lease TTL of the tests' fleets: short (so a hand-over takes seconds), with `fracttal.timeout` 2 s that
+    /// the fence allows (2 s + its 1 s margin stays under two thirds of 6 s).
+    static let leaseTTL = "6s"
+
+    init(scenario: Scenario, cluster: EtcdCluster, hosts: [String] = ["h1", "h2", "h3"]) throws {
+        self.scenario = scenario
+        self.cluster = cluster
+        self.hosts = hosts
+        prefix = "/rotord-fleet-test/\(UUID().uuidString.prefix(8))"
+        var configuration = EtcdClient.Configuration(endpoints: cluster.clientURLs)
+        configuration.requestTimeout = .seconds(5)
+        client = EtcdClient(configuration: configuration)
+        for host in hosts {
+            try FileManager.default.createDirectory(
+                atPath: "\(scenario.dir)/\(host)/deliver", withIntermediateDirectories: true)
+            _ = try FleetHostKey.generate(at: "\(scenario.dir)/\(host)/host.key")
+        }
+    }
+
+    func directory(_ host: String) -> String { "\(scenario.dir)/\(host)" }
+    func configPath(_ host: String) -> String { "\(directory(host))/rotord.yaml" }
+    func envFile(_ host: String, _ consumer: String) -> String { "\(directory(host))/deliver/\(consumer).env" }
+
+    /// Writes each host's configuration: `consumers` delivered to an env file, each host's `after_publish` from
+    /// `actions` (a shell command line, run with `/bin/sh -c`).
+    func writeConfigs(consumers: [String], grace: String = "2s", actions: [String: String] = [:]) throws {
+        let s = scenario
+        for host in hosts {
+            var yaml = """
+                fracttal:
+                  token_url: http://127.0.0.1:\(s.port)/oauth/token
+                  api_url: http://127.0.0.1:\(s.port)/api
+                  admin:
+                    key_file: \(s.dir)/credentials/admin-key
+                    secret_file: \(s.dir)/credentials/admin-secret
+                  requests_per_minute: 200
+                  timeout: 2s
+                  verify_timeout: 10s
+                state_dir: \(directory(host))/state
+                defaults:
+                  max_age: 90d
+                  rotate_before: 7d
+                  grace: \(grace)
+                cluster:
+                  etcd:
+                    endpoints: [\(cluster.clientURLs.joined(separator: ", "))]
+                    prefix: \(prefix)
+                  host: \(host)
+                  key_file: \(directory(host))/host.key
+                  lease_ttl: \(Self.leaseTTL)
+                consumers:
+
+                """
+            for name in consumers {
+                yaml += """
+                      - name: \(name)
+                        permission_group: Reportes
+                        deliver:
+                          - path: \(envFile(host, name))
+                            format: env
+
+                    """
+                if let action = actions[host] {
+                    yaml += """
+                            after_publish:
+                              - exec: ["/bin/sh", "-c", "\(action)"]
+
+                        """
+                }
+            }
+            try yaml.write(toFile: configPath(host), atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// Starts `rotord run` (the release binary) on `host`; its output goes to `DIR/HOST/rotord.log`.
+    @discardableResult
+    func start(_ host: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Scenario.rotordPath)
+        process.arguments = ["run", "--config", configPath(host)]
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = nil
+        env["WATCHDOG_USEC"] = nil
+        env["JOURNAL_STREAM"] = nil
+        process.environment = env
+        let log = "\(directory(host))/rotord.log"
+        if !FileManager.default.fileExists(atPath: log) {
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        processes.withLock { $0[host] = process }
+        return process
+    }
+
+    /// The host's log so far.
+    func log(_ host: String) -> String {
+        (try? String(contentsOfFile: "\(directory(host))/rotord.log", encoding: .utf8)) ?? ""
+    }
+
+    /// Sends `signal` to the host's rotord.
+    func signal(_ host: String, _ signal: Int32) {
+        if let process = processes.withLock({ $0[host] }), process.isRunning {
+            kill(process.processIdentifier, signal)
+        }
+    }
+
+    /// Kills (SIGKILL) the host's rotord and reaps it.
+    func kill9(_ host: String) {
+        guard let process = processes.withLock({ $0.removeValue(forKey: host) }) else { return }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Kills every host (SIGCONT first, for a stopped one) and reaps them.
+    func stopAll() {
+        let all = processes.withLock { list in
+            defer { list = [:] }
+            return Array(list.values)
+        }
+        for process in all where process.isRunning {
+            kill(process.processIdentifier, SIGCONT)
+            kill(process.processIdentifier, SIGKILL)
+        }
+        for process in all { process.waitUntilExit() }
+    }
+
+    /// The host named by the leader key, if any.
+    func leader() async -> String? {
+        try? await client.range(prefix + "/leader").kvs.first?.string
+    }
+
+    /// Polls `condition` every 100 ms until it holds or `timeout` passes; returns whether it held.
+    func eventually(within timeout: Duration, _ condition: () async -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return await condition()
+    }
+
+    /// The key in the host's env file, if it holds one.
+    func deliveredKey(_ host: String, _ consumer: String) -> String? {
+        scenario.pair(in: envFile(host, consumer))?.key
+    }
+
+    /// Every value under the world's prefix now, as text.
+    func etcdValues() async throws -> [String] {
+        try await client.range(prefix + "/", prefix: true).kvs.map { "\($0.key)=\($0.string)" }
+    }
+
+    deinit {
+        stopAll()
+        let client = self.client
+        Task { try? await client.shutdown() }
+    }
+}
