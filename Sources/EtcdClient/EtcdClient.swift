@@ -4,12 +4,18 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// A client of etcd's v3 API through its JSON gateway (etcd 3.4: `POST /v3/kv/range`, `/v3/kv/put`, `/v3/kv/txn`,
@@ -22,9 +28,38 @@ import Synchronization
 /// connection was refused or could not be made). A write that was sent and then timed out, got a 5xx or lost its
 /// connection throws an ``EtcdError`` whose ``EtcdError/isOutcomeUnknown`` is `true`, and the next call starts at
 /// the next endpoint. Call ``shutdown()`` when done.
+///
+/// Over TLS (`https://` endpoints), ``Configuration/tls`` holds the CA and the client certificate, read from their
+/// files when the ``Configuration/TLS`` is made (which throws a ``TLSFileError`` naming a file it cannot use).
 public final class EtcdClient: Sendable {
     /// Where etcd is and how long a call may take.
     public struct Configuration: Sendable {
+        /// TLS to etcd: the CA that signed the members' server certificates, and the client certificate and key the
+        /// members ask for when they run with `--client-cert-auth`; every file is PEM. The files are read when the
+        /// value is made: a certificate renewed later is used by a client of a configuration made later.
+        public struct TLS: Sendable {
+            /// The CA certificate(s) that signed the members' server certificates; `nil`: the system's CAs.
+            public let caFile: String?
+            /// The client certificate (followed by its intermediates, if any), with ``keyFile``; `nil`: none.
+            public let certFile: String?
+            /// The client certificate's private key (unencrypted); set together with ``certFile``.
+            public let keyFile: String?
+            /// What the files hold, as AsyncHTTPClient's TLS configuration (TLS 1.2 or later).
+            let loaded: TLSConfiguration
+
+            /// Reads and checks the files: throws a ``EtcdClient/TLSFileError`` naming the first one that cannot be
+            /// read, holds no PEM certificate or key, or (the key) does not belong to the certificate; or naming the
+            /// missing one when only one of `certFile` and `keyFile` is given.
+            public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil)
+                throws(EtcdClient.TLSFileError)
+            {
+                self.caFile = caFile
+                self.certFile = certFile
+                self.keyFile = keyFile
+                self.loaded = try EtcdClient.loadTLS(caFile: caFile, certFile: certFile, keyFile: keyFile)
+            }
+        }
+
         /// The members' client URLs, e.g. `http://127.0.0.1:2379`; tried in this order.
         public var endpoints: [String]
         /// The longest one call to one endpoint may take, connecting included.
@@ -32,20 +67,23 @@ public final class EtcdClient: Sendable {
         /// The longest the connection to one endpoint may take (less than ``requestTimeout``, so that an endpoint
         /// that cannot be reached leaves time to try another).
         public var connectTimeout: Duration
+        /// TLS to the members (`https://` endpoints), or `nil` for plain `http://`.
+        public var tls: TLS?
 
         /// The default of ``requestTimeout``.
         public static let defaultRequestTimeout: Duration = .seconds(1)
         /// The default of ``connectTimeout``.
         public static let defaultConnectTimeout: Duration = .milliseconds(300)
 
-        /// A configuration for `endpoints` with the default timeouts.
+        /// A configuration for `endpoints` with the default timeouts, over TLS when `tls` is given.
         public init(
             endpoints: [String], requestTimeout: Duration = defaultRequestTimeout,
-            connectTimeout: Duration = defaultConnectTimeout
+            connectTimeout: Duration = defaultConnectTimeout, tls: TLS? = nil
         ) {
             self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
             self.requestTimeout = requestTimeout
             self.connectTimeout = connectTimeout
+            self.tls = tls
         }
     }
 
@@ -63,7 +101,8 @@ public final class EtcdClient: Sendable {
     /// The index of the endpoint the next call starts with.
     private let preferred = Mutex(0)
 
-    /// Creates a client of `configuration.endpoints`, with its own HTTP connection pool on `eventLoopGroup`.
+    /// Creates a client of `configuration.endpoints` (over TLS when `configuration.tls` is set), with its own HTTP
+    /// connection pool on `eventLoopGroup`.
     public init(
         configuration: Configuration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "rotord.etcd")
@@ -75,6 +114,7 @@ public final class EtcdClient: Sendable {
         http.redirectConfiguration = .disallow
         http.timeout = .init(connect: HTTPExchange.timeAmount(configuration.connectTimeout))
         http.connectionPool = .init(idleTimeout: Self.idleConnectionTimeout)
+        http.tlsConfiguration = configuration.tls?.loaded
         self.http = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: http)
     }
 
@@ -240,8 +280,9 @@ public final class EtcdClient: Sendable {
                 exchange = try await HTTPExchange.exchange(
                     request, on: http, within: configuration.requestTimeout, maximumBytes: Self.maximumAnswerBytes)
             } catch {
-                let sent = !HTTPExchange.neverSent(error)
-                let detail = HTTPExchange.describe(error)
+                let handshake = Self.tlsHandshakeFailure(error)
+                let sent = handshake == nil && !HTTPExchange.neverSent(error)
+                let detail = handshake ?? HTTPExchange.describe(error) + tlsHint(error)
                 failures.append("\(endpoint): \(detail)")
                 logger.debug(
                     "etcd call failed",
@@ -298,5 +339,187 @@ public final class EtcdClient: Sendable {
             return (error.grpcCode, error.message ?? "")
         }
         return (nil, String(decoding: body.prefix(200), as: UTF8.self))
+    }
+}
+
+// MARK: - TLS
+
+extension EtcdClient {
+    /// A file of ``Configuration/TLS`` that cannot be used: which setting, the path, and why. Its description names
+    /// the file and never shows what the file holds.
+    public struct TLSFileError: Error, Sendable, CustomStringConvertible {
+        /// A file setting of ``Configuration/TLS``.
+        public enum Setting: Sendable, Hashable {
+            /// ``Configuration/TLS/caFile``.
+            case caFile
+            /// ``Configuration/TLS/certFile``.
+            case certFile
+            /// ``Configuration/TLS/keyFile``.
+            case keyFile
+        }
+
+        /// The setting whose file cannot be used.
+        public let setting: Setting
+        /// The file's path, or `nil` when the setting is missing (a certificate without its key, or the reverse).
+        public let path: String?
+        /// Why, e.g. `cannot be read: No such file or directory`, `holds no PEM certificate`.
+        public let reason: String
+
+        /// Creates the error.
+        public init(setting: Setting, path: String?, reason: String) {
+            self.setting = setting
+            self.path = path
+            self.reason = reason
+        }
+
+        /// What the setting's file is for, in words.
+        var role: String {
+            switch setting {
+            case .caFile: "the CA certificate file for etcd"
+            case .certFile: "the client certificate file for etcd"
+            case .keyFile: "the client private key file for etcd"
+            }
+        }
+
+        /// The file, the setting, and what is wrong, e.g. "the client certificate file for etcd /etc/rotord/c.pem
+        /// cannot be read: No such file or directory".
+        public var description: String {
+            guard let path else { return "\(role) is not set: \(reason)" }
+            return "\(role) \(path) \(reason)"
+        }
+    }
+
+    /// The largest file ``Configuration/TLS`` reads (a PEM certificate chain or key is a few kilobytes).
+    static let maximumTLSFileBytes = 1024 * 1024
+
+    /// The client's TLS configuration (TLS 1.2 or later) from the files of ``Configuration/TLS``: the CA
+    /// certificates as trust roots (the system's when `caFile` is `nil`), and the client certificate chain and its
+    /// key.
+    static func loadTLS(caFile: String?, certFile: String?, keyFile: String?) throws(TLSFileError)
+        -> TLSConfiguration
+    {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if let caFile {
+            configuration.trustRoots = .certificates(try certificates(in: caFile, setting: .caFile))
+        }
+        switch (certFile, keyFile) {
+        case (nil, nil):
+            return configuration
+        case (let certFile?, nil):
+            throw TLSFileError(
+                setting: .keyFile, path: nil, reason: "the client certificate \(certFile) needs its private key")
+        case (nil, let keyFile?):
+            throw TLSFileError(
+                setting: .certFile, path: nil, reason: "the client private key \(keyFile) needs its certificate")
+        case (let certFile?, let keyFile?):
+            configuration.certificateChain = try certificates(in: certFile, setting: .certFile).map {
+                .certificate($0)
+            }
+            let bytes = try contents(of: keyFile, setting: .keyFile)
+            do {
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: bytes, format: .pem))
+            } catch {
+                throw TLSFileError(
+                    setting: .keyFile, path: keyFile,
+                    reason: "holds no PEM private key that can be read (an encrypted key is not supported)")
+            }
+            // The TLS library pairs the key with the certificate here; a key of another certificate fails.
+            do { _ = try NIOSSLContext(configuration: configuration) } catch {
+                throw TLSFileError(
+                    setting: .keyFile, path: keyFile,
+                    reason: "is not the private key of the client certificate \(certFile)")
+            }
+            return configuration
+        }
+    }
+
+    /// The PEM certificates in the file at `path`, at least one.
+    private static func certificates(in path: String, setting: TLSFileError.Setting) throws(TLSFileError)
+        -> [NIOSSLCertificate]
+    {
+        let bytes = try contents(of: path, setting: setting)
+        let found = try? NIOSSLCertificate.fromPEMBytes(bytes)
+        guard let found, !found.isEmpty else {
+            throw TLSFileError(setting: setting, path: path, reason: "holds no PEM certificate")
+        }
+        return found
+    }
+
+    /// The bytes of the regular file at `path`, at most ``maximumTLSFileBytes``.
+    private static func contents(of path: String, setting: TLSFileError.Setting) throws(TLSFileError) -> [UInt8] {
+        func failure(_ reason: String) -> TLSFileError { TLSFileError(setting: setting, path: path, reason: reason) }
+        // Non-blocking: a FIFO at the path must not hang the open (a regular file ignores the flag).
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw failure("cannot be read: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw failure("cannot be read: \(String(cString: strerror(errno)))") }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw failure("is not a regular file") }
+        guard status.st_size <= maximumTLSFileBytes else {
+            throw failure("is larger than \(maximumTLSFileBytes) bytes: not a PEM certificate or key")
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw failure("cannot be read: \(String(cString: strerror(errno)))") }
+            if count == 0 { break }
+            filled += count
+        }
+        return Array(bytes[..<filled])
+    }
+}
+
+extension EtcdClient {
+    /// What a failed TLS handshake means and what to check, when `error` is one, else `nil`. The request was not
+    /// sent: application data follows a handshake that succeeded.
+    static func tlsHandshakeFailure(_ error: any Error) -> String? {
+        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
+            return "TLS: etcd's server certificate does not name the endpoint's host (\(error)); its subjectAltName "
+                + "must hold the host name or IP address of the endpoint"
+        }
+        guard let error = error as? NIOSSLError, case .handshakeFailed(let failure) = error else { return nil }
+        let reasons = Self.reasons(failure)
+        let reason = reasons.isEmpty ? "\(failure)" : reasons.joined(separator: ", ")
+        if reasons.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "TLS: etcd's server certificate could not be verified (\(reason)); the CA file must hold the CA "
+                + "that signed the members' --cert-file, and the certificate must be valid now"
+        }
+        if reasons.contains(where: { $0.contains("ALERT") && ($0.contains("CERTIFICATE") || $0.contains("_CA")) }) {
+            return "TLS: etcd refused this client's certificate (\(reason)); it wants a client certificate (and its "
+                + "key) signed by the CA of the members' --trusted-ca-file"
+        }
+        if reasons.contains(where: { $0 == "WRONG_VERSION_NUMBER" || $0 == "HTTP_REQUEST" }) {
+            return "TLS: the endpoint does not speak TLS (\(reason)); is it a member's http:// URL?"
+        }
+        return "TLS: the handshake failed (\(reason))"
+    }
+
+    /// The reason codes of BoringSSL's error stack, e.g. `CERTIFICATE_VERIFY_FAILED`: the word after
+    /// `OPENSSL_internal:` in each error's description.
+    static func reasons(_ failure: BoringSSLError) -> [String] {
+        let marker = "OPENSSL_internal:"
+        return "\(failure)".split(separator: marker, omittingEmptySubsequences: false).dropFirst().compactMap { rest in
+            let reason = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            return reason.isEmpty ? nil : String(reason)
+        }
+    }
+
+    /// Over TLS, what a connection the server closed may mean: with TLS 1.3 the client's handshake ends before the
+    /// member has checked its certificate, and a member that refuses the certificate (or its absence) closes the
+    /// connection; empty otherwise.
+    func tlsHint(_ error: any Error) -> String {
+        guard let tls = configuration.tls, let error = error as? HTTPClientError, error == .remoteConnectionClosed
+        else { return "" }
+        let certificate =
+            tls.certFile == nil
+            ? "this client has none (certFile and keyFile are not set)"
+            : "check that the client certificate is signed by the CA of the members' --trusted-ca-file"
+        return " (over TLS, etcd closes the connection of a client whose certificate it refuses or that has none "
+            + "when it runs with --client-cert-auth: \(certificate))"
     }
 }

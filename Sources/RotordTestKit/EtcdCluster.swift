@@ -10,7 +10,12 @@ import Synchronization
 ///
 /// One cluster per suite; a suite that starts one is `.serialized` and calls ``stop()`` in a `defer`, which kills
 /// every member by pid (SIGTERM, then SIGKILL after ``stopGrace``), reaps it and removes the data directories. A
-/// cluster left behind by a test process that died is removed by the next ``start(size:)``.
+/// cluster left behind by a test process that died is removed by the next ``start(size:tls:)``.
+///
+/// With `tls: true` the members serve clients over TLS only (`https://` client URLs, `--client-cert-auth`): a
+/// throw-away CA, a server certificate for 127.0.0.1 and a client certificate are made with `openssl` in the
+/// cluster's folder (``tls``); the members talk to each other over plain HTTP, and each answers `/health` over plain
+/// HTTP on a metrics URL (``Member/healthURL``).
 public final class EtcdCluster: Sendable {
     /// etcd is not installed, or a member did not become healthy in time.
     public struct Failure: Error, CustomStringConvertible {
@@ -22,19 +27,40 @@ public final class EtcdCluster: Sendable {
     public struct Member: Sendable {
         /// `m0`, `m1`, …
         public var name: String
-        /// `http://127.0.0.1:PORT`, where clients (and the JSON gateway) answer.
+        /// `http://127.0.0.1:PORT` (`https://` with TLS), where clients (and the JSON gateway) answer.
         public var clientURL: String
         /// `http://127.0.0.1:PORT`, where the members talk to each other.
         public var peerURL: String
         /// The member's data directory (on tmpfs).
         public var dataDirectory: String
+        /// Where `/health` answers over plain HTTP: ``clientURL``, or with TLS the member's metrics URL
+        /// (`--listen-metrics-urls http://127.0.0.1:PORT`).
+        public var healthURL: String
+    }
+
+    /// The PEM files of a cluster started with TLS, in its folder's `tls` directory (removed by ``stop()``).
+    public struct TLSFiles: Sendable {
+        /// The throw-away CA that signed the server and client certificates (the members' `--trusted-ca-file`).
+        public var caFile: String
+        /// The members' server certificate, subjectAltName `IP:127.0.0.1`, usable for serverAuth and clientAuth
+        /// (the members' JSON gateway presents it to their own gRPC server).
+        public var serverCertFile: String
+        /// The server certificate's key.
+        public var serverKeyFile: String
+        /// A client certificate signed by ``caFile``, without a CN (subject `O=rotord test client`): with etcd auth
+        /// on, the JSON gateway refuses a client certificate that has one.
+        public var clientCertFile: String
+        /// The client certificate's key (unencrypted).
+        public var clientKeyFile: String
+        /// Another throw-away CA that signed nothing of the cluster's: a client trusting it rejects the members.
+        public var otherCAFile: String
     }
 
     /// The heartbeat interval, in milliseconds (etcd's default is 100).
     public static let heartbeatMilliseconds = 50
     /// The election timeout, in milliseconds (etcd's default is 1000).
     public static let electionMilliseconds = 500
-    /// How long ``start(size:)`` and ``restart(member:)`` wait for `/health` to answer `{"health":"true"}`.
+    /// How long ``start(size:tls:)`` and ``restart(member:)`` wait for `/health` to answer `{"health":"true"}`.
     public static let healthTimeout: Duration = .seconds(20)
     /// How long one `/health` request may take.
     static let healthRequestTimeout: TimeAmount = .seconds(1)
@@ -50,14 +76,17 @@ public final class EtcdCluster: Sendable {
     public let members: [Member]
     /// The folder holding every member's data directory, the members' logs and the owner's pid.
     public let directory: String
+    /// The certificates and keys when the cluster serves clients over TLS, else `nil`.
+    public let tls: TLSFiles?
     private let pids: Mutex<[Int32?]>
 
     /// Every member's client URL.
     public var clientURLs: [String] { members.map(\.clientURL) }
 
-    private init(members: [Member], directory: String) {
+    private init(members: [Member], directory: String, tls: TLSFiles?) {
         self.members = members
         self.directory = directory
+        self.tls = tls
         self.pids = Mutex(Array(repeating: nil, count: members.count))
     }
 
@@ -70,19 +99,28 @@ public final class EtcdCluster: Sendable {
         throw Failure(description: "etcd is not on PATH: run scripts/setup.sh (it installs Debian's etcd-server)")
     }
 
-    /// Starts `size` members and waits until each answers `/health`; on failure stops what it started.
-    public static func start(size: Int = 3) async throws -> EtcdCluster {
+    /// Starts `size` members and waits until each answers `/health`; on failure stops what it started. With `tls`,
+    /// the members serve clients over TLS and require a client certificate (``tls``).
+    public static func start(size: Int = 3, tls: Bool = false) async throws -> EtcdCluster {
         removeAbandoned()
         let directory = "\(root)/\(directoryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "\(getpid())\n".write(toFile: "\(directory)/owner", atomically: true, encoding: .utf8)
-        let ports = try freePorts(2 * size)
-        let members = (0..<size).map { index in
-            Member(
-                name: "m\(index)", clientURL: "http://127.0.0.1:\(ports[2 * index])",
-                peerURL: "http://127.0.0.1:\(ports[2 * index + 1])", dataDirectory: "\(directory)/m\(index)")
+        let files: TLSFiles?
+        do { files = tls ? try makeCertificates(in: "\(directory)/tls") : nil } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
         }
-        let cluster = EtcdCluster(members: members, directory: directory)
+        let perMember = tls ? 3 : 2
+        let ports = try freePorts(perMember * size)
+        let members = (0..<size).map { index in
+            let client = "\(tls ? "https" : "http")://127.0.0.1:\(ports[perMember * index])"
+            return Member(
+                name: "m\(index)", clientURL: client, peerURL: "http://127.0.0.1:\(ports[perMember * index + 1])",
+                dataDirectory: "\(directory)/m\(index)",
+                healthURL: tls ? "http://127.0.0.1:\(ports[perMember * index + 2])" : client)
+        }
+        let cluster = EtcdCluster(members: members, directory: directory, tls: files)
         do {
             for index in members.indices { try cluster.spawn(index) }
             for index in members.indices { try await cluster.waitHealthy(index) }
@@ -134,7 +172,7 @@ public final class EtcdCluster: Sendable {
         let etcd = try Self.locate()
         let member = members[index]
         let initial = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
-        let arguments = [
+        var arguments = [
             etcd, "--name", member.name, "--data-dir", member.dataDirectory,
             "--listen-client-urls", member.clientURL, "--advertise-client-urls", member.clientURL,
             "--listen-peer-urls", member.peerURL, "--initial-advertise-peer-urls", member.peerURL,
@@ -144,6 +182,12 @@ public final class EtcdCluster: Sendable {
             "--election-timeout", "\(Self.electionMilliseconds)",
             "--logger", "zap", "--log-level", "warn",
         ]
+        if let tls {
+            arguments += [
+                "--cert-file", tls.serverCertFile, "--key-file", tls.serverKeyFile, "--trusted-ca-file", tls.caFile,
+                "--client-cert-auth", "--listen-metrics-urls", member.healthURL,
+            ]
+        }
         let log = "\(directory)/\(member.name).log"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -176,7 +220,7 @@ public final class EtcdCluster: Sendable {
                 throw Failure(description: "etcd \(members[index].name) exited (\(status)); see \(directory)")
             }
             do {
-                let request = HTTPClientRequest(url: "\(members[index].clientURL)/health")
+                let request = HTTPClientRequest(url: "\(members[index].healthURL)/health")
                 let response = try await HTTPClient.shared.execute(request, timeout: Self.healthRequestTimeout)
                 let body = String(buffer: try await response.body.collect(upTo: 4096))
                 if body.contains(#""health":"true""#) { return }
@@ -187,6 +231,66 @@ public final class EtcdCluster: Sendable {
             try await Task.sleep(for: Self.pollInterval)
         }
         throw Failure(description: "etcd \(members[index].name) not healthy after \(Self.healthTimeout): \(last)")
+    }
+
+    /// Makes the throw-away CAs and certificates of ``TLSFiles`` with `openssl` in `folder` (EC P-256 keys, valid
+    /// for two days).
+    static func makeCertificates(in folder: String) throws -> TLSFiles {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let files = TLSFiles(
+            caFile: "\(folder)/ca.pem", serverCertFile: "\(folder)/server.pem", serverKeyFile: "\(folder)/server.key",
+            clientCertFile: "\(folder)/client.pem", clientKeyFile: "\(folder)/client.key",
+            otherCAFile: "\(folder)/other-ca.pem")
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        for (name, subject) in [("ca", "/O=rotord test CA"), ("other-ca", "/O=rotord test other CA")] {
+            try openssl(
+                ["req", "-x509", "-new"] + key + [
+                    "-keyout", "\(folder)/\(name).key", "-out", "\(folder)/\(name).pem", "-days", "2", "-subj", subject,
+                    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                ])
+        }
+        let signed = [
+            ("server", "/O=rotord test etcd", "extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1\n"),
+            ("client", "/O=rotord test client", "extendedKeyUsage=clientAuth\n"),
+        ]
+        for (serial, (name, subject, extensions)) in signed.enumerated() {
+            let extensionFile = "\(folder)/\(name).ext"
+            try ("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n" + extensions)
+                .write(toFile: extensionFile, atomically: true, encoding: .utf8)
+            try openssl(
+                ["req", "-new"] + key + [
+                    "-keyout", "\(folder)/\(name).key", "-out", "\(folder)/\(name).csr", "-subj", subject,
+                ])
+            try openssl([
+                "x509", "-req", "-in", "\(folder)/\(name).csr", "-CA", files.caFile, "-CAkey", "\(folder)/ca.key",
+                "-set_serial", "\(serial + 2)", "-days", "2", "-extfile", extensionFile, "-out",
+                "\(folder)/\(name).pem",
+            ])
+        }
+        return files
+    }
+
+    /// Runs `openssl` with `arguments`; a failure carries its standard error.
+    static func openssl(_ arguments: [String]) throws {
+        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        guard
+            let path = folders.map({ "\($0)/openssl" }).first(where: FileManager.default.isExecutableFile(atPath:))
+        else { throw Failure(description: "openssl is not on PATH: install it (Debian: openssl)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let said = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(
+                description: "openssl \(arguments.prefix(2).joined(separator: " ")) failed "
+                    + "(\(process.terminationStatus)): \(String(decoding: said, as: UTF8.self))")
+        }
     }
 
     /// `count` TCP ports that were free on 127.0.0.1 a moment ago (bound to port 0, then closed).

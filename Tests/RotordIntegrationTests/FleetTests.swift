@@ -80,6 +80,59 @@ struct FleetTests {
     }
 }
 
+/// `kill -9` of the leader after each step of a rotation: another host finishes it.
+extension FleetTests {
+    /// Where the leader is killed: each step as soon as it is journaled, and right after each effect.
+    static let crashPoints = [
+        "step:creating", "after:create", "step:created", "after:verify", "step:verified", "step:published",
+        "step:grace", "step:retiring", "after:delete-old",
+    ]
+
+    /// The leader (every host runs `rotord-faults`; the first to reach the point, the leader, kills itself there) is
+    /// killed with SIGKILL; once another host leads, the killed one restarts (as systemd would). The rotation ends
+    /// with one live replacement on every host's files, the old consumer deleted, no orphan and no second create
+    /// (after `after:create`, the consumer the dead leader made is found by its marker and deleted first), finished
+    /// by a host other than the one killed.
+    @Test(arguments: crashPoints) func theLeaderKilledAtAnyStepIsReplacedAndTheRotationFinishes(point: String)
+        async throws
+    {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 100)])
+        defer { s.cleanUp() }
+        let world = try FleetWorld(scenario: s, cluster: try FleetClusterScope.cluster())
+        defer { world.stopAll() }
+        let old = try #require(await s.live("etl").first)
+        try world.writeConfigs(consumers: ["etl"], grace: "0s")
+        let faults = ["ROTORD_CRASH_AT": point, "ROTORD_FAULT_ONCE_FILE": "\(s.dir)/crashed-once"]
+        for host in world.hosts { try world.start(host, faults: faults) }
+
+        let crashed = await world.eventually(within: .seconds(60)) { !world.ended().isEmpty }
+        let killed = try #require(world.ended().first?.key, "a leader reached \(point)")
+        #expect(crashed && world.ended()[killed] == "signal 9", "\(world.ended())")
+        let handedOver = await world.eventually(within: .seconds(30)) {
+            guard let leader = await world.leader() else { return false }
+            return leader != killed
+        }
+        #expect(handedOver, "another host leads after the kill")
+        try world.start(killed, faults: faults)
+
+        let finished = await world.eventually(within: .seconds(90)) {
+            let live = await s.live("etl")
+            let done = (try? await world.client.range(world.prefix + "/history/", prefix: true).kvs.count) == 1
+            return done && live.count == 1 && live[0].id != old.id
+                && world.hosts.allSatisfy { world.deliveredKey($0, "etl") == live[0].key }
+        }
+        let leader = await world.leader() ?? "none"
+        #expect(finished, "finished after \(point): \(world.log(leader))")
+        let statistics = await s.simulator.statistics()
+        let discarded = point == "after:create" ? 1 : 0
+        #expect(statistics.created == 1 + discarded, "no second create (\(statistics.created) created)")
+        #expect(statistics.deleted == 1 + discarded, "the old consumer and any orphan deleted")
+        let history = try await world.client.range(world.prefix + "/history/", prefix: true).kvs
+        #expect(history.count == 1 && !history[0].string.contains("\"leader\":\"\(killed)\""), "finished by another")
+        print("fleet kill -9 at \(point): \(killed) killed, finished by \(leader), \(statistics.created) created")
+    }
+}
+
 /// One real 3-member etcd for the fleet suite, stopped (by pid, data removed) when the suite ends.
 struct FleetClusterScope: SuiteTrait, TestScoping {
     @TaskLocal static var current: EtcdCluster?

@@ -93,15 +93,17 @@ final class FleetWorld: Sendable {
     }
 
     /// Starts `rotord run` (the release binary) on `host`; its output goes to `DIR/HOST/rotord.log`.
+    /// `faults` runs `rotord-faults` with `environment` (`ROTORD_CRASH_AT`, … docs/testing.md) instead.
     @discardableResult
-    func start(_ host: String) throws -> Process {
+    func start(_ host: String, faults: [String: String]? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Scenario.rotordPath)
+        process.executableURL = URL(fileURLWithPath: faults == nil ? Scenario.rotordPath : Scenario.rotordFaultsPath)
         process.arguments = ["run", "--config", configPath(host)]
         var env = ProcessInfo.processInfo.environment
         env["NOTIFY_SOCKET"] = nil
         env["WATCHDOG_USEC"] = nil
         env["JOURNAL_STREAM"] = nil
+        for (key, value) in faults ?? [:] { env[key] = value }
         process.environment = env
         let log = "\(directory(host))/rotord.log"
         if !FileManager.default.fileExists(atPath: log) {
@@ -133,6 +135,16 @@ final class FleetWorld: Sendable {
         guard let process = processes.withLock({ $0.removeValue(forKey: host) }) else { return }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+    }
+
+    /// The hosts whose rotord started and has ended (killed, or exited), with how it ended.
+    func ended() -> [String: String] {
+        processes.withLock { list in
+            list.filter { !$0.value.isRunning }.mapValues {
+                $0.terminationReason == .uncaughtSignal
+                    ? "signal \($0.terminationStatus)" : "exit \($0.terminationStatus)"
+            }
+        }
     }
 
     /// Kills every host (SIGCONT first, for a stopped one) and reaps them.

@@ -5,14 +5,16 @@ import RotordCore
 
 extension Commands {
     /// `check-config` on `cluster:` (docs/fleet.md): the host's key file is a regular file, not readable by group or
-    /// others, holding an X25519 private key as `rotord fleet keygen` writes it.
+    /// others, holding an X25519 private key as `rotord fleet keygen` writes it; and the files of `cluster.etcd.tls`
+    /// can be read and hold a PEM CA certificate, client certificate and its key
+    /// (``ClusterSettings/etcdConfiguration(configPath:)``).
     package static func clusterKeyProblems(_ cluster: ClusterSettings, configPath: String) -> [ConfigurationError] {
-        do {
-            _ = try FleetHostKey.load(cluster.keyFile)
-            return []
-        } catch {
-            return [.init(file: configPath, key: "cluster.key_file", message: error.description)]
+        var problems: [ConfigurationError] = []
+        do { _ = try FleetHostKey.load(cluster.keyFile) } catch {
+            problems.append(.init(file: configPath, key: "cluster.key_file", message: error.description))
         }
+        do { _ = try cluster.etcdConfiguration(configPath: configPath) } catch { problems.append(error) }
+        return problems
     }
 
     /// `check-config` online: whether etcd answers a linearizable read of the leader key; the text for the verdict
@@ -22,14 +24,14 @@ extension Commands {
     )
         async -> String
     {
-        if cluster.tls != nil {
+        let configuration: EtcdClient.Configuration
+        do { configuration = try cluster.etcdConfiguration(configPath: configPath) } catch {
+            // Reported as a problem by clusterKeyProblems already, unless the file changed since.
             output.warning(
-                .init(
-                    file: configPath, key: "cluster.etcd.tls",
-                    message: "TLS to etcd is not implemented yet (docs/fleet.md); etcd was not contacted"))
+                .init(file: error.file, key: error.key, message: "\(error.message); etcd was not contacted"))
             return ""
         }
-        let client = EtcdClient(configuration: .init(endpoints: cluster.endpoints))
+        let client = EtcdClient(configuration: configuration)
         var verdict = ""
         do {
             let leader = try await client.range(cluster.prefix + "/leader")

@@ -14,12 +14,15 @@ package enum FleetEntry {
         package var format: Int = FleetEntry.format
         /// The record, its secret removed.
         package var record: RotationRecord
+        /// The leader that wrote it.
+        package var writer: String?
 
-        /// The stored form of `record`.
-        package init(_ record: RotationRecord) {
+        /// The stored form of `record`, written by the leader `writer`.
+        package init(_ record: RotationRecord, writer: String) {
             var stripped = record
             stripped.newSecret = nil
             self.record = stripped
+            self.writer = writer
         }
     }
 

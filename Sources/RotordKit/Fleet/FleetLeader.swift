@@ -92,7 +92,7 @@ package struct FleetLeader: RotationFleet {
         }
         var compares: [EtcdCompare] = [.lease(keys.leader, .equal, lease)]
         var operations: [EtcdOperation] = []
-        let value = FleetEntry.encode(FleetEntry.Rotation(record))
+        let value = FleetEntry.encode(FleetEntry.Rotation(record, writer: host))
         if record.step.isTerminal {
             operations += [
                 .delete(keys.rotation(record.id)), .delete(keys.escrowPrefix(record.id), prefix: true),

@@ -29,8 +29,10 @@ package final class FleetNode: Sendable {
         do { privateKey = try FleetHostKey.load(cluster.keyFile) } catch {
             throw ConfigurationErrors(errors: [.init(file: configPath, key: "cluster.key_file", message: "\(error)")])
         }
-        // TODO(tls): cluster.etcdConfiguration() once TLS lands.
-        let etcd = EtcdClient.Configuration(endpoints: cluster.endpoints)
+        let etcd: EtcdClient.Configuration
+        do { etcd = try cluster.etcdConfiguration(configPath: configPath) } catch {
+            throw ConfigurationErrors(errors: [error])
+        }
         self.settings = cluster
         self.keys = FleetKeys(prefix: cluster.prefix)
         self.logger = logger
