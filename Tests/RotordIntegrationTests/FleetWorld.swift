@@ -17,6 +17,8 @@ final class FleetWorld: Sendable {
     let client: EtcdClient
     let hosts: [String]
     private let processes = Mutex<[String: Process]>([:])
+    /// Per host, when ``addProxies()`` made them: a proxy to the simulator and one to each etcd member.
+    private let proxies = Mutex<[String: (fracttal: TCPProxy, etcd: [TCPProxy])]>([:])
 
     /// The lease TTL of the tests' fleets: short (so a hand-over takes seconds), with `fracttal.timeout` 2 s that
     /// the fence allows (2 s + its 1 s margin stays under two thirds of 6 s).
@@ -37,6 +39,37 @@ final class FleetWorld: Sendable {
         }
     }
 
+    /// Puts a ``TCPProxy`` between each host and the simulator, and between each host and each etcd member, so that
+    /// a test can cut one host from etcd (``cutEtcd(_:)``) while it still reaches Fracttal, and count each host's
+    /// Fracttal traffic (``fracttalBytes(_:)``). Call before ``writeConfigs(consumers:grace:actions:)``.
+    func addProxies() async throws {
+        for host in hosts {
+            let fracttal = try await TCPProxy.start(to: "127.0.0.1:\(scenario.port)")
+            var etcd: [TCPProxy] = []
+            for url in cluster.clientURLs { etcd.append(try await TCPProxy.start(to: url)) }
+            proxies.withLock { $0[host] = (fracttal, etcd) }
+        }
+    }
+
+    /// Cuts the host from every etcd member (a partition: silence, not resets).
+    func cutEtcd(_ host: String) { proxies.withLock { $0[host] }?.etcd.forEach { $0.cut() } }
+    /// Heals ``cutEtcd(_:)``.
+    func healEtcd(_ host: String) { proxies.withLock { $0[host] }?.etcd.forEach { $0.heal() } }
+    /// The bytes the host exchanged with the simulator so far (its proxy's count).
+    func fracttalBytes(_ host: String) -> Int { proxies.withLock { $0[host] }?.fracttal.bytesForwarded ?? 0 }
+
+    /// Stops every proxy.
+    func stopProxies() async {
+        let all = proxies.withLock { list in
+            defer { list = [:] }
+            return Array(list.values)
+        }
+        for (fracttal, etcd) in all {
+            await fracttal.stop()
+            for proxy in etcd { await proxy.stop() }
+        }
+    }
+
     func directory(_ host: String) -> String { "\(scenario.dir)/\(host)" }
     func configPath(_ host: String) -> String { "\(directory(host))/rotord.yaml" }
     func envFile(_ host: String, _ consumer: String) -> String { "\(directory(host))/deliver/\(consumer).env" }
@@ -46,10 +79,13 @@ final class FleetWorld: Sendable {
     func writeConfigs(consumers: [String], grace: String = "2s", actions: [String: String] = [:]) throws {
         let s = scenario
         for host in hosts {
+            let proxy = proxies.withLock { $0[host] }
+            let fracttal = proxy?.fracttal.url ?? "http://127.0.0.1:\(s.port)"
+            let endpoints = proxy?.etcd.map(\.url) ?? cluster.clientURLs
             var yaml = """
                 fracttal:
-                  token_url: http://127.0.0.1:\(s.port)/oauth/token
-                  api_url: http://127.0.0.1:\(s.port)/api
+                  token_url: \(fracttal)/oauth/token
+                  api_url: \(fracttal)/api
                   admin:
                     key_file: \(s.dir)/credentials/admin-key
                     secret_file: \(s.dir)/credentials/admin-secret
@@ -63,7 +99,7 @@ final class FleetWorld: Sendable {
                   grace: \(grace)
                 cluster:
                   etcd:
-                    endpoints: [\(cluster.clientURLs.joined(separator: ", "))]
+                    endpoints: [\(endpoints.joined(separator: ", "))]
                     prefix: \(prefix)
                   host: \(host)
                   key_file: \(directory(host))/host.key
@@ -178,6 +214,38 @@ final class FleetWorld: Sendable {
     /// The key in the host's env file, if it holds one.
     func deliveredKey(_ host: String, _ consumer: String) -> String? {
         scenario.pair(in: envFile(host, consumer))?.key
+    }
+
+    /// The store's revision now.
+    func revision() async throws -> Int64 { try await client.range(prefix + "/leader").revision }
+
+    /// Who wrote the journal (rotation records and finished rotations) after `revision`: the writer of each put under
+    /// `rotations/` and `history/`, replayed by a watch from `revision + 1` (read for at most 2 s).
+    func journalWriters(after revision: Int64) async throws -> [String] {
+        let watch = try await client.watch(prefix + "/", prefix: true, fromRevision: revision + 1)
+        defer { watch.cancel() }
+        let now = try await self.revision()
+        var writers: [String] = []
+        let deadline = ContinuousClock.now.advanced(by: .seconds(2))
+        var seen: Int64 = revision
+        var events = watch.events.makeAsyncIterator()
+        while seen < now, ContinuousClock.now < deadline {
+            guard let batch = try await events.next() else { break }
+            for event in batch {
+                seen = max(seen, event.kv.modRevision)
+                guard event.kind == .put else { continue }
+                if event.kv.key.hasPrefix(prefix + "/rotations/"),
+                    let entry = FleetEntry.decode(FleetEntry.Rotation.self, event.kv.value)
+                {
+                    writers.append(entry.writer ?? "unknown")
+                } else if event.kv.key.hasPrefix(prefix + "/history/"),
+                    let entry = FleetEntry.decode(FleetEntry.History.self, event.kv.value)
+                {
+                    writers.append(entry.leader)
+                }
+            }
+        }
+        return writers
     }
 
     /// Every value under the world's prefix now, as text.

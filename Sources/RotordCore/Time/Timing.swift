@@ -66,6 +66,9 @@ public enum Timing {
     public static let fleetResync = Duration.seconds(5)
     /// After an etcd call of a fleet loop failed: the next try.
     public static let fleetRetry = Duration.seconds(1)
+    /// Hosts whose published wall times differ by more than this are warned about (leases, not wall clocks, decide
+    /// leadership; grace ends are the leader's).
+    public static let fleetClockSkewWarning = Duration.seconds(30)
 
     /// Why the daemon wakes.
     public enum Reason: String, Sendable, Hashable, CaseIterable {

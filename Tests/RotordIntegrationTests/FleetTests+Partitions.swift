@@ -1,0 +1,75 @@
+import Foundation
+import Glibc
+import RotordTestKit
+import Testing
+
+/// A leader paused (SIGSTOP) past its lease, and a leader cut from etcd that still reaches Fracttal (docs/fleet.md,
+/// the failure table): another host takes over and finishes the rotation, and the old leader makes no Fracttal
+/// request and no journal write once it no longer leads.
+extension FleetTests {
+    /// How a test takes the leader out: pause it, or cut it from etcd.
+    enum LeaderFault: String, CaseIterable, Sendable {
+        case paused, cutFromEtcd
+    }
+
+    /// The leader waits for h3's confirmation (h3's action waits for a flag) when it is paused with SIGSTOP, or cut
+    /// from every etcd member by its proxies while its Fracttal proxy still passes. Another host leads; the old
+    /// leader is resumed (or healed) and the flag set; the new leader finishes. From the moment the new leader took
+    /// over, the old leader's Fracttal bytes do not move and no journal write is its own.
+    @Test(arguments: LeaderFault.allCases) func aLeaderPausedOrCutFromEtcdWritesNothingOnceReplaced(
+        fault: LeaderFault
+    ) async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 100)])
+        defer { s.cleanUp() }
+        let world = try FleetWorld(scenario: s, cluster: try FleetClusterScope.cluster())
+        defer { world.stopAll() }
+        try await world.addProxies()
+        let flag = "\(s.dir)/h3-may-confirm"
+        let old = try #require(await s.live("etl").first)
+        try world.writeConfigs(
+            consumers: ["etl"], grace: "0s",
+            actions: ["h3": "for i in $(seq 1 900); do [ -e \(flag) ] && exit 0; sleep 0.1; done; exit 1"])
+        for host in world.hosts { try world.start(host) }
+        let published = await world.eventually(within: .seconds(60)) {
+            world.hosts.allSatisfy { world.deliveredKey($0, "etl").map { $0 != old.key } ?? false }
+        }
+        #expect(published, "published on every host")
+        let first = try #require(await world.leader())
+
+        switch fault {
+        case .paused: world.signal(first, SIGSTOP)
+        case .cutFromEtcd: world.cutEtcd(first)
+        }
+        let replaced = await world.eventually(within: .seconds(30)) {
+            guard let leader = await world.leader() else { return false }
+            return leader != first
+        }
+        #expect(replaced, "another host leads once \(first)'s lease ended")
+        let takenOver = try await world.revision()
+        let bytesAtTakeOver = world.fracttalBytes(first)
+        // Resumed (healed) while the new leader works: the old leader finds its lease gone and stays quiet. (The old
+        // leader also delivers the consumer: cut from etcd, it could not confirm, which rightly holds the old consumer.)
+        switch fault {
+        case .paused: world.signal(first, SIGCONT)
+        case .cutFromEtcd: world.healEtcd(first)
+        }
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
+        let retired = await world.eventually(within: .seconds(60)) {
+            await !s.live("etl").contains { $0.id == old.id }
+        }
+        let second = await world.leader() ?? "none"
+        #expect(retired, "the new leader \(second) finishes the rotation: \(world.log(second))")
+        try await Task.sleep(for: .seconds(3))
+        #expect(
+            world.fracttalBytes(first) == bytesAtTakeOver,
+            "no Fracttal request from \(first) after it was replaced: \(world.log(first))")
+        let writers = try await world.journalWriters(after: takenOver)
+        #expect(!writers.isEmpty && !writers.contains(first), "journal writes after the take-over: \(writers)")
+        #expect(await s.live("etl").count == 1, "one replacement")
+        #expect((await s.simulator.statistics()).created == 1, "no second create")
+        await world.stopProxies()
+        print(
+            "fleet \(fault.rawValue): \(first) replaced by \(second); after that \(first) sent 0 Fracttal bytes and "
+                + "made 0 of \(writers.count) journal writes")
+    }
+}
