@@ -2,6 +2,7 @@ import EtcdClient
 import Foundation
 import FracttalSimulator
 import Glibc
+import RotordCore
 import RotordTestKit
 import Testing
 
@@ -149,5 +150,38 @@ struct FleetClusterScope: SuiteTrait, TestScoping {
 
     static func cluster() throws -> EtcdCluster {
         try #require(current, "the suite needs FleetClusterScope")
+    }
+}
+
+/// The leaders' marker sweep, with real processes.
+extension FleetTests {
+    /// A create that lands after its leader lost the fleet (what a leader paused between its fence's check and the
+    /// send leaves; the test adds it to the simulator as such a create would) carries a finished rotation's marker
+    /// but is not its replacement: the leader's next pass deletes it, and the replacement stays.
+    @Test func aCreateThatLandsLateIsDeletedByTheNextSweep() async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 100)])
+        defer { s.cleanUp() }
+        let world = try FleetWorld(scenario: s, cluster: try FleetClusterScope.cluster())
+        defer { world.stopAll() }
+        let old = try #require(await s.live("etl").first)
+        try world.writeConfigs(consumers: ["etl"], grace: "0s", resync: "2s")
+        for host in world.hosts { try world.start(host) }
+        let rotated = await world.eventually(within: .seconds(60)) {
+            let live = await s.live("etl")
+            return live.count == 1 && live[0].id != old.id
+        }
+        #expect(rotated)
+        let replacement = try #require(await s.live("etl").first)
+        let rotation = try #require(RotationMarker.rotationID(in: replacement.description))
+        var late = SimulatorSeed.Consumer(name: "etl", permissionGroupId: 3)
+        late.description = "[rotord:\(rotation)] etl"
+        let landed = await s.simulator.add(late)
+        let swept = await world.eventually(within: .seconds(30)) {
+            await !s.live("etl").contains { $0.id == landed.id }
+        }
+        let leader = await world.leader() ?? "none"
+        #expect(swept, "the late create is deleted by the sweep: \(world.log(leader))")
+        #expect(await s.live("etl").map(\.id) == [replacement.id], "the replacement stays")
+        print("fleet sweep: a late create of rotation \(rotation) deleted by \(leader)'s next pass; 0 orphans")
     }
 }

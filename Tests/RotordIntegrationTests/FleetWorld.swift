@@ -76,7 +76,10 @@ final class FleetWorld: Sendable {
 
     /// Writes each host's configuration: `consumers` delivered to an env file, each host's `after_publish` from
     /// `actions` (a shell command line, run with `/bin/sh -c`).
-    func writeConfigs(consumers: [String], grace: String = "2s", actions: [String: String] = [:]) throws {
+    func writeConfigs(
+        consumers: [String], grace: String = "2s", actions: [String: String] = [:], resync: String = "1h",
+        requestsPerMinute: Int = 200
+    ) throws {
         let s = scenario
         for host in hosts {
             let proxy = proxies.withLock { $0[host] }
@@ -89,7 +92,7 @@ final class FleetWorld: Sendable {
                   admin:
                     key_file: \(s.dir)/credentials/admin-key
                     secret_file: \(s.dir)/credentials/admin-secret
-                  requests_per_minute: 200
+                  requests_per_minute: \(requestsPerMinute)
                   timeout: 2s
                   verify_timeout: 10s
                 state_dir: \(directory(host))/state
@@ -97,6 +100,8 @@ final class FleetWorld: Sendable {
                   max_age: 90d
                   rotate_before: 7d
                   grace: \(grace)
+                schedule:
+                  resync: \(resync)
                 cluster:
                   etcd:
                     endpoints: [\(endpoints.joined(separator: ", "))]

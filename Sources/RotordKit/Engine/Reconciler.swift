@@ -234,10 +234,14 @@ package struct Reconciler: Sendable {
             await perform(action, creates: creates, effective: effective, into: &report)
         }
 
-        let listing: [ConsumerRecord]
+        var listing: [ConsumerRecord]
         let groups: [Int: String]
         do {
             listing = try await directory.consumers()
+            if let fleet {
+                let swept = await fleet.sweep(listing, account: directory)
+                listing.removeAll { swept.contains($0.id) }
+            }
             groups = await directory.groupNames(for: listing)
         } catch {
             report.unavailable = error.message

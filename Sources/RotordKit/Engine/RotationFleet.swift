@@ -22,4 +22,9 @@ package protocol RotationFleet: Sendable {
     /// probe, and says whether they passed: ``RotationEvent/hooksRan(failures:)`` naming each host that failed or did
     /// not answer.
     func confirmations(_ record: RotationRecord) async -> RotationEvent
+
+    /// The marker sweep of every pass (``FleetSweep``): deletes the consumers of `listing` that a paused former
+    /// leader created late, through `account`; returns the ids deleted (the pass plans without them). Failures are
+    /// logged and retried by the next pass.
+    func sweep(_ listing: [ConsumerRecord], account: any ConsumerAccount) async -> Set<Int>
 }

@@ -165,6 +165,43 @@ package struct FleetLeader: RotationFleet {
             + state.confirmationRevisions.map { .modRevision($0.key, .equal, $0.value) }
     }
 
+    // MARK: - The marker sweep
+
+    package func sweep(_ listing: [ConsumerRecord], account: any ConsumerAccount) async -> Set<Int> {
+        guard listing.contains(where: { RotationMarker.rotationID(in: $0.description) != nil }) else { return [] }
+        var known: [String: FleetSweep.Known] = [:]
+        do {
+            for kv in try await client.range(keys.rotationsPrefix, prefix: true).kvs {
+                guard let entry = FleetEntry.decode(FleetEntry.Rotation.self, kv.value) else { continue }
+                known[entry.record.id] = .init(step: entry.record.step, newConsumerID: entry.record.newConsumerID)
+            }
+            for kv in try await client.range(keys.historyPrefix, prefix: true).kvs {
+                guard let entry = FleetEntry.decode(FleetEntry.History.self, kv.value) else { continue }
+                known[entry.entry.id] = .init(step: nil, newConsumerID: entry.newConsumerID)
+            }
+        } catch {
+            logger.warning("the marker sweep cannot read the fleet's journal now: \(error); the next pass sweeps")
+            return []
+        }
+        var deleted: Set<Int> = []
+        for consumer in FleetSweep.lateCreates(in: listing, known: known) {
+            let rotation = RotationMarker.rotationID(in: consumer.description) ?? ""
+            do {
+                try await account.delete(id: consumer.id)
+                deleted.insert(consumer.id)
+                let text =
+                    "deleted consumer \(consumer.id) (\(KeyMask.mask(consumer.key))) of \(consumer.name): a create of "
+                    + "rotation \(rotation) that landed after its leader lost the fleet; nobody holds its secret"
+                logger.warning("\(text)", metadata: .rotation(consumer.name, id: rotation))
+            } catch {
+                logger.warning(
+                    "the marker sweep could not delete consumer \(consumer.id) of \(consumer.name) now: \(error.message)",
+                    metadata: .rotation(consumer.name, id: rotation))
+            }
+        }
+        return deleted
+    }
+
     // MARK: - Delivery
 
     package func publish(_ record: RotationRecord, key: String, secret: String) async -> RotationEvent {
