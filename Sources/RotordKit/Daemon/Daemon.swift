@@ -197,7 +197,10 @@ package final class Daemon: Service, Sendable {
     private func reconcile() async -> Reconciler.Report {
         let context = shared.withLock { $0.context }
         let progress = Self.progress(monitor: monitor, startup: startup)
-        if let fleet, let waiting = await Self.fleetFollowing(fleet) { return waiting }
+        if let fleet {
+            if let waiting = await Self.fleetFollowing(fleet) { return waiting }
+            fleet.takeOverBudget(context.requestBudget)
+        }
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
             faults: faults, logger: logger, lockTimeout: Timing.daemonLockTimeout,

@@ -1,6 +1,7 @@
 import Crypto
 import EtcdClient
 import Foundation
+import FracttalClient
 import Logging
 import RotordCore
 import Synchronization
@@ -21,6 +22,11 @@ package final class FleetNode: Sendable {
     let privateKey: Curve25519.KeyAgreement.PrivateKey
     let logger: Logger
     private let leading = Mutex(false)
+    /// When this host last saw another holder of the leader key (while not leading).
+    private let otherLeaderSeen = Mutex<ContinuousClock.Instant?>(nil)
+    /// Set when this host won within a budget window of another leader's term: its first pass assumes the previous
+    /// leader spent the account's whole request budget window (``takeOverBudget(_:)``).
+    private let budgetTakeOver = Mutex(false)
 
     /// The node of `configuration.cluster`; throws the key file's or the endpoints' problem, naming the key.
     package init(configuration: RotordConfiguration, cluster: ClusterSettings, configPath: String, logger: Logger)
@@ -112,6 +118,7 @@ package final class FleetNode: Sendable {
             await election.step()
             let status = await election.status()
             let now = ContinuousClock.now
+            if !status.isLeader, status.leader != nil { otherLeaderSeen.withLock { $0 = now } }
             if status.isLeader, let deadline = status.leaseDeadline {
                 let sent = deadline.advanced(by: .zero - ttl)
                 let changed = leading.withLock { leading in
@@ -120,6 +127,8 @@ package final class FleetNode: Sendable {
                     return !was
                 }
                 if changed {
+                    let recent = otherLeaderSeen.withLock { $0 }.map { $0.duration(to: now) < Self.budgetWindow }
+                    budgetTakeOver.withLock { $0 = recent ?? false }
                     gate.won(at: now, keepAliveSent: sent)
                     logger.notice("fleet: \(settings.host) leads the fleet \(settings.prefix)")
                     onLeadershipChange(true)
@@ -137,6 +146,29 @@ package final class FleetNode: Sendable {
         gate.lost()
         leading.withLock { $0 = false }
         await election.resign()
+    }
+
+    /// The account's rate-limit window (docs/fracttal-api.md): a previous leader's requests count for this long.
+    static let budgetWindow = Duration.seconds(60)
+
+    /// Once per term won from another leader: blocks `budget` for a whole window, as if the previous leader had
+    /// spent the account's whole budget just before it lost (it may have: nothing tells the new leader otherwise),
+    /// so that the take-over makes no request the server answers with 406. Returns whether it did.
+    @discardableResult
+    package func takeOverBudget(_ budget: SharedRequestBudget?) -> Bool {
+        guard
+            budgetTakeOver.withLock({ taken in
+                defer { taken = false }
+                return taken
+            }), let budget
+        else { return false }
+        let now = ContinuousClock.now
+        budget.withBudget { $0.observeRateLimited(reset: Self.budgetWindow, at: now) }
+        let text =
+            "fleet: \(settings.host) took over from another leader; it assumes the previous leader spent the account's "
+            + "whole request budget window and sends its first Fracttal request in \(Self.budgetWindow)"
+        logger.notice("\(text)")
+        return true
     }
 
     /// Closes the etcd connections.
