@@ -16,9 +16,16 @@ extension FleetTests {
     /// from every etcd member by its proxies while its Fracttal proxy still passes. Another host leads; the old
     /// leader is resumed (or healed) and the flag set; the new leader finishes. From the moment the new leader took
     /// over, the old leader's Fracttal bytes do not move and no journal write is its own.
-    @Test(arguments: LeaderFault.allCases) func aLeaderPausedOrCutFromEtcdWritesNothingOnceReplaced(
-        fault: LeaderFault
-    ) async throws {
+    ///
+    /// Both faults run at once, each with its own simulator, hosts and prefix (each take-over waits a whole rate-limit
+    /// window before its first request).
+    @Test func aLeaderPausedOrCutFromEtcdWritesNothingOnceReplaced() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            for fault in LeaderFault.allCases { group.addTask { try await Self.replaceTheLeader(fault) } }
+        }
+    }
+
+    static func replaceTheLeader(_ fault: LeaderFault) async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 100)])
         defer { s.cleanUp() }
         let world = try FleetWorld(scenario: s, cluster: try FleetClusterScope.cluster())
@@ -54,7 +61,7 @@ extension FleetTests {
         case .cutFromEtcd: world.healEtcd(first)
         }
         _ = FileManager.default.createFile(atPath: flag, contents: nil)
-        let retired = await world.eventually(within: .seconds(60)) {
+        let retired = await world.eventually(within: .seconds(120)) {
             await !s.live("etl").contains { $0.id == old.id }
         }
         let second = await world.leader() ?? "none"
