@@ -159,6 +159,32 @@ final class FleetWorld: Sendable {
         return process
     }
 
+    /// Runs `rotord ARGUMENTS --config <host's config>` (the release binary) to its end, at most `timeout` (then
+    /// kills it); returns its exit status and its output (stdout, then stderr).
+    func run(_ arguments: [String], on host: String, timeout: Duration = .seconds(60)) async throws -> (
+        status: Int32, stdout: String, output: String
+    ) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Scenario.rotordPath)
+        process.arguments = arguments + ["--config", configPath(host)]
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = nil
+        process.environment = env
+        let out = "\(directory(host))/cli-\(UUID().uuidString.prefix(6))"
+        _ = FileManager.default.createFile(atPath: out + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: out + ".err", contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out + ".out"))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: out + ".err"))
+        try process.run()
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let stdout = (try? String(contentsOfFile: out + ".out", encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? ""
+        return (process.terminationStatus, stdout, stdout + stderr)
+    }
+
     /// The host's log so far.
     func log(_ host: String) -> String {
         (try? String(contentsOfFile: "\(directory(host))/rotord.log", encoding: .utf8)) ?? ""

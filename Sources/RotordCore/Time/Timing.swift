@@ -66,6 +66,8 @@ public enum Timing {
     public static let fleetResync = Duration.seconds(5)
     /// After an etcd call of a fleet loop failed: the next try.
     public static let fleetRetry = Duration.seconds(1)
+    /// How long `rotord rotate` in a fleet waits for the leader's answer before it gives up (exit 75).
+    public static let fleetRequestWait = Duration.seconds(300)
     /// Hosts whose published wall times differ by more than this are warned about (leases, not wall clocks, decide
     /// leadership; grace ends are the leader's).
     public static let fleetClockSkewWarning = Duration.seconds(30)

@@ -190,10 +190,18 @@ package enum Commands {
     /// `acceptUnconfirmed` end it instead (old consumer deleted now, or after grace) and start none.
     package static func rotate(
         _ configPath: String, logLevel: String, name: String, revokeOldNow: Bool, acceptUnconfirmed: Bool = false,
-        faults: any FaultInjector = NoFaults()
+        acceptHost: String? = nil, faults: any FaultInjector = NoFaults()
     ) async -> Int32 {
         guard let context = await loadContext(configPath, logLevel: logLevel) else { return exitConfig }
-        if refusedInFleet(context, configPath, command: "rotate") { return exitConfig }
+        if let cluster = context.configuration.cluster {
+            return await fleetRotate(
+                cluster, configPath: configPath, name: name, revokeOldNow: revokeOldNow,
+                acceptUnconfirmed: acceptUnconfirmed, acceptHost: acceptHost)
+        }
+        if let acceptHost {
+            printError("--host \(acceptHost) is for a fleet (cluster: in \(configPath)); this host acts alone")
+            return ExitStatus.usage
+        }
         let inFlight = activeRotations(context.store).first { $0.consumerName == name }
         let managed = await isManaged(name, context: context)
         // A rotation held because its consumer left the configuration can be accepted, not started anew.

@@ -201,11 +201,15 @@ package final class Daemon: Service, Sendable {
             if let waiting = await Self.fleetFollowing(fleet) { return waiting }
             fleet.takeOverBudget(context.requestBudget)
         }
+        let leader = fleet?.leader(onProgress: progress)
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
             faults: faults, logger: logger, lockTimeout: Timing.daemonLockTimeout,
-            onProgress: progress, checks: context.checks, fleet: fleet?.leader(onProgress: progress))
-        let report = await reconciler.pass()
+            onProgress: progress, checks: context.checks, fleet: leader)
+        let report =
+            if let leader { await Self.leaderPass(reconciler, leader: leader, store: context.store) } else {
+                await reconciler.pass()
+            }
         MetricsTextfile.publish(
             report: report, configuration: context.configuration, store: context.store, logger: logger,
             traffic: context.requestBudget?.traffic)

@@ -78,6 +78,40 @@ package enum FleetEntry {
         package var wallTime: Date
     }
 
+    /// `requests/<id>`: what an operator asks the leader from any host (`rotord rotate`).
+    package struct Request: Sendable, Codable {
+        /// ``FleetEntry/format``.
+        package var format: Int = FleetEntry.format
+        /// The request's id (its key, and its answer's).
+        package var id: String
+        /// The consumer.
+        package var consumer: String
+        /// The host it was asked on.
+        package var from: String
+        /// Delete the old consumer now (`--revoke-old-now`).
+        package var revokeOldNow: Bool
+        /// Accept an unconfirmed rotation (`--accept-unconfirmed`).
+        package var acceptUnconfirmed: Bool
+        /// Accept for this host only (`--accept-unconfirmed --host H`).
+        package var acceptHost: String?
+        /// When it was asked (the asking host's wall time).
+        package var at: Date
+    }
+
+    /// `answers/<id>`: the leader's answer to a request.
+    package struct Answer: Sendable, Codable {
+        /// ``FleetEntry/format``.
+        package var format: Int = FleetEntry.format
+        /// The request.
+        package var id: String
+        /// The leader that answered.
+        package var leader: String
+        /// Whether what was asked was done (a rotation started or finished, an acceptance recorded).
+        package var ok: Bool
+        /// What happened, for the operator.
+        package var message: String
+    }
+
     /// `history/<id>`: a finished rotation, masked.
     package struct History: Sendable, Codable {
         /// ``FleetEntry/format``.

@@ -109,32 +109,7 @@ package final class FleetHost: Sendable {
             } catch {
                 logger.warning("fleet delivery: \(error)", metadata: ["host": "\(settings.host)"])
             }
-            await waitForChange(after: revision)
-        }
-    }
-
-    /// Waits until something changes under `sealed/` after `revision`, or ``Timing/fleetResync``.
-    private func waitForChange(after revision: Int64?) async {
-        guard let revision else {
-            try? await Task.sleep(for: Timing.fleetRetry)
-            return
-        }
-        let client = self.client
-        let keys = self.keys
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: Timing.fleetResync) }
-            group.addTask {
-                guard let watch = try? await client.watch(keys.sealedPrefix, prefix: true, fromRevision: revision + 1)
-                else {
-                    try? await Task.sleep(for: Timing.fleetResync)
-                    return
-                }
-                defer { watch.cancel() }
-                var events = watch.events.makeAsyncIterator()
-                _ = try? await events.next()
-            }
-            await group.next()
-            group.cancelAll()
+            await client.waitForChange(under: keys.sealedPrefix, after: revision, atMost: Timing.fleetResync)
         }
     }
 

@@ -42,6 +42,17 @@ package struct FleetKeys: Sendable, Hashable {
     /// One host's confirmation.
     package func confirmation(_ id: String, host: String) -> String { confirmationPrefix(id) + host }
 
+    /// Operators' requests to the leader (`rotord rotate` on any host): `P/requests/`.
+    package var requestsPrefix: String { prefix + "/requests/" }
+    /// One request.
+    package func request(_ id: String) -> String { requestsPrefix + id }
+    /// The leader's answer to one request.
+    package func answer(_ id: String) -> String { prefix + "/answers/\(id)" }
+    /// The hosts an operator accepted for one rotation (`rotord rotate NAME --accept-unconfirmed --host H`).
+    package func acceptedPrefix(_ id: String) -> String { prefix + "/accepted/\(id)/" }
+    /// One accepted host of one rotation.
+    package func accepted(_ id: String, host: String) -> String { acceptedPrefix(id) + host }
+
     /// The rotation id and host of a key `…/<id>/<host>` under one of the per-rotation prefixes.
     package static func rotationAndHost(of key: String, under prefix: String) -> (rotation: String, host: String)? {
         guard key.hasPrefix(prefix) else { return nil }

@@ -98,6 +98,7 @@ package struct FleetLeader: RotationFleet {
                 .delete(keys.rotation(record.id)), .delete(keys.escrowPrefix(record.id), prefix: true),
                 .delete(keys.sealedPrefix(record.id), prefix: true),
                 .delete(keys.confirmationPrefix(record.id), prefix: true),
+                .delete(keys.acceptedPrefix(record.id), prefix: true),
                 .put(
                     keys.history(record.id),
                     FleetEntry.encode(
@@ -148,7 +149,8 @@ package struct FleetLeader: RotationFleet {
             }
         }
         let verdict = FleetRevocation.verdict(
-            consumer: record.consumerName, members: members, confirmations: confirmations, accepted: [], now: now)
+            consumer: record.consumerName, members: members, confirmations: confirmations,
+            accepted: try await acceptedHosts(record.id), now: now)
         if case .wait(let blockers) = verdict {
             let text =
                 "the old consumer of \(record.consumerName) is kept: "
@@ -163,6 +165,57 @@ package struct FleetLeader: RotationFleet {
         }
         return [.prefixModRevision(keys.hostsPrefix, .less, revision + 1)]
             + state.confirmationRevisions.map { .modRevision($0.key, .equal, $0.value) }
+    }
+
+    // MARK: - Operators' requests
+
+    /// The requests operators left for the leader (`rotord rotate` on any host), oldest first.
+    package func pendingRequests() async -> [FleetEntry.Request] {
+        guard let listing = try? await client.range(keys.requestsPrefix, prefix: true) else { return [] }
+        return listing.kvs.compactMap { FleetEntry.decode(FleetEntry.Request.self, $0.value) }.sorted { $0.at < $1.at }
+    }
+
+    /// Answers `request` and removes it, fenced.
+    package func answer(_ request: FleetEntry.Request, ok: Bool, message: String) async {
+        guard let lease = await lease() else { return }
+        let answer = FleetEntry.Answer(id: request.id, leader: host, ok: ok, message: message)
+        do {
+            try await fencedTxn(
+                [.lease(keys.leader, .equal, lease)],
+                [.put(keys.answer(request.id), FleetEntry.encode(answer)), .delete(keys.request(request.id))],
+                what: "answering the request \(request.id)"
+            ) { false }
+        } catch {
+            logger.warning("cannot answer the request \(request.id) of \(request.from) now: \(error)")
+        }
+    }
+
+    /// Records that an operator accepts the rotation in flight of `consumer` without `host`'s confirmation; returns
+    /// the rotation's id. Throws when no rotation of `consumer` is in flight.
+    package func accept(host acceptedHost: String, consumer: String) async throws -> String {
+        let records = try await client.range(keys.rotationsPrefix, prefix: true).kvs.compactMap {
+            FleetEntry.decode(FleetEntry.Rotation.self, $0.value)?.record
+        }
+        guard let record = records.first(where: { $0.consumerName == consumer }) else {
+            throw Failure(description: "no rotation of \(consumer) is in flight: nothing to accept for \(acceptedHost)")
+        }
+        guard let lease = await lease() else { throw Failure(description: "this host no longer leads the fleet") }
+        try await fencedTxn(
+            [.lease(keys.leader, .equal, lease)],
+            [.put(keys.accepted(record.id, host: acceptedHost), FleetEntry.encode(["host": acceptedHost]))],
+            what: "accepting \(consumer) without \(acceptedHost)"
+        ) { false }
+        logger.warning(
+            "an operator accepts rotation \(record.id) of \(consumer) without the confirmation of \(acceptedHost)",
+            metadata: .rotation(consumer, id: record.id, step: record.step.rawValue))
+        return record.id
+    }
+
+    /// The hosts an operator accepted for `rotation`.
+    func acceptedHosts(_ rotation: String) async throws -> Set<String> {
+        let listing = try await client.range(keys.acceptedPrefix(rotation), prefix: true)
+        return Set(
+            listing.kvs.compactMap { FleetKeys.rotationAndHost(of: $0.key, under: keys.prefix + "/accepted/")?.host })
     }
 
     // MARK: - The marker sweep
@@ -325,8 +378,13 @@ package struct FleetLeader: RotationFleet {
         let delivering = try await members().members.filter { $0.delivers[record.consumerName] != nil }
         let sealed = try await client.range(keys.sealedPrefix(record.id), prefix: true).kvs
         let confirmations = try await client.range(keys.confirmationPrefix(record.id), prefix: true).kvs
+        let accepted = try await acceptedHosts(record.id)
         var state = HostStates()
         for member in delivering {
+            if accepted.contains(member.host) {
+                state.statuses[member.host] = .confirmed
+                continue
+            }
             guard let copy = sealed.first(where: { $0.key == keys.sealed(record.id, host: member.host) }) else {
                 state.statuses[member.host] = .unsealed
                 continue

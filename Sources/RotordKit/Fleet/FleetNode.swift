@@ -105,7 +105,18 @@ package final class FleetNode: Sendable {
             }
             if election != nil {
                 group.addTask { await self.campaign(onLeadershipChange: onLeadershipChange) }
+                group.addTask { await self.watchRequests { onLeadershipChange(true) } }
             }
+        }
+    }
+
+    /// Wakes the daemon of a leader when an operator leaves a request (`rotord rotate` on any host), until the task
+    /// is cancelled.
+    private func watchRequests(wake: @escaping @Sendable () -> Void) async {
+        while !Task.isCancelled {
+            let listing = try? await client.range(keys.requestsPrefix, prefix: true)
+            if let listing, !listing.kvs.isEmpty, isLeader { wake() }
+            await client.waitForChange(under: keys.requestsPrefix, after: listing?.revision, atMost: Timing.fleetResync)
         }
     }
 
