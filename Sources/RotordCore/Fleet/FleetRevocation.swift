@@ -68,6 +68,23 @@ public enum FleetRevocation {
         return blockers.isEmpty ? .retire : .wait(blockers)
     }
 
+    /// The consumers configured with different policies on two members, each with the message that names both
+    /// hosts: the leader refuses to rotate them until the hosts agree.
+    public static func policyConflicts(_ members: [FleetMember]) -> [String: String] {
+        let sorted = members.sorted { $0.host < $1.host }
+        var out: [String: String] = [:]
+        for consumer in Set(sorted.flatMap(\.delivers.keys)) {
+            let holders = sorted.filter { $0.delivers[consumer] != nil }
+            guard let first = holders.first,
+                let other = holders.first(where: { $0.delivers[consumer] != first.delivers[consumer] })
+            else { continue }
+            out[consumer] =
+                "\(consumer) is configured with different policies on \(first.host) and \(other.host); "
+                + "make them the same (the fleet does not rotate it until they agree)"
+        }
+        return out
+    }
+
     /// What the fleet must say loudly about its configuration (point 8): members that act on another account,
     /// consumers whose policy differs between two members (refused, naming both hosts), and consumers a
     /// leader-eligible member does not configure; sorted, for a stable message.
@@ -79,15 +96,10 @@ public enum FleetRevocation {
                 out.append("\(member.host) acts on another account than \(first.host) (API URL or requests_per_minute)")
             }
         }
+        let conflicts = policyConflicts(members)
         let consumers = Set(sorted.flatMap(\.delivers.keys)).sorted()
         for consumer in consumers {
-            let holders = sorted.filter { $0.delivers[consumer] != nil }
-            guard let first = holders.first else { continue }
-            if let other = holders.first(where: { $0.delivers[consumer] != first.delivers[consumer] }) {
-                out.append(
-                    "\(consumer) is configured with different policies on \(first.host) and \(other.host); "
-                        + "make them the same (the fleet does not rotate it until they agree)")
-            }
+            if let conflict = conflicts[consumer] { out.append(conflict) }
             // Any leader-eligible host may lead, and a leader rotates by its own configuration: each must have it.
             let missing = sorted.filter { $0.leaderEligible && $0.delivers[consumer] == nil }.map(\.host)
             if !missing.isEmpty {

@@ -259,8 +259,14 @@ package struct Reconciler: Sendable {
             configuration: effective, consumers: listing, groupNames: groups, active: stillActive,
             history: histories(), now: clock.now(), nextRunIn: nextRunIn)
         var startedAny = false
+        let refused = await fleet?.refusals() ?? [:]
         for action in decision.starting(plan) {
             if Task.isShuttingDownGracefully { break }
+            if case .start(let start) = action, let why = refused[start.consumer.name] {
+                report.problems.append(why)
+                logger.error("\(why)", metadata: .rotation(start.consumer.name))
+                continue
+            }
             if case .start = action { startedAny = true }
             await perform(action, creates: creates, effective: effective, into: &report)
         }

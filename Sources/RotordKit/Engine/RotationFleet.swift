@@ -27,4 +27,8 @@ package protocol RotationFleet: Sendable {
     /// leader created late, through `account`; returns the ids deleted (the pass plans without them). Failures are
     /// logged and retried by the next pass.
     func sweep(_ listing: [ConsumerRecord], account: any ConsumerAccount) async -> Set<Int>
+
+    /// The consumers the fleet must not start rotating now, each with why (hosts that configure it with different
+    /// policies, named): told as problems of the pass.
+    func refusals() async -> [String: String]
 }

@@ -218,6 +218,14 @@ package struct FleetLeader: RotationFleet {
             listing.kvs.compactMap { FleetKeys.rotationAndHost(of: $0.key, under: keys.prefix + "/accepted/")?.host })
     }
 
+    // MARK: - Configuration agreement
+
+    package func refusals() async -> [String: String] {
+        guard let members = try? await members().members else { return [:] }
+        for disagreement in FleetRevocation.disagreements(members) { logger.warning("fleet: \(disagreement)") }
+        return FleetRevocation.policyConflicts(members)
+    }
+
     // MARK: - The marker sweep
 
     package func sweep(_ listing: [ConsumerRecord], account: any ConsumerAccount) async -> Set<Int> {
