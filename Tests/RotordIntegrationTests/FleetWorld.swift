@@ -161,14 +161,16 @@ final class FleetWorld: Sendable {
 
     /// Runs `rotord ARGUMENTS --config <host's config>` (the release binary) to its end, at most `timeout` (then
     /// kills it); returns its exit status and its output (stdout, then stderr).
-    func run(_ arguments: [String], on host: String, timeout: Duration = .seconds(60)) async throws -> (
-        status: Int32, stdout: String, output: String
-    ) {
+    func run(
+        _ arguments: [String], on host: String, config: String? = nil, faults: [String: String]? = nil,
+        timeout: Duration = .seconds(60)
+    ) async throws -> (status: Int32, stdout: String, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Scenario.rotordPath)
-        process.arguments = arguments + ["--config", configPath(host)]
+        process.executableURL = URL(fileURLWithPath: faults == nil ? Scenario.rotordPath : Scenario.rotordFaultsPath)
+        process.arguments = arguments + ["--config", config ?? configPath(host)]
         var env = ProcessInfo.processInfo.environment
         env["NOTIFY_SOCKET"] = nil
+        for (key, value) in faults ?? [:] { env[key] = value }
         process.environment = env
         let out = "\(directory(host))/cli-\(UUID().uuidString.prefix(6))"
         _ = FileManager.default.createFile(atPath: out + ".out", contents: nil)
@@ -182,7 +184,9 @@ final class FleetWorld: Sendable {
         process.waitUntilExit()
         let stdout = (try? String(contentsOfFile: out + ".out", encoding: .utf8)) ?? ""
         let stderr = (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? ""
-        return (process.terminationStatus, stdout, stdout + stderr)
+        let status =
+            process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return (status, stdout, stdout + stderr)
     }
 
     /// The host's log so far.

@@ -21,7 +21,17 @@ extension Commands {
             return ExitStatus.config
         }
         let client = EtcdClient(configuration: configuration)
-        defer { Task { try? await client.shutdown() } }
+        let status = await ask(
+            client, cluster, name: name, revokeOldNow: revokeOldNow, acceptUnconfirmed: acceptUnconfirmed,
+            acceptHost: acceptHost)
+        try? await client.shutdown()
+        return status
+    }
+
+    private static func ask(
+        _ client: EtcdClient, _ cluster: ClusterSettings, name: String, revokeOldNow: Bool, acceptUnconfirmed: Bool,
+        acceptHost: String?
+    ) async -> Int32 {
         let keys = FleetKeys(prefix: cluster.prefix)
         let id =
             "\(UTCTimestamp.format(Date()).filter(\.isNumber))-\(cluster.host)-\(UInt32.random(in: 0...UInt32.max))"

@@ -46,7 +46,15 @@ extension ConfigurationParser {
             consumers: consumers)
         configuration.adopt = rules
         readScheduleAndMetrics(top, into: &configuration)
-        if let node = top["cluster"] { configuration.cluster = cluster(node) }
+        if let node = top["cluster"] {
+            configuration.cluster = cluster(node)
+            // Not in a fleet yet (docs/fleet.md, "Not done yet"): each host's admin sources are its own, and an adopted
+            // consumer is delivered by no host's configuration.
+            if fracttal.adminRotation != nil {
+                error("fracttal.admin.rotate", nil, "is not supported with cluster: yet (docs/fleet.md)")
+            }
+            if !rules.isEmpty { error("adopt", top["adopt"], "is not supported with cluster: yet (docs/fleet.md)") }
+        }
         return configuration
     }
 

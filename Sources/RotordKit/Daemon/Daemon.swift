@@ -55,9 +55,16 @@ package final class Daemon: Service, Sendable {
         let fleet = try configuration.cluster.map { cluster throws(ConfigurationErrors) in
             try FleetNode(configuration: configuration, cluster: cluster, configPath: configPath, logger: logger)
         }
-        let context = try await RotationResources.make(
-            configuration: configuration, configPath: configPath, logger: logger,
-            progress: Self.progress(monitor: monitor, startup: startup), sendGate: fleet?.gate.sendRefusal)
+        let context: RotationResources
+        do {
+            context = try await RotationResources.make(
+                configuration: configuration, configPath: configPath, logger: logger,
+                progress: Self.progress(monitor: monitor, startup: startup), sendGate: fleet?.gate.sendRefusal)
+            try await fleet?.refuseLocalOnlyRotations(context.store, configPath: configPath)
+        } catch {
+            await fleet?.shutdown()
+            throw error
+        }
         self.fleet = fleet
         self.configPath = configPath
         self.logger = logger

@@ -50,6 +50,8 @@ package struct FleetLeader: RotationFleet {
 
     package func recover(into store: StateStore) async throws {
         let listing = try await client.range(keys.rotationsPrefix, prefix: true)
+        try await refuseLocalOnlyRotations(
+            store, fleet: Set(listing.kvs.map { String($0.key.dropFirst(keys.rotationsPrefix.count)) }))
         var records: [RotationRecord] = []
         for kv in listing.kvs {
             guard let entry = FleetEntry.decode(FleetEntry.Rotation.self, kv.value) else {
@@ -66,6 +68,27 @@ package struct FleetLeader: RotationFleet {
             records.append(record)
         }
         try store.replaceUnfinished(with: records)
+    }
+
+    /// Throws, naming them, when the local journal holds unfinished rotations the fleet never knew (started before
+    /// `cluster:` was turned on): the fleet would not finish them, and dropping them could orphan a replacement.
+    func refuseLocalOnlyRotations(_ store: StateStore, fleet: Set<String>) async throws {
+        let local = try store.rotations().filter { !$0.step.isTerminal && !fleet.contains($0.id) }
+        var unknown: [RotationRecord] = []
+        for record in local where try await client.range(keys.history(record.id)).kvs.isEmpty {
+            unknown.append(record)
+        }
+        guard !unknown.isEmpty else { return }
+        throw Failure(
+            description: FleetLeader.localOnlyProblem(
+                unknown.map { "\($0.consumerName) (\($0.id), \($0.step.rawValue))" }, store.directory))
+    }
+
+    /// What to say of rotations started on this host alone before `cluster:` was turned on.
+    static func localOnlyProblem(_ rotations: [String], _ directory: String) -> String {
+        "\(directory) holds rotations started before cluster: was turned on: \(rotations.joined(separator: ", ")); "
+            + "the fleet does not take them over by itself: remove cluster: and let this host finish them, or run "
+            + "rotord fleet import"
     }
 
     /// The new secret of `record` from the escrow copy sealed to this host at `created`.
@@ -152,6 +175,9 @@ package struct FleetLeader: RotationFleet {
             consumer: record.consumerName, members: members, confirmations: confirmations,
             accepted: try await acceptedHosts(record.id), now: now)
         if case .wait(let blockers) = verdict {
+            // A member that joined after the confirmations were read has no copy yet: seal it one now.
+            let unsealed = state.statuses.filter { $0.value == .unsealed }.map(\.key).sorted()
+            if !unsealed.isEmpty { try? await resealTo(unsealed, record) }
             let text =
                 "the old consumer of \(record.consumerName) is kept: "
                 + blockers.map(\.description).joined(separator: "; ")

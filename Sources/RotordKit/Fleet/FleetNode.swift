@@ -50,6 +50,28 @@ package final class FleetNode: Sendable {
             ? EtcdElection(client: client, prefix: cluster.prefix, host: cluster.host, ttl: ttl, logger: logger) : nil
     }
 
+    /// At start: refuses (exit 78) a host whose local journal holds unfinished rotations the fleet does not know
+    /// (started before `cluster:` was turned on); when etcd cannot be asked now, the leader's pass checks again.
+    package func refuseLocalOnlyRotations(_ store: StateStore, configPath: String) async throws(ConfigurationErrors) {
+        guard let local = try? store.rotations().filter({ !$0.step.isTerminal }), !local.isEmpty else { return }
+        var unknown: [String] = []
+        for record in local {
+            guard let inFlight = try? await client.range(keys.rotation(record.id)),
+                let finished = try? await client.range(keys.history(record.id))
+            else {
+                logger.warning("fleet: etcd cannot be asked about the local rotations now; the leader's pass will")
+                return
+            }
+            if inFlight.kvs.isEmpty && finished.kvs.isEmpty {
+                unknown.append("\(record.consumerName) (\(record.id), \(record.step.rawValue))")
+            }
+        }
+        guard !unknown.isEmpty else { return }
+        throw ConfigurationErrors(errors: [
+            .init(file: configPath, key: "cluster", message: FleetLeader.localOnlyProblem(unknown, store.directory))
+        ])
+    }
+
     /// Whether this host leads the fleet now (its fence may still hold requests back while it settles).
     package var isLeader: Bool { leading.withLock { $0 } }
 
