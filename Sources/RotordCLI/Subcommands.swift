@@ -61,7 +61,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
-        throw ExitCode(await Commands.report(options.config, logLevel: options.logLevel, json: json, actions: false))
+        throw ExitCode(await Commands.status(options.config, logLevel: options.logLevel, json: json))
     }
 }
 
@@ -80,12 +80,16 @@ struct RotateCommand: AsyncParsableCommand {
             "End an unconfirmed rotation (a failed after_publish action or probe): grace, then delete the old consumer."
     )
     var acceptUnconfirmed = false
+    @Option(
+        name: .long,
+        help: "In a fleet, with --accept-unconfirmed: stop waiting for this host's confirmation only (docs/fleet.md).")
+    var host: String?
 
     func run() async throws {
         throw ExitCode(
             await Commands.rotate(
                 options.config, logLevel: options.logLevel, name: name, revokeOldNow: revokeOldNow,
-                acceptUnconfirmed: acceptUnconfirmed, faults: RotordCLI.faults))
+                acceptUnconfirmed: acceptUnconfirmed, acceptHost: host, faults: RotordCLI.faults))
     }
 }
 
@@ -172,7 +176,7 @@ struct RepairCommand: AsyncParsableCommand {
 struct FleetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleet", abstract: "A fleet of hosts on one Fracttal account (docs/fleet.md).",
-        subcommands: [FleetKeygenCommand.self])
+        subcommands: [FleetStatusCommand.self, FleetForgetCommand.self, FleetKeygenCommand.self])
 }
 
 struct FleetKeygenCommand: AsyncParsableCommand {
@@ -187,5 +191,42 @@ struct FleetKeygenCommand: AsyncParsableCommand {
 
     func run() async throws {
         throw ExitCode(Commands.fleetKeygen(out: out))
+    }
+}
+
+struct FleetStatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the fleet from etcd: the leader, each host (alive or down), each rotation in flight, warnings.",
+        discussion: """
+            Exit 0 nothing to act on; 1 a host blocks a rotation or a warning exists; 75 etcd cannot be reached; \
+            78 configuration error or no cluster: section. See docs/cli.md.
+            """)
+
+    @OptionGroup var options: ConfigOption
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        throw ExitCode(await Commands.fleetStatus(options.config, logLevel: options.logLevel, json: json))
+    }
+}
+
+struct FleetForgetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget",
+        abstract: "Remove a host that left the fleet, so that no rotation waits for its confirmation.",
+        discussion: """
+            Removes hosts/HOST and alive/HOST in one etcd transaction. Refused (exit 1) for a host that is not a \
+            member and, unless --force, for a host that is alive or this configuration's own cluster.host. Exit 75 \
+            etcd cannot be reached; 78 configuration error or no cluster: section. See docs/cli.md.
+            """)
+
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "The host's name (cluster.host on that host), as rotord fleet status lists it.") var host: String
+    @Flag(name: .long, help: "Forget it even if it is alive or is this host.") var force = false
+
+    func run() async throws {
+        throw ExitCode(
+            await Commands.fleetForget(options.config, logLevel: options.logLevel, host: host, force: force))
     }
 }

@@ -55,6 +55,10 @@ final class FleetWorld: Sendable {
     func cutEtcd(_ host: String) { proxies.withLock { $0[host] }?.etcd.forEach { $0.cut() } }
     /// Heals ``cutEtcd(_:)``.
     func healEtcd(_ host: String) { proxies.withLock { $0[host] }?.etcd.forEach { $0.heal() } }
+    /// The bytes the host exchanged with etcd so far (its proxies' count).
+    func etcdBytes(_ host: String) -> Int {
+        proxies.withLock { $0[host] }?.etcd.map(\.bytesForwarded).reduce(0, +) ?? 0
+    }
     /// The bytes the host exchanged with the simulator so far (its proxy's count).
     func fracttalBytes(_ host: String) -> Int { proxies.withLock { $0[host] }?.fracttal.bytesForwarded ?? 0 }
 

@@ -115,18 +115,32 @@ package enum Commands {
     }
 
     /// `rotord plan` and `rotord status`.
-    package static func report(_ configPath: String, logLevel: String, json: Bool, actions: Bool) async -> Int32 {
+    ///
+    /// `fleet` is what `status --json` prints beside the consumers with `cluster:`. In a fleet only the leader lists the
+    /// account (docs/fleet.md): `plan` and `status` show what the state directory knows, without a Fracttal request.
+    package static func report(
+        _ configPath: String, logLevel: String, json: Bool, actions: Bool, fleet: FleetStatus.Section? = nil
+    ) async -> Int32 {
         guard let context = await loadContext(configPath, logLevel: logLevel, createState: false) else {
             return exitConfig
         }
         let now = Date()
         let listing: [ConsumerRecord]
         let groups: [Int: String]
-        do {
+        do throws(RotationFailure) {
+            if let cluster = context.configuration.cluster {
+                throw RotationFailure(
+                    .transient, "in the fleet \(cluster.prefix) only the leader lists the account (rotord fleet status)"
+                )
+            }
             listing = try await context.directory.consumers()
             groups = await context.directory.groupNames(for: listing)
         } catch {
-            printError("cannot list the Fracttal account: \(error.message)")
+            if context.configuration.cluster == nil {
+                printError("cannot list the Fracttal account: \(error.message)")
+            } else if actions {
+                printError(error.message)
+            }
             guard !actions else { return exitTempFail }
             // status still shows what the state directory knows.
             if json {
@@ -140,7 +154,7 @@ package enum Commands {
                             OfflineConsumerReport(
                                 consumer: consumer, history: histories[consumer.name],
                                 active: active.first { $0.consumerName == consumer.name }, reason: error.message)
-                        }))
+                        }, fleet: fleet))
             } else {
                 printOffline(context)
             }
@@ -176,7 +190,7 @@ package enum Commands {
         for record in active where !plan.entries.contains(where: { $0.managed.name == record.consumerName }) {
             reports.append(ConsumerReport(unmanaged: record, history: histories[record.consumerName], now: now))
         }
-        print(json ? ReportRenderer.json(reports) : ReportRenderer.table(reports, actions: actions))
+        print(json ? ReportRenderer.json(reports, fleet: fleet) : ReportRenderer.table(reports, actions: actions))
         if actions, plan.entries.contains(where: \.isProblem) {
             for entry in plan.entries where entry.isProblem {
                 printError("\(configPath): \(entry.problemDescription)")
@@ -292,7 +306,13 @@ package enum Commands {
     static func printOffline(_ context: RotationResources) {
         let active = activeRotations(context.store)
         let histories = context.store.consumerHistories()
-        print("(Fracttal unreachable: ages and due dates unknown; from \(context.store.directory))")
+        if let cluster = context.configuration.cluster {
+            print(
+                "(fleet \(cluster.prefix): only the leader lists the account; ages and due dates are the leader's; "
+                    + "from \(context.store.directory))")
+        } else {
+            print("(Fracttal unreachable: ages and due dates unknown; from \(context.store.directory))")
+        }
         for consumer in OfflineConsumerReport.knownConsumers(
             context.configuration, active: active, histories: histories)
         {

@@ -279,12 +279,19 @@ extension String {
 
 /// Renders reports as a table or JSON.
 package enum ReportRenderer {
-    /// JSON with ISO 8601 dates and sorted keys.
-    package static func json<T: Encodable>(_ value: T) -> String {
+    /// JSON with ISO 8601 dates and sorted keys. With `fleet` (`rotord status --json` with `cluster:`), `value` is
+    /// wrapped as `{"consumers": value, "fleet": …}`.
+    package static func json<T: Encodable>(_ value: T, fleet: FleetStatus.Section? = nil) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .utcTimestamp
-        guard let data = try? encoder.encode(value) else { return "{}" }
+        let encoded =
+            if let fleet {
+                try? encoder.encode(FleetStatus.StatusDocument(consumers: value, fleet: fleet))
+            } else {
+                try? encoder.encode(value)
+            }
+        guard let data = encoded else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -18,6 +18,8 @@ extension Daemon {
                 do {
                     let id = try await leader.accept(host: host, consumer: request.consumer)
                     answered[request.id] = (true, "rotation \(id) of \(request.consumer) no longer waits for \(host)")
+                    // Driven now (its retry wait ended), so that the acceptance takes effect in this pass.
+                    force[request.consumer] = false
                 } catch {
                     answered[request.id] = (false, "\(error)")
                 }

@@ -322,7 +322,7 @@ package struct FleetLeader: RotationFleet {
         var resealed: Set<String> = []
         for _ in 0..<100_000 {
             onProgress()
-            let state: HostStates
+            let state: FleetStatus.HostStates
             do {
                 state = try await hostStates(record)
                 // A host that joined during the rotation, or one whose last attempt failed (a retry): seal again.
@@ -389,49 +389,17 @@ package struct FleetLeader: RotationFleet {
 
     // MARK: - Reading the fleet
 
-    /// Where each delivering host is with one rotation.
-    enum HostStatus: Equatable {
-        /// No copy is sealed to it yet (it joined during the rotation).
-        case unsealed
-        /// Sealed; no answer to that copy yet.
-        case pending
-        /// It published, its actions and probe passed.
-        case confirmed
-        /// It failed, for this reason.
-        case failed(String)
-    }
-
-    struct HostStates {
-        /// By host: every durable member that delivers the consumer.
-        var statuses: [String: HostStatus] = [:]
-        /// Each confirmation key's `mod_revision`.
-        var confirmationRevisions: [String: Int64] = [:]
-    }
-
-    func hostStates(_ record: RotationRecord) async throws -> HostStates {
-        let delivering = try await members().members.filter { $0.delivers[record.consumerName] != nil }
+    /// Where each delivering host is with one rotation (``FleetStatus/hostStates(rotation:consumer:members:sealed:confirmations:keys:)``),
+    /// with the hosts an operator accepted counted as confirmed.
+    func hostStates(_ record: RotationRecord) async throws -> FleetStatus.HostStates {
+        let members = try await members().members
         let sealed = try await client.range(keys.sealedPrefix(record.id), prefix: true).kvs
         let confirmations = try await client.range(keys.confirmationPrefix(record.id), prefix: true).kvs
-        let accepted = try await acceptedHosts(record.id)
-        var state = HostStates()
-        for member in delivering {
-            if accepted.contains(member.host) {
-                state.statuses[member.host] = .confirmed
-                continue
-            }
-            guard let copy = sealed.first(where: { $0.key == keys.sealed(record.id, host: member.host) }) else {
-                state.statuses[member.host] = .unsealed
-                continue
-            }
-            let kv = confirmations.first { $0.key == keys.confirmation(record.id, host: member.host) }
-            if let kv { state.confirmationRevisions[kv.key] = kv.modRevision }
-            guard let kv, let answer = FleetEntry.decode(FleetEntry.Confirmation.self, kv.value),
-                answer.sealedRevision == copy.modRevision
-            else {
-                state.statuses[member.host] = .pending
-                continue
-            }
-            state.statuses[member.host] = answer.ok ? .confirmed : .failed(answer.reason ?? "no reason given")
+        var state = FleetStatus.hostStates(
+            rotation: record.id, consumer: record.consumerName, members: members, sealed: sealed,
+            confirmations: confirmations, keys: keys)
+        for host in try await acceptedHosts(record.id) where state.statuses[host] != nil {
+            state.statuses[host] = .confirmed
         }
         return state
     }
