@@ -35,7 +35,7 @@ struct EtcdClusterScope: SuiteTrait, TestScoping {
     }
 
     /// The request timeout of the tests that time nothing.
-    static let untimedRequestTimeout = Duration.seconds(5)
+    static let untimedRequestTimeout = Duration.seconds(15)
 
     /// A key prefix no other test uses.
     static func uniquePrefix(_ name: String) -> String { "/rotord-test/\(name)/\(UUID().uuidString.prefix(8))/" }

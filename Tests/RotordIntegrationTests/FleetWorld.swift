@@ -30,7 +30,7 @@ final class FleetWorld: Sendable {
         self.hosts = hosts
         prefix = "/rotord-fleet-test/\(UUID().uuidString.prefix(8))"
         var configuration = EtcdClient.Configuration(endpoints: cluster.clientURLs)
-        configuration.requestTimeout = .seconds(5)
+        configuration.requestTimeout = .seconds(15)
         client = EtcdClient(configuration: configuration)
         for host in hosts {
             try FileManager.default.createDirectory(
