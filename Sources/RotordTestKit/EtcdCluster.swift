@@ -61,7 +61,7 @@ public final class EtcdCluster: Sendable {
     /// The election timeout, in milliseconds (etcd's default is 1000).
     public static let electionMilliseconds = 500
     /// How long ``start(size:tls:)`` and ``restart(member:)`` wait for `/health` to answer `{"health":"true"}`.
-    public static let healthTimeout: Duration = .seconds(20)
+    public static let healthTimeout: Duration = .seconds(60)
     /// How long one `/health` request may take.
     static let healthRequestTimeout: TimeAmount = .seconds(1)
     /// How long a member may take to exit after SIGTERM before it gets SIGKILL.

@@ -37,7 +37,7 @@ final class RemoteSimulator: Sendable {
     /// with the options of `configuration`; waits (at most `timeout`) for its port.
     static func start(
         seed: SimulatorSeed, configuration: SimulatorConfiguration, directory: String,
-        timeout: Duration = .seconds(15)
+        timeout: Duration = .seconds(60)
     ) async throws -> RemoteSimulator {
         guard configuration.clock is SystemSimulatorClock else {
             throw Failure(description: "a simulator process runs on the system clock; it cannot take another one")
