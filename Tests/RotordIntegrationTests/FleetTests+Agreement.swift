@@ -108,3 +108,33 @@ extension FleetTests {
         print("fleet join: h3 joined during the rotation, was sealed a copy and confirmed before the old consumer went")
     }
 }
+
+/// A host that may never lead.
+extension FleetTests {
+    /// h3 has `leader_eligible: false` and no admin pair at all (its admin files do not exist): it starts, never
+    /// leads, `check-config` says it is valid without contacting Fracttal, and it receives and confirms the rotation.
+    @Test func aHostThatMayNotLeadNeedsNoAdminPair() async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 100)])
+        defer { s.cleanUp() }
+        let world = try FleetWorld(scenario: s, cluster: try FleetClusterScope.cluster())
+        defer { world.stopAll() }
+        let old = try #require(await s.live("etl").first)
+        try world.writeConfigs(consumers: ["etl"], grace: "0s", notEligible: ["h3"])
+        let check = try await world.run(["check-config"], on: "h3")
+        #expect(check.status == 0, "\(check.output)")
+        #expect(check.output.contains("Fracttal not contacted: this host is not leader-eligible"), "\(check.output)")
+        try world.start("h3")
+        try await Task.sleep(for: .seconds(3))
+        #expect(await world.leader() == nil, "h3 never campaigns")
+        try world.start("h1")
+        try world.start("h2")
+        let rotated = await world.eventually(within: .seconds(60)) {
+            let live = await s.live("etl")
+            return live.count == 1 && live[0].id != old.id
+                && world.hosts.allSatisfy { world.deliveredKey($0, "etl") == live[0].key }
+        }
+        #expect(rotated, "rotated and delivered to h3 too: \(world.log("h3"))")
+        #expect(await world.leader() != "h3")
+        print("fleet eligibility: h3 (leader_eligible: false, no admin pair) received and confirmed the rotation")
+    }
+}

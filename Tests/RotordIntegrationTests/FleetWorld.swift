@@ -82,7 +82,7 @@ final class FleetWorld: Sendable {
     /// `actions` (a shell command line, run with `/bin/sh -c`).
     func writeConfigs(
         consumers: [String], grace: String = "2s", actions: [String: String] = [:], resync: String = "1h",
-        requestsPerMinute: Int = 200
+        requestsPerMinute: Int = 200, notEligible: Set<String> = []
     ) throws {
         let s = scenario
         for host in hosts {
@@ -94,8 +94,8 @@ final class FleetWorld: Sendable {
                   token_url: \(fracttal)/oauth/token
                   api_url: \(fracttal)/api
                   admin:
-                    key_file: \(s.dir)/credentials/admin-key
-                    secret_file: \(s.dir)/credentials/admin-secret
+                    key_file: \(notEligible.contains(host) ? "/nonexistent/admin-key" : s.dir + "/credentials/admin-key")
+                    secret_file: \(notEligible.contains(host) ? "/nonexistent/admin-secret" : s.dir + "/credentials/admin-secret")
                   requests_per_minute: \(requestsPerMinute)
                   timeout: 2s
                   verify_timeout: 10s
@@ -113,6 +113,7 @@ final class FleetWorld: Sendable {
                   host: \(host)
                   key_file: \(directory(host))/host.key
                   lease_ttl: \(Self.leaseTTL)
+                  leader_eligible: \(!notEligible.contains(host))
                 consumers:
 
                 """

@@ -56,6 +56,12 @@ extension Commands {
         guard !offline else {
             return out.finish(valid: "\(configPath): valid (\(counted); Fracttal not contacted)")
         }
+        if let cluster = configuration.cluster, !cluster.leaderEligible {
+            // It never acts on Fracttal and holds no admin pair: only etcd is contacted.
+            let etcd = await clusterReachability(cluster, configPath: configPath, output: &out)
+            let note = "Fracttal not contacted: this host is not leader-eligible"
+            return out.finish(valid: "\(configPath): valid (\(counted); \(note)\(etcd))")
+        }
         guard let context = await loadContext(configPath, logLevel: logLevel, createState: false) else {
             return exitConfig
         }
@@ -168,10 +174,15 @@ extension Commands {
     /// Problems with the files and directories the configuration names.
     static func pathProblems(_ configuration: RotordConfiguration, configPath: String) async -> [ConfigurationError] {
         var problems: [ConfigurationError] = []
-        for (key, path) in [
-            ("fracttal.admin.key_file", configuration.fracttal.adminKeyFile),
-            ("fracttal.admin.secret_file", configuration.fracttal.adminSecretFile),
-        ] {
+        // A fleet host that may never lead needs no admin pair (docs/fleet.md).
+        let adminFiles =
+            configuration.cluster?.leaderEligible == false
+            ? []
+            : [
+                ("fracttal.admin.key_file", configuration.fracttal.adminKeyFile),
+                ("fracttal.admin.secret_file", configuration.fracttal.adminSecretFile),
+            ]
+        for (key, path) in adminFiles {
             // The same reading as every command (regular file, UTF-8, one line); the value is dropped.
             do {
                 _ = try await AdminCredentials.read(

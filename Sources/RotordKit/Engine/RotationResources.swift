@@ -53,10 +53,17 @@ package struct RotationResources: Sendable {
             ])
         }
         let credentials: FracttalCredentials
-        do {
-            credentials = try await AdminCredentials.load(configuration.fracttal, configPath: configPath, store: store)
-        } catch {
-            throw ConfigurationErrors(errors: [error])
+        if configuration.cluster?.leaderEligible == false {
+            // A fleet host that may never lead never acts on Fracttal (its client's send gate refuses every request):
+            // it needs no admin pair, and holds none (docs/fleet.md).
+            credentials = FracttalCredentials(key: "", secret: "")
+        } else {
+            do {
+                credentials = try await AdminCredentials.load(
+                    configuration.fracttal, configPath: configPath, store: store)
+            } catch {
+                throw ConfigurationErrors(errors: [error])
+            }
         }
         let settings = configuration.fracttal
         // Every rotord of this host with this state directory spends one budget (the account's).
@@ -75,6 +82,7 @@ package struct RotationResources: Sendable {
         return RotationResources(
             configuration: configuration, store: store,
             directory: FracttalConsumerAccount(client: client, adminKey: credentials.key), logger: logger,
-            requestBudget: client.requestBudget, adminPair: [credentials.key, credentials.secret])
+            requestBudget: client.requestBudget,
+            adminPair: credentials.key.isEmpty ? [] : [credentials.key, credentials.secret])
     }
 }
