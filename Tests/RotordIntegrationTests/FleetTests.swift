@@ -69,6 +69,10 @@ struct FleetTests {
         }
         let leader = await world.leader() ?? "none"
         #expect(loud, "the leader names h2: \(world.log(leader))")
+        let metric = await world.eventually(within: .seconds(30)) {
+            world.metrics(leader).contains("rotord_fleet_blocking_hosts{consumer=\"etl\"} 1")
+        }
+        #expect(metric, "the leader's metrics say one host holds etl back: \(world.metrics(leader))")
         try await Task.sleep(for: .seconds(2))
         #expect(await s.live("etl").contains { $0.id == old.id }, "the old consumer is kept while h2 fails")
         _ = FileManager.default.createFile(atPath: fixed, contents: nil)

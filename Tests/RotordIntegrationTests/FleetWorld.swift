@@ -106,6 +106,8 @@ final class FleetWorld: Sendable {
                   grace: \(grace)
                 schedule:
                   resync: \(resync)
+                metrics:
+                  textfile: \(directory(host))/rotord.prom
                 cluster:
                   etcd:
                     endpoints: [\(endpoints.joined(separator: ", "))]
@@ -192,6 +194,11 @@ final class FleetWorld: Sendable {
         let status =
             process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return (status, stdout, stdout + stderr)
+    }
+
+    /// The host's metrics file (`metrics.textfile`) now.
+    func metrics(_ host: String) -> String {
+        (try? String(contentsOfFile: "\(directory(host))/rotord.prom", encoding: .utf8)) ?? ""
     }
 
     /// The host's log so far.

@@ -213,10 +213,11 @@ package final class Daemon: Service, Sendable {
             configuration: context.configuration, store: context.store, directory: context.directory,
             faults: faults, logger: logger, lockTimeout: Timing.daemonLockTimeout,
             onProgress: progress, checks: context.checks, fleet: leader)
-        let report =
+        var report =
             if let leader { await Self.leaderPass(reconciler, leader: leader, store: context.store) } else {
                 await reconciler.pass()
             }
+        if let fleet { report.fleetBlocking = fleet.blockers.snapshot }
         MetricsTextfile.publish(
             report: report, configuration: context.configuration, store: context.store, logger: logger,
             traffic: context.requestBudget?.traffic)
@@ -352,6 +353,12 @@ package final class Daemon: Service, Sendable {
         }
         if let problem { parts.append("config reload failed: \(problem); running the previous configuration") }
         if let fleet = report.fleet { parts.insert(fleet, at: 0) }
+        if !report.fleetBlocking.isEmpty {
+            let held = report.fleetBlocking.sorted { $0.key < $1.key }.map {
+                "\($0.key) (\($0.value.joined(separator: ", ")))"
+            }
+            parts.append("OLD CONSUMER KEPT, waiting for hosts: \(held.joined(separator: "; "))")
+        }
         return parts.joined(separator: "; ").replacingOccurrences(of: "\n", with: " ")
     }
 

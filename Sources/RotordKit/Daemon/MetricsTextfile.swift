@@ -28,6 +28,7 @@ package enum MetricsTextfile {
         case rateLimitWaits = "rotord_rate_limit_waits_total"
         case rateLimitWaitSeconds = "rotord_rate_limit_wait_seconds_total"
         case lastSuccessfulPass = "rotord_last_successful_pass_timestamp_seconds"
+        case fleetBlocking = "rotord_fleet_blocking_hosts"
 
         /// Whether the family is a counter (else a gauge).
         package var isCounter: Bool { rawValue.hasSuffix("_total") }
@@ -49,6 +50,8 @@ package enum MetricsTextfile {
             case .rateLimitWaits: "Requests that waited for the API rate limit since rotord started."
             case .rateLimitWaitSeconds: "Time spent waiting for the API rate limit since rotord started."
             case .lastSuccessfulPass: "When the last pass that reached Fracttal ran (Unix time)."
+            case .fleetBlocking:
+                "On a fleet's leader: hosts that hold the consumer's rotation back (not confirmed, failed, down)."
             }
         }
     }
@@ -105,6 +108,9 @@ package enum MetricsTextfile {
             record(.rateLimitWaitSeconds, [], (traffic.rateLimitWaitSeconds * 1000).rounded() / 1000)
         }
         if let lastSuccess { record(.lastSuccessfulPass, [], lastSuccess.timeIntervalSince1970) }
+        for (consumer, hosts) in report.fleetBlocking {
+            record(.fleetBlocking, [("consumer", consumer)], Double(hosts.count))
+        }
         return registry
     }
 

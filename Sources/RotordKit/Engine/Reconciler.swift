@@ -27,6 +27,8 @@ package struct Reconciler: Sendable {
         package var nextWake: Timing.Wake?
         /// A fleet host's role when it ran no pass (a follower, a leader settling into its term), for `STATUS=`.
         package var fleet: String?
+        /// On a fleet's leader: by consumer, the hosts that hold its rotation back (``FleetBlockers``).
+        package var fleetBlocking: [String: [String]] = [:]
         /// When to run again.
         package var nextDeadline: Date? {
             get { nextWake?.at }

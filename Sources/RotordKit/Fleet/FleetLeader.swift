@@ -26,14 +26,17 @@ package struct FleetLeader: RotationFleet {
     let clock: any WallClock
     let sleep: @Sendable (Duration) async -> Void
     let onProgress: @Sendable () -> Void
+    /// Where the hosts that hold a rotation back are told (the daemon's status and metrics).
+    let blockers: FleetBlockers
 
     /// A leader of the fleet under `keys`.
     package init(
         client: EtcdClient, keys: FleetKeys, host: String, privateKey: Curve25519.KeyAgreement.PrivateKey,
         lease: @escaping @Sendable () async -> Int64?, logger: Logger, clock: any WallClock = SystemWallClock(),
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
-        onProgress: @escaping @Sendable () -> Void = {}
+        onProgress: @escaping @Sendable () -> Void = {}, blockers: FleetBlockers = FleetBlockers()
     ) {
+        self.blockers = blockers
         self.client = client
         self.keys = keys
         self.host = host
@@ -117,6 +120,7 @@ package struct FleetLeader: RotationFleet {
         var operations: [EtcdOperation] = []
         let value = FleetEntry.encode(FleetEntry.Rotation(record, writer: host))
         if record.step.isTerminal {
+            blockers.set(record.consumerName, [])
             operations += [
                 .delete(keys.rotation(record.id)), .delete(keys.escrowPrefix(record.id), prefix: true),
                 .delete(keys.sealedPrefix(record.id), prefix: true),
@@ -176,6 +180,7 @@ package struct FleetLeader: RotationFleet {
             accepted: try await acceptedHosts(record.id), now: now)
         if case .wait(let blockers) = verdict {
             // A member that joined after the confirmations were read has no copy yet: seal it one now.
+            self.blockers.set(record.consumerName, blockers.map(\.host))
             let unsealed = state.statuses.filter { $0.value == .unsealed }.map(\.key).sorted()
             if !unsealed.isEmpty { try? await resealTo(unsealed, record) }
             let text =
@@ -189,6 +194,7 @@ package struct FleetLeader: RotationFleet {
                     .merging(CatalogMessage.rotationUnconfirmed.metadata) { a, _ in a })
             throw Failure(description: text)
         }
+        self.blockers.set(record.consumerName, [])
         return [.prefixModRevision(keys.hostsPrefix, .less, revision + 1)]
             + state.confirmationRevisions.map { .modRevision($0.key, .equal, $0.value) }
     }
@@ -348,8 +354,13 @@ package struct FleetLeader: RotationFleet {
             let pending = state.statuses.keys.sorted().filter {
                 if case .pending = state.statuses[$0] { true } else { false }
             }
-            if pending.isEmpty { return .hooksRan(failures: failed) }
+            let failedHosts = state.statuses.filter { if case .failed = $0.value { true } else { false } }.map(\.key)
+            if pending.isEmpty {
+                blockers.set(record.consumerName, failedHosts)
+                return .hooksRan(failures: failed)
+            }
             if started.duration(to: .now) >= Timing.fleetConfirmationWait {
+                blockers.set(record.consumerName, failedHosts + pending)
                 return .hooksRan(
                     failures: failed
                         + pending.map { "\($0) has not confirmed the new pair within \(Timing.fleetConfirmationWait)" })

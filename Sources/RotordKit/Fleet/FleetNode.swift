@@ -22,6 +22,8 @@ package final class FleetNode: Sendable {
     let privateKey: Curve25519.KeyAgreement.PrivateKey
     let logger: Logger
     private let leading = Mutex(false)
+    /// The hosts that hold each rotation back, as this host's leader passes last saw them.
+    package let blockers = FleetBlockers()
     /// When this host last saw another holder of the leader key (while not leading).
     private let otherLeaderSeen = Mutex<ContinuousClock.Instant?>(nil)
     /// Set when this host won within a budget window of another leader's term: its first pass assumes the previous
@@ -90,7 +92,7 @@ package final class FleetNode: Sendable {
                 guard let election else { return nil }
                 let status = await election.status()
                 return status.isLeader ? status.lease : nil
-            }, logger: logger, onProgress: onProgress)
+            }, logger: logger, onProgress: onProgress, blockers: blockers)
     }
 
     /// This host's delivery, with the daemon's configuration and checks.
