@@ -37,6 +37,14 @@ extension FleetTests {
             consumers: ["etl"], grace: "0s",
             actions: ["h3": "for i in $(seq 1 900); do [ -e \(flag) ] && exit 0; sleep 0.1; done; exit 1"])
         for host in world.hosts { try world.start(host) }
+        // Reloaded first (SIGHUP): a reload rebuilds the Fracttal client, which must keep the fleet's fence (the
+        // chaos run found a reloaded leader without it).
+        _ = await world.eventually(within: .seconds(30)) { await world.leader() != nil }
+        for host in world.hosts { world.signal(host, SIGHUP) }
+        let reloaded = await world.eventually(within: .seconds(30)) {
+            world.hosts.allSatisfy { world.log($0).contains("configuration reloaded") }
+        }
+        #expect(reloaded, "every host reloaded")
         let published = await world.eventually(within: .seconds(60)) {
             world.hosts.allSatisfy { world.deliveredKey($0, "etl").map { $0 != old.key } ?? false }
         }

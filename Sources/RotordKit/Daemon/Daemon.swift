@@ -290,7 +290,8 @@ package final class Daemon: Service, Sendable {
             result = .success(
                 try await RotationResources.make(
                     configuration: configuration, configPath: configPath, logger: logger,
-                    progress: Self.progress(monitor: monitor, startup: startup), budget: budget))
+                    progress: Self.progress(monitor: monitor, startup: startup), budget: budget,
+                    sendGate: fleet?.gate.sendRefusal))
         } catch {
             result = .failure(error)
         }
