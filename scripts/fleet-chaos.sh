@@ -3,15 +3,16 @@
 # one etcd member, then the engine simulation's invariants (FleetTests.aChaosRunKeepsTheFleetsInvariants,
 # Tests/RotordIntegrationTests/FleetChaos.swift).
 #
-#   scripts/fleet-chaos.sh [ROUNDS [SEED]]     e.g. scripts/fleet-chaos.sh 30      (ROUNDS 30, SEED 32 by default)
+#   scripts/fleet-chaos.sh [ROUNDS [SEED]]     e.g. scripts/fleet-chaos.sh 30      (ROUNDS 30, SEED 7 by default)
 #
 # A failure prints its seed and its rounds' faults; the same ROUNDS and SEED replay the same faults. Each take-over
-# costs a whole rate-limit window (60 s), so a 30-round run takes a quarter of an hour or more.
+# costs a whole rate-limit window (60 s) and the next round waits for the new leader to work: a 30-round run takes
+# a quarter of an hour or more (seed 7: 12 minutes, 8 take-overs, 54 rotations).
 # SCRATCH (default .build) is the build directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-30}
-seed=${2:-32}
+seed=${2:-7}
 scratch=${SCRATCH:-.build}
 
 . scripts/release-flags.sh  # release_flags: -c release --static-swift-stdlib and function sections

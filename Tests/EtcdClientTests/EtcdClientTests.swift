@@ -180,7 +180,8 @@ struct EtcdClientTests {
             print("etcd: a write to a silent endpoint: \(error)")
             return error.isOutcomeUnknown && error.isTransient
         }
-        #expect(began.duration(to: clock.now) < .seconds(2))
+        // About the 1 s request timeout, not the silence's forever; loose for a loaded machine.
+        #expect(began.duration(to: clock.now) < .seconds(10))
         // The next call starts at the next endpoint.
         #expect(client.currentEndpoint == members[0])
 
@@ -189,7 +190,7 @@ struct EtcdClientTests {
         began = clock.now
         _ = try await reader.range(key)
         let took = began.duration(to: clock.now)
-        #expect(took < .seconds(2) && reader.currentEndpoint == members[0])
+        #expect(took < .seconds(10) && reader.currentEndpoint == members[0])
         print("etcd: a read failed over from a silent endpoint in \(took)")
     }
 

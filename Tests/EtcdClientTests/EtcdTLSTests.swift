@@ -115,7 +115,7 @@ struct EtcdTLSTests {
         let trusted = try Self.client(Self.trusted())
         defer { Task { try? await trusted.shutdown() } }
         #expect(try await trusted.range(key).kvs.isEmpty, "the write was not applied")
-        #expect(began.duration(to: clock.now) < .seconds(5))
+        #expect(began.duration(to: clock.now) < .seconds(15), "refused, not waited out")
     }
 
     @Test func aMemberCertifiedByAnotherCAIsRejected() async throws {

@@ -116,7 +116,8 @@ struct ExchangeTimeoutTests {
             #expect(error.description.contains("timed out"), "\(error)")
             #expect(!error.description.contains("AdminSecret"), "\(error)")
             #expect(elapsed >= .milliseconds(900), "\(behaviour): failed after \(elapsed), before the timeout")
-            #expect(elapsed < .seconds(8), "\(behaviour): failed after \(elapsed), the timeout is 1 s")
+            // Far below the trickle's 100 s and the stall's never; loose, as a loaded machine has taken 8 s.
+            #expect(elapsed < .seconds(40), "\(behaviour): failed after \(elapsed), the timeout is 1 s")
         }
     }
 }

@@ -27,7 +27,7 @@ enum FleetChaos {
     /// The consumers of the run, seeded long past due so that the first leader rotates each at once.
     static let consumers = ["chaos1", "chaos2", "chaos3", "chaos4"]
     /// The seed when none is given.
-    static let defaultSeed: UInt64 = 32
+    static let defaultSeed: UInt64 = 7
     /// The policy during the run: due 20 s after its creation, each consumer is rotated again and again.
     static let runningPolicy = (maxAge: "30s", rotateBefore: "10s")
     /// The policy at the end (what FleetWorld writes): nothing is due, so the fleet settles.
@@ -131,7 +131,7 @@ enum FleetChaos {
         var applied: [String] = []
         /// Rotations finished (the fleet's `history/`).
         var rotations = 0
-        /// Hand-overs of the leader key the rounds saw.
+        /// New terms of the leader key the rounds saw (a host that wins again after its restart counts).
         var takeOvers = 0
         /// The simulator's counters at the end.
         var created = 0
@@ -243,9 +243,10 @@ extension FleetChaos {
             for host in world.hosts { try start(host) }
             try await warmUp()
 
-            var leader = await world.leader()
+            var term = await currentTerm()
             for (index, fault) in faults.enumerated() {
                 let began = ContinuousClock.now
+                let leader = term?.host
                 let applied = fault.resolved(leader: leader ?? world.hosts[0])
                 report.applied.append(applied.brief + (applied == fault ? "" : " (leader)"))
                 print("fleet chaos round \(index + 1)/\(faults.count): \(applied) (leader \(leader ?? "none"))")
@@ -255,13 +256,32 @@ extension FleetChaos {
                 let outages = await sampleOutages()
                 for outage in outages { report.violations.append("outage after round \(index + 1): \(outage)") }
                 report.outages += outages.count
-                let now = await world.leader()
-                if let now, now != leader, leader != nil { report.takeOvers += 1 }
-                if let now { leader = now }
+                if case .kill(let host, _) = applied, host == leader, let before = term?.since {
+                    // The killed leader's key lives until its lease expires (longer when etcd elects a new raft leader,
+                    // which renews every lease): wait for the next term.
+                    _ = await world.eventually(within: .seconds(30)) { await self.currentTerm()?.since != before }
+                }
+                let now = await currentTerm()
+                if let now, now.since != term?.since {
+                    // A new term (even of the same host): its leader may wait a whole budget window before its first
+                    // request. Let it work before the next fault, so that faults also meet rotations in flight.
+                    report.takeOvers += 1
+                    let waited = ContinuousClock.now
+                    let working = await world.eventually(within: .seconds(90)) {
+                        await self.journaled(since: now.since)
+                    }
+                    print(
+                        "fleet chaos: \(now.host) leads since revision \(now.since); "
+                            + (working
+                                ? "its first journal write came \(waited.duration(to: .now)) after the round"
+                                : "no journal write within 90 s"))
+                    if !working { report.notes.append("after round \(index + 1), \(now.host) wrote nothing in 90 s") }
+                }
+                term = await currentTerm() ?? now
                 let finished = (try? await world.client.range(world.prefix + "/history/", prefix: true).kvs.count) ?? 0
                 print(
                     "fleet chaos round \(index + 1)/\(faults.count) done in \(began.duration(to: .now)): leader "
-                        + "\(now ?? "none"), \(finished) rotations finished so far")
+                        + "\(term?.host ?? "none"), \(finished) rotations finished so far")
             }
 
             try await settle(into: &report)
@@ -354,6 +374,26 @@ extension FleetChaos {
         }
 
         // MARK: - Observing
+
+        /// The leader key now: its holder, and the revision that created it (each term has its own), waiting at most
+        /// 30 s for one.
+        private func currentTerm() async -> (host: String, since: Int64)? {
+            var found: EtcdKeyValue?
+            _ = await world.eventually(within: .seconds(30)) {
+                found = try? await self.world.client.range(self.world.prefix + "/leader").kvs.first
+                return found != nil
+            }
+            return found.map { ($0.string, $0.createRevision) }
+        }
+
+        /// Whether the journal (a rotation record or a finished rotation) was written after `revision`.
+        private func journaled(since revision: Int64) async -> Bool {
+            for folder in ["/rotations/", "/history/"] {
+                let kvs = (try? await world.client.range(world.prefix + folder, prefix: true).kvs) ?? []
+                if kvs.contains(where: { $0.modRevision > revision }) { return true }
+            }
+            return false
+        }
 
         /// Polls the simulator's consumers (with their secrets) every 250 ms.
         private func startPolling() {

@@ -13,7 +13,8 @@ import Testing
 struct FleetTests {
     /// One rotation delivered to three hosts: the old consumer is deleted only after the third host confirms (its
     /// action waits for a flag file the test creates), one replacement is created, each host's file holds it, and no
-    /// secret is in etcd.
+    /// secret is in etcd. h1's file held the old pair: its action prints the old secret and the new one, and both
+    /// are masked in its log, as on a single host.
     @Test func oneRotationReachesThreeHostsAndRetiresTheOldConsumerAfterTheThird() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 100)])
         defer { s.cleanUp() }
@@ -21,9 +22,23 @@ struct FleetTests {
         defer { world.stopAll() }
         let flag = "\(s.dir)/h3-may-confirm"
         let old = try #require(await s.live("etl").first)
+        let oldKey = try #require(old.key)
+        let oldSecret = try #require(old.secret)
+        let h1File = world.envFile("h1", "etl")
+        for (path, text) in [
+            (h1File, "FRACTTAL_CLIENT_ID=\(oldKey)\nFRACTTAL_CLIENT_SECRET=\(oldSecret)\n"),
+            ("\(s.dir)/old-secret", oldSecret + "\n"),
+        ] {
+            #expect(
+                FileManager.default.createFile(
+                    atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]))
+        }
         try world.writeConfigs(
             consumers: ["etl"],
-            actions: ["h3": "for i in $(seq 1 600); do [ -e \(flag) ] && exit 0; sleep 0.1; done; exit 1"])
+            actions: [
+                "h1": "echo old: $(cat \(s.dir)/old-secret) new: $(sed -n s/^FRACTTAL_CLIENT_SECRET=//p \(h1File))",
+                "h3": "for i in $(seq 1 600); do [ -e \(flag) ] && exit 0; sleep 0.1; done; exit 1",
+            ])
         for host in world.hosts { try world.start(host) }
 
         let delivered = await world.eventually(within: .seconds(60)) {
@@ -47,7 +62,12 @@ struct FleetTests {
         let values = try await world.etcdValues()
         for secret in await s.allSecrets() {
             #expect(!values.contains { $0.contains(secret) }, "no secret in etcd in clear")
+            #expect(!world.hosts.contains { world.log($0).contains(secret) }, "no secret in any host's log")
         }
+        #expect(!world.hosts.contains { world.log($0).contains(oldSecret) }, "nor the old consumer's secret")
+        let newSecret = try #require(s.pair(in: h1File)?.secret)
+        let printed = "old: \(oldSecret.prefix(4))… new: \(newSecret.prefix(4))…"
+        #expect(world.log("h1").contains(printed), "h1's action output, both secrets masked: \(world.log("h1"))")
         print("fleet: one rotation on 3 hosts, leader \(leader), old consumer deleted after h3 confirmed")
     }
 

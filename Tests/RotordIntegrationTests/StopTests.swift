@@ -74,10 +74,11 @@ struct StopTests {
             .write(toFile: s.configPath, atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: s.dir + "/state2", withIntermediateDirectories: true)
         let start = clock.now
-        let reload = try await s.run(["reload", "--pid", "\(daemon.processIdentifier)", "--timeout", "20"])
+        let reload = try await s.run(["reload", "--pid", "\(daemon.processIdentifier)", "--timeout", "60"])
         #expect(reload.status == 78, "\(reload.output)")
         #expect(reload.stderr.contains("in flight"), "\(reload.output)")
-        #expect(start.duration(to: clock.now) < .seconds(10))
+        // At once, not at the 60 s timeout (loose for a loaded machine).
+        #expect(start.duration(to: clock.now) < .seconds(30))
         #expect(daemon.isRunning)
         #expect(Self.inFlightStep(s) == "grace", "the rotation is not abandoned")
         kill(daemon.processIdentifier, SIGTERM)
@@ -112,7 +113,7 @@ struct StopTests {
             consumers: ["etl"],
             extra: """
                     after_publish:
-                      - exec: ["/bin/sh", "-c", "setsid sleep 30 </dev/null >/dev/null 2>&1 & echo $! > \(pidFile)"]
+                      - exec: ["/bin/sh", "-c", "setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $! > \(pidFile)"]
                         timeout: 20s
 
                 """)
@@ -123,10 +124,11 @@ struct StopTests {
         }
         let clock = ContinuousClock()
         let start = clock.now
-        let result = try await s.run(["run", "--once"], timeout: .seconds(40))
+        let result = try await s.run(["run", "--once"], timeout: .seconds(120))
         let took = start.duration(to: clock.now)
         #expect(result.status == 0, "\(result.output)")
-        #expect(took < .seconds(10), "the hook's background process held rotord for \(took)")
+        // Far below the background process's 300 s (loose for a loaded machine).
+        #expect(took < .seconds(60), "the hook's background process held rotord for \(took)")
         #expect(FileManager.default.fileExists(atPath: pidFile), "the hook ran")
     }
 }

@@ -13,8 +13,9 @@ struct TCPProxyTests {
     static let request = "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     /// How long a cut proxy must stay silent.
     static let silence: Duration = .milliseconds(500)
-    /// The bound on every wait for something that should happen.
-    static let patience: Duration = .seconds(5)
+    /// The bound on every wait for something that should happen: generous, since a loaded machine (every suite
+    /// starting at once on 2 cores) has taken over 5 s to answer; only the silences above are measured.
+    static let patience: Duration = .seconds(30)
 
     @Test func forwardsBothWaysAndCounts() async throws {
         try await withProxy { simulator, proxy in
@@ -31,7 +32,7 @@ struct TCPProxyTests {
             #expect(proxy.bytesForwarded == 2 * Self.request.utf8.count + first.utf8.count + second.utf8.count)
 
             let answer = try await HTTPClient.shared.execute(
-                HTTPClientRequest(url: "\(proxy.url)/ping"), timeout: .seconds(5))
+                HTTPClientRequest(url: "\(proxy.url)/ping"), timeout: .seconds(30))
             #expect(answer.status == .notFound)
             #expect(proxy.connectionsAccepted == 2)
             #expect(await simulator.statistics().requests == 3)

@@ -249,7 +249,8 @@ struct AdversarialInputTests {
             FracttalClient(
                 configuration: .init(
                     tokenURL: "http://127.0.0.1:\(port)/oauth/token", apiURL: "http://127.0.0.1:\(port)/api",
-                    clientAuthentication: auth, timeout: .seconds(5)),
+                    // Each redirect is refused at once; the timeout only bounds a loaded machine (5 s was too short).
+                    clientAuthentication: auth, timeout: .seconds(30)),
                 credentials: FracttalCredentials(key: adminKey, secret: adminSecret))
         }
         struct Redirect {

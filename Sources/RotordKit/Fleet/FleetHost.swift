@@ -162,6 +162,14 @@ package final class FleetHost: Sendable {
             return failed("\(sealed.consumer) is not configured with deliver files on this host")
         }
         let meta = Logger.Metadata.rotation(sealed.consumer, id: rotation, maskedKey: sealed.maskedKey)
+        // The pair the files hold before this publish is the old one: its secret is masked in the output of the
+        // actions and the probe too, as on a single host.
+        var secrets = [pair.secret]
+        if let old = await SecretPublisher.currentPair(consumer.deliver, cipher: cipher), old.key != pair.key,
+            !old.secret.isEmpty
+        {
+            secrets.append(old.secret)
+        }
         let files: [String]
         do {
             files = try await SecretPublisher(cipher: cipher).publish(
@@ -175,7 +183,7 @@ package final class FleetHost: Sendable {
             metadata: meta.merging(CatalogMessage.credentialPublished.metadata) { a, _ in a })
         let request = CheckRequest(
             consumer: sealed.consumer, rotationID: rotation, files: files, maskedKey: sealed.maskedKey,
-            secrets: [pair.secret])
+            secrets: secrets)
         var failures = await checks.runActions(
             consumer.afterPublish, for: request, logger: logger, onProgress: onProgress)
         if failures.isEmpty, let probe = consumer.probe {
