@@ -193,7 +193,12 @@ let package = Package(
         ),
         .testTarget(name: "RotordCoreTests", dependencies: ["RotordCore"]),
         // EtcdClient and the election against a real 3-member etcd cluster (RotordTestKit/EtcdCluster).
-        .testTarget(name: "EtcdClientTests", dependencies: ["EtcdClient", "RotordTestKit", "RotordKit", "RotordCore"]),
+        .testTarget(
+            name: "EtcdClientTests",
+            dependencies: [
+                "EtcdClient", "RotordTestKit", "RotordKit", "RotordCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
         // The engine simulation's histories and the regression cases it found (docs/architecture.md, "Simulation").
         .testTarget(name: "EngineSimulationTests", dependencies: ["RotordTestKit", "RotordKit", "RotordCore"]),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport", "RotordTestKit"]),

@@ -69,6 +69,8 @@ public final class EtcdClient: Sendable {
         public var connectTimeout: Duration
         /// TLS to the members (`https://` endpoints), or `nil` for plain `http://`.
         public var tls: TLS?
+        /// The etcd user to log in as when the cluster runs with authentication enabled, or `nil`.
+        public var auth: Auth?
 
         /// The default of ``requestTimeout``.
         public static let defaultRequestTimeout: Duration = .seconds(1)
@@ -78,12 +80,13 @@ public final class EtcdClient: Sendable {
         /// A configuration for `endpoints` with the default timeouts, over TLS when `tls` is given.
         public init(
             endpoints: [String], requestTimeout: Duration = defaultRequestTimeout,
-            connectTimeout: Duration = defaultConnectTimeout, tls: TLS? = nil
+            connectTimeout: Duration = defaultConnectTimeout, tls: TLS? = nil, auth: Auth? = nil
         ) {
             self.endpoints = endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
             self.requestTimeout = requestTimeout
             self.connectTimeout = connectTimeout
             self.tls = tls
+            self.auth = auth
         }
     }
 
@@ -100,6 +103,8 @@ public final class EtcdClient: Sendable {
     let logger: Logger
     /// The index of the endpoint the next call starts with.
     private let preferred = Mutex(0)
+    /// With ``Configuration/auth``: the token of the last login, until etcd says it is no longer valid.
+    let token = Mutex<String?>(nil)
 
     /// Creates a client of `configuration.endpoints` (over TLS when `configuration.tls` is set), with its own HTTP
     /// connection pool on `eventLoopGroup`.
@@ -256,10 +261,24 @@ public final class EtcdClient: Sendable {
     }
 
     /// Sends `body` to `path` on the preferred endpoint, failing over as the type's documentation says, and decodes
-    /// the answer (for a streamed call, its first line).
-    func call<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body, operation: String, write: Bool)
-        async throws(EtcdError) -> Answer
-    {
+    /// the answer (for a streamed call, its first line). With ``Configuration/auth`` the call carries the login's
+    /// token (logging in first when there is none); a token etcd no longer accepts (expired) is replaced by a new
+    /// login and the call is sent once more: etcd refused it, so it was not applied.
+    func call<Body: Encodable, Answer: Decodable>(
+        _ path: String, _ body: Body, operation: String, write: Bool, authorized: Bool = true
+    ) async throws(EtcdError) -> Answer {
+        do {
+            return try await callOnce(path, body, operation: operation, write: write, authorized: authorized)
+        } catch  where authorized && configuration.auth != nil && error.isInvalidToken {
+            token.withLock { $0 = nil }
+            return try await callOnce(path, body, operation: operation, write: write, authorized: authorized)
+        }
+    }
+
+    private func callOnce<Body: Encodable, Answer: Decodable>(
+        _ path: String, _ body: Body, operation: String, write: Bool, authorized: Bool
+    ) async throws(EtcdError) -> Answer {
+        let authorization = authorized ? try await self.authorization() : nil
         let payload: Data
         do { payload = try JSONEncoder().encode(body) } catch {
             throw .malformed(
@@ -274,6 +293,7 @@ public final class EtcdClient: Sendable {
             var request = HTTPClientRequest(url: endpoint + path)
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
+            if let authorization { request.headers.add(name: "Authorization", value: authorization) }
             request.body = .bytes(ByteBuffer(bytes: payload))
             let exchange: HTTPExchange.Answer
             do {

@@ -93,6 +93,15 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether etcd refused the request's authentication token (expired, or issued before a restart): the client
+    /// logs in again. The request was not applied.
+    public var isInvalidToken: Bool {
+        switch code {
+        case .rejected(_, _, let message), .server(_, _, let message): message.contains("invalid auth token")
+        default: false
+        }
+    }
+
     /// Whether the lease named in the request does not exist (any more).
     public var isLeaseNotFound: Bool {
         if case .leaseNotFound = code { return true }
@@ -134,6 +143,25 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
                 "the watch was cancelled: its revision was compacted (compact revision \(revision)); re-list and watch again"
         case .watchEnded(let detail): what = "the watch ended: \(detail)"
         }
-        return "etcd \(operation) at \(endpoint): \(what)\(outcome)"
+        return "etcd \(operation) at \(endpoint): \(what)\(outcome)\(hint)"
+    }
+
+    /// What an operator does about a refusal whose cause is known.
+    private var hint: String {
+        switch code {
+        case .rejected(_, _, let message), .server(_, _, let message):
+            if message.contains("database space exceeded") {
+                return "; etcd's database is full and refuses every write until an operator compacts it, "
+                    + "defragments it and disarms the alarm (etcdctl compact, etcdctl defrag, etcdctl alarm disarm)"
+            }
+            if message.contains("permission denied") {
+                return "; the etcd user lacks a permission on this key (docs/fleet.md, Trust)"
+            }
+            if message.contains("user name is empty") {
+                return "; etcd runs with authentication: set cluster.etcd.auth"
+            }
+            return ""
+        default: return ""
+        }
     }
 }

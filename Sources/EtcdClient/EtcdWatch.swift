@@ -65,6 +65,7 @@ extension EtcdClient {
                 "could not encode the request: \(error)", write: false, operation: operation, endpoint: "-")
         }
         var failures: [String] = []
+        let authorization = try await self.authorization()
         let endpoints = configuration.endpoints
         let start = endpoints.firstIndex(of: currentEndpoint) ?? 0
         for step in 0..<endpoints.count {
@@ -73,8 +74,9 @@ extension EtcdClient {
             let (created, confirm) = AsyncThrowingStream<Void, any Error>.makeStream()
             let task = Task {
                 await Self.runWatch(
-                    http: http, endpoint: endpoint, payload: payload, operation: operation,
-                    timeout: configuration.requestTimeout, events: continuation, created: confirm)
+                    http: http, endpoint: endpoint, payload: payload, authorization: authorization,
+                    operation: operation, timeout: configuration.requestTimeout, events: continuation,
+                    created: confirm)
             }
             continuation.onTermination = { _ in task.cancel() }
             do {
@@ -83,6 +85,11 @@ extension EtcdClient {
                 return EtcdWatch(events: events, endpoint: endpoint, task: task)
             } catch {
                 task.cancel()
+                if let error = error as? EtcdError, error.isInvalidToken {
+                    // Expired: the next call logs in again.
+                    token.withLock { $0 = nil }
+                    throw error
+                }
                 failures.append("\(endpoint): \(error)")
             }
         }
@@ -92,7 +99,8 @@ extension EtcdClient {
     /// Runs one watch stream: confirms on `created` (or fails it within `timeout`), then yields each response's
     /// events; ends `events` with an ``EtcdError`` when the stream ends, errs or is cancelled by etcd.
     private static func runWatch(
-        http: HTTPClient, endpoint: String, payload: Data, operation: String, timeout: Duration,
+        http: HTTPClient, endpoint: String, payload: Data, authorization: String?, operation: String,
+        timeout: Duration,
         events: AsyncThrowingStream<[EtcdEvent], any Error>.Continuation,
         created: AsyncThrowingStream<Void, any Error>.Continuation
     ) async {
@@ -111,6 +119,7 @@ extension EtcdClient {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Grpc-Metadata-hasleader", value: "true")
+        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
         request.body = .bytes(ByteBuffer(bytes: payload))
         do {
             let response = try await http.execute(request, deadline: .now() + HTTPExchange.timeAmount(timeout))

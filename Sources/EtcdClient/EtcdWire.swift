@@ -162,6 +162,14 @@ enum EtcdWire {
         var more: Bool?
         var count: Int64Value?
     }
+    struct AuthenticateRequest: Encodable {
+        var name: String
+        var password: String
+    }
+    struct AuthenticateResponse: Decodable {
+        var header: Header?
+        var token: String?
+    }
     struct PutResponse: Decodable {
         var header: Header?
     }

@@ -79,14 +79,17 @@ public final class EtcdCluster: Sendable {
     /// The certificates and keys when the cluster serves clients over TLS, else `nil`.
     public let tls: TLSFiles?
     private let pids: Mutex<[Int32?]>
+    /// Added to every member's command line.
+    private let extraArguments: [String]
 
     /// Every member's client URL.
     public var clientURLs: [String] { members.map(\.clientURL) }
 
-    private init(members: [Member], directory: String, tls: TLSFiles?) {
+    private init(members: [Member], directory: String, tls: TLSFiles?, extraArguments: [String]) {
         self.members = members
         self.directory = directory
         self.tls = tls
+        self.extraArguments = extraArguments
         self.pids = Mutex(Array(repeating: nil, count: members.count))
     }
 
@@ -100,8 +103,9 @@ public final class EtcdCluster: Sendable {
     }
 
     /// Starts `size` members and waits until each answers `/health`; on failure stops what it started. With `tls`,
-    /// the members serve clients over TLS and require a client certificate (``tls``).
-    public static func start(size: Int = 3, tls: Bool = false) async throws -> EtcdCluster {
+    /// the members serve clients over TLS and require a client certificate (``tls``). `arguments` are added to each
+    /// member's command line (e.g. `--auth-token-ttl 2`).
+    public static func start(size: Int = 3, tls: Bool = false, arguments: [String] = []) async throws -> EtcdCluster {
         removeAbandoned()
         let directory = "\(root)/\(directoryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -120,7 +124,7 @@ public final class EtcdCluster: Sendable {
                 dataDirectory: "\(directory)/m\(index)",
                 healthURL: tls ? "http://127.0.0.1:\(ports[perMember * index + 2])" : client)
         }
-        let cluster = EtcdCluster(members: members, directory: directory, tls: files)
+        let cluster = EtcdCluster(members: members, directory: directory, tls: files, extraArguments: arguments)
         do {
             for index in members.indices { try cluster.spawn(index) }
             for index in members.indices { try await cluster.waitHealthy(index) }
@@ -188,6 +192,7 @@ public final class EtcdCluster: Sendable {
                 "--client-cert-auth", "--listen-metrics-urls", member.healthURL,
             ]
         }
+        arguments += extraArguments
         let log = "\(directory)/\(member.name).log"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -68,7 +68,21 @@ struct FleetTests {
         let newSecret = try #require(s.pair(in: h1File)?.secret)
         let printed = "old: \(oldSecret.prefix(4))… new: \(newSecret.prefix(4))…"
         #expect(world.log("h1").contains(printed), "h1's action output, both secrets masked: \(world.log("h1"))")
-        print("fleet: one rotation on 3 hosts, leader \(leader), old consumer deleted after h3 confirmed")
+        // A host that did not lead reports the rotation whole, from the fleet's journal in etcd.
+        let follower = world.hosts.first { $0 != leader } ?? "h1"
+        let report = try await world.run(["report", "--format", "json"], on: follower)
+        #expect(report.status == 0, "\(report.output)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]]
+        let rotations = parsed?.first?["rotations"] as? [[String: Any]] ?? []
+        #expect(rotations.count == 1, "\(report.output)")
+        for field in ["created_at", "verified_at", "published_at", "old_deleted_at", "finished_at"] {
+            #expect(rotations.first?[field] is String, "\(field) in \(follower)'s report: \(report.stdout)")
+        }
+        #expect(rotations.first?["result"] as? String == "done" && parsed?.first?["within_policy"] as? Bool == true)
+        #expect(rotations.first?["new_key"] as? String == keys.first.map { "\($0.prefix(4))…" })
+        print(
+            "fleet: one rotation on 3 hosts, leader \(leader), old consumer deleted after h3 confirmed; "
+                + "\(follower)'s report shows it")
     }
 
     /// One host's failing action keeps the old consumer, loudly (the leader names the host), until it is fixed; then

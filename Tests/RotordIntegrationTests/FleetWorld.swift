@@ -2,6 +2,7 @@ import EtcdClient
 import Foundation
 import FracttalSimulator
 import Glibc
+import RotordCore
 import RotordKit
 import RotordTestKit
 import Synchronization
@@ -194,6 +195,16 @@ final class FleetWorld: Sendable {
         let status =
             process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
         return (status, stdout, stdout + stderr)
+    }
+
+    /// The pid of the host's running `rotord run`, if any.
+    func pid(_ host: String) -> Int32? { processes.withLock { $0[host] }?.processIdentifier }
+
+    /// The host's membership record in etcd (`hosts/<h>`), if it registered.
+    func member(_ host: String) async throws -> FleetMember? {
+        try await client.range(prefix + "/hosts/" + host).kvs.first.flatMap {
+            FleetEntry.decode(FleetMember.self, $0.value)
+        }
     }
 
     /// The host's metrics file (`metrics.textfile`) now.

@@ -53,6 +53,7 @@ import Testing
                 endpoints: [https://etcd1:2379, https://etcd2:2379]
                 prefix: /rotord/acme
                 tls: {ca_file: /etc/rotord/etcd-ca.pem, cert_file: /etc/rotord/etcd.pem, key_file: /etc/rotord/etcd.key}
+                auth: {user: rotord-web-1, password_file: /etc/credstore/etcd-password}
               host: web-1
               key_file: /etc/credstore/rotord-fleet.key
               leader_eligible: false
@@ -67,6 +68,7 @@ import Testing
                 ))
         #expect(cluster.host == "web-1" && cluster.keyFile == "/etc/credstore/rotord-fleet.key")
         #expect(!cluster.leaderEligible)
+        #expect(cluster.auth == .init(user: "rotord-web-1", passwordFile: "/etc/credstore/etcd-password"))
     }
 
     @Test func defaultsAreTheHostNameAndEligible() throws {
@@ -109,6 +111,22 @@ import Testing
         ),
         ("cluster: {etcd: {endpoints: [https://e:1], prefix: /p, tls: {}}, key_file: /k}", "cluster.etcd.tls"),
         ("cluster: {etcd: {endpoints: [http://e:1], prefix: /p, user: x}, key_file: /k}", "cluster.etcd.user"),
+        (
+            "cluster: {etcd: {endpoints: [http://e:1], prefix: /p, auth: {user: u}}, key_file: /k}",
+            "cluster.etcd.auth.password_file"
+        ),
+        (
+            "cluster: {etcd: {endpoints: [http://e:1], prefix: /p, auth: {password_file: /p}}, key_file: /k}",
+            "cluster.etcd.auth.user"
+        ),
+        (
+            "cluster: {etcd: {endpoints: [http://e:1], prefix: /p, auth: {user: u, password_file: p}}, key_file: /k}",
+            "cluster.etcd.auth.password_file"
+        ),
+        (
+            "cluster: {etcd: {endpoints: [http://e:1], prefix: /p, auth: {user: u, password: x}}, key_file: /k}",
+            "cluster.etcd.auth.password"
+        ),
         ("cluster: {etcd: {endpoints: [http://e:1], prefix: /p}}", "cluster.key_file"),
         ("cluster: {etcd: {endpoints: [http://e:1], prefix: /p}, key_file: k}", "cluster.key_file"),
         ("cluster: {etcd: {endpoints: [http://e:1], prefix: /p}, key_file: /k, host: a/b}", "cluster.host"),

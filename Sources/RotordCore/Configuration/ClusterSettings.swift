@@ -19,12 +19,28 @@ public struct ClusterSettings: Sendable, Hashable {
         }
     }
 
+    /// The etcd user rotord logs in as (`cluster.etcd.auth`), for a cluster run with authentication enabled.
+    public struct Auth: Sendable, Hashable {
+        /// The etcd user (`cluster.etcd.auth.user`).
+        public var user: String
+        /// The file that holds its password (`cluster.etcd.auth.password_file`; 0600, or a `LoadCredential=`).
+        public var passwordFile: String
+
+        /// Creates the settings.
+        public init(user: String, passwordFile: String) {
+            self.user = user
+            self.passwordFile = passwordFile
+        }
+    }
+
     /// The etcd members' client URLs (`cluster.etcd.endpoints`).
     public var endpoints: [String]
     /// The key prefix of this account's fleet (`cluster.etcd.prefix`), e.g. `/rotord/acme`; no trailing slash.
     public var prefix: String
     /// TLS to etcd, or `nil` for none (`http://` endpoints).
     public var tls: TLS?
+    /// The etcd user to log in as, or `nil` when etcd runs without authentication.
+    public var auth: Auth?
     /// This host's name in the fleet (`cluster.host`, default the host name).
     public var host: String
     /// The host's X25519 private key file (`cluster.key_file`; `rotord fleet keygen` makes one).

@@ -38,10 +38,13 @@ extension Commands {
             let name = leader.kvs.first.map { "leader \($0.string)" } ?? "no leader"
             verdict = "; etcd answered at \(client.currentEndpoint) (revision \(leader.revision), \(name))"
         } catch {
+            // etcd answered but refused: the login (cluster.etcd.auth) or a permission, not the endpoints.
+            let refused = error.grpcCode != nil && !error.isTransient
+            let key = refused && cluster.auth != nil ? "cluster.etcd.auth" : "cluster.etcd.endpoints"
             output.warning(
                 .init(
-                    file: configPath, key: "cluster.etcd.endpoints",
-                    message: "could not reach etcd: \(error.description)"))
+                    file: configPath, key: key,
+                    message: "\(refused ? "etcd refused the check" : "could not reach etcd"): \(error.description)"))
         }
         try? await client.shutdown()
         return verdict

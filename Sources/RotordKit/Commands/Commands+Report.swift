@@ -1,3 +1,4 @@
+import EtcdClient
 import Foundation
 import RotordCore
 
@@ -24,6 +25,21 @@ extension Commands {
         let now = Date()
         var created: [String: Date] = [:]
         var configuration = context.configuration
+        let audit = AuditLog(directory: context.store.directory)
+        if case .broken(let line, let reason) = audit.verify() {
+            printError(
+                "warning: \(audit.path):\(line): \(reason); the report stops before that line: "
+                    + "run rotord report --verify")
+        }
+        if let cluster = configuration.cluster {
+            // Only the leader talks to Fracttal (docs/fleet.md): the fleet's journal in etcd dates the credentials.
+            let lines = await fleetAuditLines(cluster, configPath: configPath, logLevel: logLevel, local: audit)
+            let reports = ComplianceReport.build(
+                configuration: configuration, audit: lines, currentCreatedAt: [:],
+                since: now.addingTimeInterval(-since.timeInterval), now: now)
+            print(render(reports, format: format, since: since, now: now))
+            return ExitStatus.success
+        }
         do {
             let listing = try await context.directory.consumers()
             for consumer in listing
@@ -40,17 +56,38 @@ extension Commands {
             printError(
                 "warning: cannot list the Fracttal account (\(error.message)); the report uses the audit log only")
         }
-        let audit = AuditLog(directory: context.store.directory)
-        if case .broken(let line, let reason) = audit.verify() {
-            printError(
-                "warning: \(audit.path):\(line): \(reason); the report stops before that line: "
-                    + "run rotord report --verify")
-        }
         let reports = ComplianceReport.build(
             configuration: configuration, audit: audit.entries(), currentCreatedAt: created,
             since: now.addingTimeInterval(-since.timeInterval), now: now)
         print(render(reports, format: format, since: since, now: now))
         return ExitStatus.success
+    }
+
+    /// With `cluster:`, the report's audit lines: this host's audit log merged with the fleet's journal in etcd
+    /// (``ComplianceReport/merging(local:fleet:)``), or this host's alone, with a warning, when etcd cannot be read.
+    static func fleetAuditLines(_ cluster: ClusterSettings, configPath: String, logLevel: String, local: AuditLog)
+        async -> [AuditLog.Entry]
+    {
+        let fallback = "the report uses this host's audit log only, which lacks the rotations other hosts led"
+        let etcd: EtcdClient.Configuration
+        do { etcd = try cluster.etcdConfiguration(configPath: configPath) } catch {
+            printError("warning: \(error.description); \(fallback)")
+            return local.entries()
+        }
+        let client = EtcdClient(configuration: etcd, logger: LogSetup.make(level: logLevel))
+        let lines: [AuditLog.Entry]
+        do {
+            let fleet = try await ComplianceReport.fleetAudit(client: client, keys: FleetKeys(prefix: cluster.prefix))
+            for key in fleet.unreadable {
+                printError("warning: \(key) is not a record this rotord can read (a newer rotord wrote it?); left out")
+            }
+            lines = ComplianceReport.merging(local: local.entries(), fleet: fleet.lines)
+        } catch {
+            printError("warning: cannot read the fleet \(cluster.prefix) in etcd (\(error)); \(fallback)")
+            lines = local.entries()
+        }
+        try? await client.shutdown()
+        return lines
     }
 
     /// `rotord report --verify`: 0 intact, 1 broken (naming the first bad line).

@@ -36,7 +36,9 @@ package enum Commands {
         timer: @autoclosure () -> TimerSchedule? = installedTimer()
     ) async -> Int32 {
         guard let context = await loadContext(configPath, logLevel: logLevel) else { return exitConfig }
-        if refusedInFleet(context, configPath, command: "run --once") { return exitConfig }
+        if let cluster = context.configuration.cluster {
+            return await fleetRunOnce(context, cluster, configPath: configPath)
+        }
         var nextRunIn = nextRunIn
         if nextRunIn == nil, let timer = timer() {
             nextRunIn = timer.period

@@ -5,7 +5,8 @@ import Yams
 /// `cluster:` (docs/configuration.md, docs/fleet.md): parsed and validated, not used by the engine yet.
 extension ConfigurationParser {
     static let clusterKeys: Set<String> = ["etcd", "host", "key_file", "leader_eligible", "lease_ttl"]
-    static let clusterEtcdKeys: Set<String> = ["endpoints", "prefix", "tls"]
+    static let clusterEtcdKeys: Set<String> = ["endpoints", "prefix", "tls", "auth"]
+    static let clusterAuthKeys: Set<String> = ["user", "password_file"]
     static let clusterTLSKeys: Set<String> = ["ca_file", "cert_file", "key_file"]
     /// The longest host name (DNS's limit).
     static let maximumHostLength = 253
@@ -17,8 +18,10 @@ extension ConfigurationParser {
         var endpoints: [String] = []
         var prefix = ""
         var tls: ClusterSettings.TLS?
+        var auth: ClusterSettings.Auth?
         if let etcdNode = map["etcd"], let etcd = mapping(etcdNode, at: "cluster.etcd", allowed: Self.clusterEtcdKeys) {
             if let tlsNode = etcd["tls"] { tls = clusterTLS(tlsNode) }
+            if let authNode = etcd["auth"] { auth = clusterAuth(authNode) }
             endpoints = etcdEndpoints(etcd["endpoints"], tls: tls)
             if let value = requiredString(etcd, "prefix", at: "cluster.etcd") {
                 if !value.hasPrefix("/") || value.hasSuffix("/") || value.contains(where: \.isWhitespace)
@@ -59,6 +62,7 @@ extension ConfigurationParser {
             endpoints: endpoints, prefix: prefix, tls: tls, host: host, keyFile: keyFile, leaderEligible: leaderEligible
         )
         settings.leaseTTL = leaseTTL
+        settings.auth = auth
         return settings
     }
 
@@ -114,6 +118,23 @@ extension ConfigurationParser {
             error("cluster.etcd.tls", node, "must set ca_file, or cert_file and key_file, or all three")
         }
         return tls
+    }
+
+    /// `cluster.etcd.auth`: a user name and an absolute password file, both required.
+    private mutating func clusterAuth(_ node: Node) -> ClusterSettings.Auth? {
+        guard let map = mapping(node, at: "cluster.etcd.auth", allowed: Self.clusterAuthKeys) else { return nil }
+        let user = requiredString(map, "user", at: "cluster.etcd.auth")
+        if let user, user.isEmpty || user.contains(where: { $0.isWhitespace || $0.isNewline }) {
+            error("cluster.etcd.auth.user", map["user"], "must be an etcd user name without spaces, such as rotord-h1")
+        }
+        let passwordFile = absolutePath(map["password_file"], at: "cluster.etcd.auth.password_file")
+        if map["password_file"] == nil {
+            error(
+                "cluster.etcd.auth.password_file", node,
+                "is required with cluster.etcd.auth (the file that holds the etcd user's password, mode 0600)")
+        }
+        guard let user, let passwordFile else { return nil }
+        return ClusterSettings.Auth(user: user, passwordFile: passwordFile)
     }
 
     /// `cluster.host`: default the machine's host name; letters, digits, `.`, `-` and `_` (it is part of etcd keys).

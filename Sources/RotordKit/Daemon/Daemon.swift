@@ -25,6 +25,8 @@ package final class Daemon: Service, Sendable {
         var context: RotationResources
         var reloadProblem: String?
         var journalFailures = 0
+        /// This host's delivery in the fleet, once ``run()`` started it.
+        var fleetHost: FleetHost?
     }
 
     private let configPath: String
@@ -100,6 +102,7 @@ package final class Daemon: Service, Sendable {
                 let host = fleet.host(
                     configuration: context.configuration, checks: context.checks,
                     onProgress: Self.progress(monitor: monitor, startup: startup))
+                shared.withLock { $0.fleetHost = host }
                 group.addTask {
                     await fleet.run(host: host) { _ in wake.yield(.fleet) }
                 }
@@ -269,6 +272,16 @@ package final class Daemon: Service, Sendable {
         let result: Result<RotationResources, ConfigurationErrors>
         do throws(ConfigurationErrors) {
             let configuration = try ConfigurationLoader().load(path: configPath)
+            if let fleet, configuration.cluster != fleet.settings {
+                // The election, the etcd client and the host key were made at start: a reload cannot move them.
+                throw ConfigurationErrors(errors: [
+                    .init(
+                        file: configPath, key: "cluster",
+                        message:
+                            "cluster: changed (etcd, host, key, eligibility or lease); a reload applies every other "
+                            + "change: restart rotord to apply it")
+                ])
+            }
             if configuration.stateDirectory != oldStore.directory {
                 answerIn.append(configuration.stateDirectory)
                 // Rotations in flight live in the old directory (their secrets, their old consumers):
@@ -297,9 +310,20 @@ package final class Daemon: Service, Sendable {
         }
         switch result {
         case .success(let context):
-            shared.withLock {
+            let host = shared.withLock {
                 $0.context = context
                 $0.reloadProblem = nil
+                return $0.fleetHost
+            }
+            if let host {
+                // What this host delivers, and each consumer's policy, as the fleet sees them (`hosts/<h>`).
+                host.reconfigure(configuration: context.configuration, checks: context.checks)
+                do { try await host.register() } catch {
+                    let text =
+                        "fleet: the reloaded membership of \(host.settings.host) could not be written to etcd "
+                        + "(\(error)); the fleet still sees the previous one: reload again once etcd answers"
+                    logger.warning("\(text)")
+                }
             }
             logger.notice("configuration reloaded from \(configPath)")
             for dir in answerIn where FileManager.default.fileExists(atPath: dir) {

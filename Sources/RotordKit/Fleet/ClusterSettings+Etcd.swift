@@ -1,4 +1,6 @@
 import EtcdClient
+import Foundation
+import Glibc
 import RotordCore
 
 extension ClusterSettings {
@@ -16,7 +18,42 @@ extension ClusterSettings {
                 throw ConfigurationError(file: configPath, key: Self.key(of: error.setting), message: error.description)
             }
         }
+        if let auth {
+            configuration.auth = EtcdClient.Configuration.Auth(
+                user: auth.user, password: try Self.password(auth.passwordFile, configPath: configPath))
+        }
         return configuration
+    }
+
+    /// The etcd user's password from `path`: a file (or a link to one, as `LoadCredential=` makes) that group and
+    /// others cannot read, its text without the final newline. Never quoted in an error.
+    static func password(_ path: String, configPath: String) throws(ConfigurationError) -> String {
+        let key = "cluster.etcd.auth.password_file"
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw ConfigurationError(
+                file: configPath, key: key,
+                message: "the etcd password file \(path) cannot be read: \(String(cString: strerror(errno)))")
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw ConfigurationError(file: configPath, key: key, message: "\(path) is not a regular file")
+        }
+        guard st.st_mode & 0o077 == 0 else {
+            throw ConfigurationError(
+                file: configPath, key: key,
+                message: "the etcd password file \(path) can be read by others (mode "
+                    + "\(String(st.st_mode & 0o777, radix: 8))): chmod 0600 it")
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError(
+                file: configPath, key: key, message: "the etcd password file \(path) cannot be read as UTF-8 text")
+        }
+        var password = Substring(text)
+        while password.last == "\n" || password.last == "\r" { password = password.dropLast() }
+        guard !password.isEmpty else {
+            throw ConfigurationError(file: configPath, key: key, message: "the etcd password file \(path) is empty")
+        }
+        return String(password)
     }
 
     /// The configuration key of a file setting of `cluster.etcd.tls`.

@@ -122,6 +122,19 @@ package enum FleetEntry {
         package var newConsumerID: Int?
         /// The leader that finished it.
         package var leader: String
+        /// The finished record, its secret removed: the times of its steps, which `rotord report` reads on any
+        /// host (absent in entries written before it was added).
+        package var record: RotationRecord?
+
+        /// The entry of the finished `record`, written by the leader `leader`.
+        package init(_ record: RotationRecord, leader: String) {
+            var stripped = record
+            stripped.newSecret = nil
+            entry = StateStore.historyEntry(record)
+            newConsumerID = record.newConsumerID
+            self.leader = leader
+            self.record = stripped
+        }
     }
 
     /// `value` as JSON bytes.

@@ -13,9 +13,9 @@ package final class FleetHost: Sendable {
     let client: EtcdClient
     let keys: FleetKeys
     let settings: ClusterSettings
-    let configuration: RotordConfiguration
+    /// The configuration and checks in force: replaced by ``reconfigure(configuration:checks:)`` on a reload.
+    private let current: Mutex<(configuration: RotordConfiguration, checks: any RotationChecks)>
     let privateKey: Curve25519.KeyAgreement.PrivateKey
-    let checks: any RotationChecks
     let cipher: any CredentialCipher
     let logger: Logger
     let onProgress: @Sendable () -> Void
@@ -31,18 +31,29 @@ package final class FleetHost: Sendable {
         self.client = client
         self.keys = FleetKeys(prefix: settings.prefix)
         self.settings = settings
-        self.configuration = configuration
+        self.current = Mutex((configuration, checks))
         self.privateKey = privateKey
-        self.checks = checks
         self.cipher = cipher
         self.logger = logger
         self.onProgress = onProgress
     }
 
+    /// The configuration in force.
+    var configuration: RotordConfiguration { current.withLock { $0.configuration } }
+    /// The checks (actions and probes) in force.
+    var checks: any RotationChecks { current.withLock { $0.checks } }
+
+    /// A reload (SIGHUP): from now on this host delivers, checks and registers with `configuration` and `checks`;
+    /// then call ``register()`` so that the fleet sees what it delivers now.
+    package func reconfigure(configuration: RotordConfiguration, checks: any RotationChecks) {
+        current.withLock { $0 = (configuration, checks) }
+    }
+
     /// This host's durable record: its public key, what it delivers (a hash of each consumer's policy) and the
     /// account it acts on.
     package var member: FleetMember {
-        FleetMember(
+        let configuration = self.configuration
+        return FleetMember(
             host: settings.host, publicKey: privateKey.publicKey.rawRepresentation.base64EncodedString(),
             delivers: Dictionary(
                 uniqueKeysWithValues: configuration.consumers.filter { !$0.deliver.isEmpty }.map {
@@ -139,6 +150,8 @@ package final class FleetHost: Sendable {
 
     /// Opens one sealed copy, publishes it, runs the consumer's actions and probe: the confirmation to write.
     private func answer(_ kv: EtcdKeyValue, rotation: String) async -> FleetEntry.Confirmation {
+        // One configuration for the whole answer, even if a reload lands meanwhile.
+        let (configuration, checks) = current.withLock { $0 }
         func failed(_ reason: String) -> FleetEntry.Confirmation {
             logger.error(
                 "fleet delivery of rotation \(rotation) failed on \(settings.host): \(reason); the old consumer is kept",

@@ -128,9 +128,7 @@ package struct FleetLeader: RotationFleet {
                 .delete(keys.acceptedPrefix(record.id), prefix: true),
                 .put(
                     keys.history(record.id),
-                    FleetEntry.encode(
-                        FleetEntry.History(
-                            entry: StateStore.historyEntry(record), newConsumerID: record.newConsumerID, leader: host))),
+                    FleetEntry.encode(FleetEntry.History(record, leader: host))),
             ]
         } else {
             operations.append(.put(keys.rotation(record.id), value))
