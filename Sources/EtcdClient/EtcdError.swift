@@ -97,7 +97,8 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
     /// logs in again. The request was not applied.
     public var isInvalidToken: Bool {
         switch code {
-        case .rejected(_, _, let message), .server(_, _, let message): message.contains("invalid auth token")
+        case .rejected(_, _, let message), .server(_, _, let message), .watchEnded(let message):
+            message.contains("invalid auth token")
         default: false
         }
     }

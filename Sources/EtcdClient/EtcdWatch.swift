@@ -53,6 +53,16 @@ extension EtcdClient {
     public func watch(_ key: String, prefix: Bool = false, fromRevision: Int64? = nil) async throws(EtcdError)
         -> EtcdWatch
     {
+        do {
+            return try await watchOnce(key, prefix: prefix, fromRevision: fromRevision)
+        } catch  where configuration.auth != nil && error.isInvalidToken {
+            // The token expired: log in again, once (etcd cancelled the watch, so nothing is left open).
+            token.withLock { $0 = nil }
+            return try await watchOnce(key, prefix: prefix, fromRevision: fromRevision)
+        }
+    }
+
+    private func watchOnce(_ key: String, prefix: Bool, fromRevision: Int64?) async throws(EtcdError) -> EtcdWatch {
         let operation = "watch \(key)\(prefix ? "*" : "")"
         let request = EtcdWire.WatchRequest(
             createRequest: .init(
@@ -85,11 +95,7 @@ extension EtcdClient {
                 return EtcdWatch(events: events, endpoint: endpoint, task: task)
             } catch {
                 task.cancel()
-                if let error = error as? EtcdError, error.isInvalidToken {
-                    // Expired: the next call logs in again.
-                    token.withLock { $0 = nil }
-                    throw error
-                }
+                if let error = error as? EtcdError, error.isInvalidToken { throw error }
                 failures.append("\(endpoint): \(error)")
             }
         }

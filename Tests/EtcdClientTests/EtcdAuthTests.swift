@@ -10,7 +10,7 @@ import Testing
 @testable import EtcdClient
 
 /// ``EtcdClient`` logging in as an etcd user (docs/fleet.md, "Trust") against a real member run with authentication
-/// enabled and tokens that expire after 2 s idle (`--auth-token-ttl 2`): RBAC limits the user to its prefix, an
+/// enabled and tokens that expire after 5 s idle (`--auth-token-ttl 5`): RBAC limits the user to its prefix, an
 /// expired token is replaced by a new login, and no error or output shows the password. Also `check-config` on
 /// `cluster.etcd.auth`.
 @Suite(.serialized, .timeLimit(.minutes(2)))
@@ -40,7 +40,7 @@ struct EtcdAuthTests {
     /// role, and authentication enabled.
     static func withAuthCluster(prefix: String, _ body: (EtcdCluster) async throws -> Void) async throws {
         let cluster = try await EtcdCluster.start(
-            size: 1, arguments: ["--auth-token", "simple", "--auth-token-ttl", "2"])
+            size: 1, arguments: ["--auth-token", "simple", "--auth-token-ttl", "5"])
         do {
             let url = cluster.clientURLs[0]
             try await admin(url, "/v3/auth/user/add", #"{"name": "root", "password": "\#(rootPassword)"}"#)
@@ -90,14 +90,20 @@ struct EtcdAuthTests {
                 "\(error)".contains("permission denied")
             }
 
-            // The token expires after 2 s unused: the next call logs in again, transparently.
-            let first = client.token.withLock { $0 }
-            try await Task.sleep(for: .seconds(4))
-            #expect(try await client.range(prefix + "a").kvs.map(\.string) == ["two"])
-            let second = client.token.withLock { $0 }
-            #expect(first != nil && second != nil && first != second, "a new login after the token expired")
-            let again = try await client.watch(prefix, prefix: true)
-            again.cancel()
+            // The token expires after 5 s unused: the next call (a watch, then a read) logs in again, transparently.
+            for call in ["watch", "range"] {
+                let before = client.token.withLock { $0 }
+                try await Task.sleep(for: .seconds(8))
+                if call == "watch" {
+                    let again = try await client.watch(prefix, prefix: true)
+                    again.cancel()
+                } else {
+                    #expect(try await client.range(prefix + "a").kvs.map(\.string) == ["two"])
+                }
+                let after = client.token.withLock { $0 }
+                #expect(
+                    before != nil && after != nil && before != after, "\(call): a new login after the token expired")
+            }
 
             // Without a login, and with a wrong password: refused, naming the user, never showing the password.
             let anonymous = EtcdClient(configuration: .init(endpoints: [url], requestTimeout: .seconds(15)))

@@ -59,10 +59,9 @@ public enum Timing {
     /// How long a fleet leader's pass waits for every delivering host to confirm a published pair before the
     /// rotation is `unconfirmed` (retried with ``Backoff/rotationStep``; the old consumer kept).
     public static let fleetConfirmationWait = Duration.seconds(60)
-    /// How often the leader reads the hosts' confirmations while it waits for them.
-    public static let fleetConfirmationPoll = Duration.milliseconds(250)
     /// A fleet host lists its sealed copies at least this often, besides its watch (which may miss events while
-    /// etcd is unreachable), and a follower's daemon wakes this often to see who leads.
+    /// etcd is unreachable), a follower's daemon wakes this often to see who leads, and a leader waiting for the
+    /// hosts' confirmations (woken by a watch) reads the members again this often.
     public static let fleetResync = Duration.seconds(5)
     /// After an etcd call of a fleet loop failed: the next try.
     public static let fleetRetry = Duration.seconds(1)

@@ -24,7 +24,6 @@ package struct FleetLeader: RotationFleet {
     let lease: @Sendable () async -> Int64?
     let logger: Logger
     let clock: any WallClock
-    let sleep: @Sendable (Duration) async -> Void
     let onProgress: @Sendable () -> Void
     /// Where the hosts that hold a rotation back are told (the daemon's status and metrics).
     let blockers: FleetBlockers
@@ -33,7 +32,6 @@ package struct FleetLeader: RotationFleet {
     package init(
         client: EtcdClient, keys: FleetKeys, host: String, privateKey: Curve25519.KeyAgreement.PrivateKey,
         lease: @escaping @Sendable () async -> Int64?, logger: Logger, clock: any WallClock = SystemWallClock(),
-        sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) },
         onProgress: @escaping @Sendable () -> Void = {}, blockers: FleetBlockers = FleetBlockers()
     ) {
         self.blockers = blockers
@@ -45,7 +43,6 @@ package struct FleetLeader: RotationFleet {
         self.lease = lease
         self.logger = logger
         self.clock = clock
-        self.sleep = sleep
         self.onProgress = onProgress
     }
 
@@ -163,7 +160,7 @@ package struct FleetLeader: RotationFleet {
     /// host, while the verdict is to wait.
     private func revocationCompares(_ record: RotationRecord) async throws -> [EtcdCompare] {
         let (members, revision) = try await self.members()
-        let state = try await hostStates(record)
+        let state = try await hostStates(record).states
         let now = clock.now()
         var confirmations: [String: FleetRevocation.Confirmation] = [:]
         for (name, status) in state.statuses {
@@ -327,8 +324,9 @@ package struct FleetLeader: RotationFleet {
         for _ in 0..<100_000 {
             onProgress()
             let state: FleetStatus.HostStates
+            let revision: Int64
             do {
-                state = try await hostStates(record)
+                (state, revision) = try await hostStates(record)
                 // A host that joined during the rotation, or one whose last attempt failed (a retry): seal again.
                 var again = state.statuses.filter { name, status in
                     switch status {
@@ -363,7 +361,11 @@ package struct FleetLeader: RotationFleet {
                     failures: failed
                         + pending.map { "\($0) has not confirmed the new pair within \(Timing.fleetConfirmationWait)" })
             }
-            await sleep(Timing.fleetConfirmationPoll)
+            // Woken by the next confirmation (a watch from the read's revision), or after a while to see members
+            // that joined or went down.
+            let left = Timing.fleetConfirmationWait - started.duration(to: .now)
+            await client.waitForChange(
+                under: keys.confirmationPrefix(record.id), after: revision, atMost: min(left, Timing.fleetResync))
         }
         return .hooksRan(failures: ["the hosts' confirmations did not settle"])
     }
@@ -400,17 +402,17 @@ package struct FleetLeader: RotationFleet {
 
     /// Where each delivering host is with one rotation (``FleetStatus/hostStates(rotation:consumer:members:sealed:confirmations:keys:)``),
     /// with the hosts an operator accepted counted as confirmed.
-    func hostStates(_ record: RotationRecord) async throws -> FleetStatus.HostStates {
+    func hostStates(_ record: RotationRecord) async throws -> (states: FleetStatus.HostStates, revision: Int64) {
         let members = try await members().members
         let sealed = try await client.range(keys.sealedPrefix(record.id), prefix: true).kvs
-        let confirmations = try await client.range(keys.confirmationPrefix(record.id), prefix: true).kvs
+        let confirmations = try await client.range(keys.confirmationPrefix(record.id), prefix: true)
         var state = FleetStatus.hostStates(
             rotation: record.id, consumer: record.consumerName, members: members, sealed: sealed,
-            confirmations: confirmations, keys: keys)
+            confirmations: confirmations.kvs, keys: keys)
         for host in try await acceptedHosts(record.id) where state.statuses[host] != nil {
             state.statuses[host] = .confirmed
         }
-        return state
+        return (state, confirmations.revision)
     }
 
     /// The durable members (`hosts/`) and the revision of the read.
