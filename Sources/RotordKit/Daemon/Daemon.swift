@@ -19,7 +19,6 @@ import UnixSignals
 /// `STATUS=` after each, `RELOADING=1` and `STOPPING=1` at those moments, and the watchdog is pinged
 /// only while ``LoopMonitor`` shows progress.
 package final class Daemon: Service, Sendable {
-    enum Wake: Sendable { case timer, reload, stop, stateChanged, clockSet, fleet }
 
     private struct Shared {
         var context: RotationResources
@@ -36,8 +35,8 @@ package final class Daemon: Service, Sendable {
     private let startup: StartupTimeout
     private let faults: any FaultInjector
     private let logger: Logger
-    private let wakes: AsyncStream<Wake>
-    private let wake: AsyncStream<Wake>.Continuation
+    /// The loop's wake-ups, none of them dropped.
+    private let wake = DaemonWakes()
     /// The fleet this host belongs to (`cluster:`, docs/fleet.md); `nil`: a single host, which never touches etcd.
     private let fleet: FleetNode?
 
@@ -75,7 +74,6 @@ package final class Daemon: Service, Sendable {
         self.startup = startup
         self.faults = faults
         self.shared = Mutex(Shared(context: context))
-        (wakes, wake) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(16))
     }
 
     private static func progress(monitor: LoopMonitor, startup: StartupTimeout) -> @Sendable () -> Void {
@@ -95,7 +93,7 @@ package final class Daemon: Service, Sendable {
         let wake = self.wake
         await withDiscardingTaskGroup { group in
             group.addTask {
-                for await _ in hangups { wake.yield(.reload) }
+                for await _ in hangups { wake.post(.reload) }
             }
             if let fleet {
                 let context = shared.withLock { $0.context }
@@ -104,7 +102,7 @@ package final class Daemon: Service, Sendable {
                     onProgress: Self.progress(monitor: monitor, startup: startup))
                 shared.withLock { $0.fleetHost = host }
                 group.addTask {
-                    await fleet.run(host: host) { _ in wake.yield(.fleet) }
+                    await fleet.run(host: host) { _ in wake.post(.fleet) }
                 }
             }
             await withGracefulShutdownHandler {
@@ -123,7 +121,7 @@ package final class Daemon: Service, Sendable {
         notifier.stopping(status: "stopping: finishing the current step")
         notifier.extendTimeout(by: Timing.stopExtension)
         logger.notice("stop requested; finishing the current step")
-        wake.yield(.stop)
+        wake.post(.stop)
     }
 
     /// Whether the loop should end: a graceful shutdown, or the task was cancelled.
@@ -132,7 +130,7 @@ package final class Daemon: Service, Sendable {
     private func serve() async {
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "rotord.timer"))
         let wake = self.wake
-        timer.setEventHandler { wake.yield(.timer) }
+        timer.setEventHandler { wake.post(.timer) }
         timer.schedule(wallDeadline: .distantFuture)
         timer.resume()
         defer { timer.cancel() }
@@ -140,10 +138,10 @@ package final class Daemon: Service, Sendable {
         defer { removePIDFile() }
         // A manual `rotate` next to the daemon changes the audit log: re-plan within a second.
         let watch = StateWatch(path: shared.withLock { $0.context.store.auditLog.path })
-        let watching = watch.start { wake.yield(.stateChanged) }
+        let watching = watch.start { wake.post(.stateChanged) }
         defer { watching.cancel() }
         // The wall clock set while rotord sleeps: plan again at once from the new time.
-        let clockWatch = WallClockWatch.start { wake.yield(.clockSet) }
+        let clockWatch = WallClockWatch.start { wake.post(.clockSet) }
         defer { clockWatch?.cancel() }
 
         var report = await reconcile()
@@ -153,7 +151,7 @@ package final class Daemon: Service, Sendable {
         notifier.ready(status: status)
         logger.notice("rotord ready: \(status)", metadata: CatalogMessage.daemonReady.metadata)
 
-        var wakeups = wakes.makeAsyncIterator()
+        var wakeups = wake.makeIterator()
         while !stopping {
             let now = Date()
             let armedAt = ContinuousClock.now
@@ -164,7 +162,7 @@ package final class Daemon: Service, Sendable {
             timer.schedule(
                 deadline: .now() + seconds, leeway: .nanoseconds(Int(Timing.timerLeeway.saturatingNanoseconds)))
             monitor.idle(until: .now.advanced(by: .seconds(seconds)))
-            let reason = await wakeups.next() ?? .stop
+            let reason = await wake.next(&wakeups) ?? .stop
             monitor.beat()
             // Deadlines are wall-clock dates: if the clock was set while rotord slept, this wake plans again
             // from the new time (the monotonic timer fired when it was due).
