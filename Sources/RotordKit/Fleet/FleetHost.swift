@@ -70,12 +70,15 @@ package final class FleetHost: Sendable {
         return SHA256.hash(data: Data(text.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Writes this host's membership record (durable: no lease).
+    /// Writes this host's membership record (durable: no lease), unless etcd holds it already: an unchanged record
+    /// is not rewritten, since every write under `hosts/` makes a leader's revocation in flight read the members
+    /// again (its transaction compares the prefix).
     package func register() async throws {
+        let member = self.member
         let existing = try await client.range(keys.host(settings.host)).kvs.first
-        if let existing, let old = FleetEntry.decode(FleetMember.self, existing.value),
-            old.publicKey != member.publicKey
-        {
+        let old = existing.flatMap { FleetEntry.decode(FleetMember.self, $0.value) }
+        if old == member { return }
+        if let old, old.publicKey != member.publicKey {
             let text =
                 "\(keys.host(settings.host)) held another public key; this host's key replaces it (copies sealed to "
                 + "the old key can no longer be opened here)"
