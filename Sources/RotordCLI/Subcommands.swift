@@ -8,7 +8,10 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
     @Flag(
-        name: .long, help: "One reconcile pass, then exit: 0 all done or nothing due; 75 waiting for a retry; 1 failed."
+        name: .long,
+        help: ArgumentHelp(
+            "One reconcile pass, then exit: 0 all done or nothing due; 75 waiting for a retry; 1 failed. On a fleet "
+                + "host: deliver and confirm what is sealed to it (1: a host holds a rotation back).")
     )
     var once = false
     @Option(
