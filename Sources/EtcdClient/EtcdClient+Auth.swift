@@ -44,4 +44,13 @@ extension EtcdClient {
         token.withLock { $0 = fresh }
         return fresh
     }
+
+    /// `send`, and with ``Configuration/auth`` once more after a new login when etcd refused the token (expired, or
+    /// lost by a member's restart): a refused request was not applied, so sending it again is safe.
+    func loggingInAgainIfExpired<T>(_ send: () async throws(EtcdError) -> T) async throws(EtcdError) -> T {
+        do { return try await send() } catch  where configuration.auth != nil && error.isInvalidToken {
+            token.withLock { $0 = nil }
+            return try await send()
+        }
+    }
 }

@@ -267,11 +267,11 @@ public final class EtcdClient: Sendable {
     func call<Body: Encodable, Answer: Decodable>(
         _ path: String, _ body: Body, operation: String, write: Bool, authorized: Bool = true
     ) async throws(EtcdError) -> Answer {
-        do {
-            return try await callOnce(path, body, operation: operation, write: write, authorized: authorized)
-        } catch  where authorized && configuration.auth != nil && error.isInvalidToken {
-            token.withLock { $0 = nil }
-            return try await callOnce(path, body, operation: operation, write: write, authorized: authorized)
+        guard authorized else {
+            return try await callOnce(path, body, operation: operation, write: write, authorized: false)
+        }
+        return try await loggingInAgainIfExpired { () async throws(EtcdError) -> Answer in
+            try await callOnce(path, body, operation: operation, write: write, authorized: true)
         }
     }
 

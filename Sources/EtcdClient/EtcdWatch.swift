@@ -53,12 +53,9 @@ extension EtcdClient {
     public func watch(_ key: String, prefix: Bool = false, fromRevision: Int64? = nil) async throws(EtcdError)
         -> EtcdWatch
     {
-        do {
-            return try await watchOnce(key, prefix: prefix, fromRevision: fromRevision)
-        } catch  where configuration.auth != nil && error.isInvalidToken {
-            // The token expired: log in again, once (etcd cancelled the watch, so nothing is left open).
-            token.withLock { $0 = nil }
-            return try await watchOnce(key, prefix: prefix, fromRevision: fromRevision)
+        // etcd cancels a watch whose token expired, so nothing is left open when it is sent again.
+        try await loggingInAgainIfExpired { () async throws(EtcdError) -> EtcdWatch in
+            try await watchOnce(key, prefix: prefix, fromRevision: fromRevision)
         }
     }
 

@@ -27,7 +27,10 @@ extension FleetTests {
         let failed = await world.eventually(within: .seconds(90)) {
             guard let run = try? await world.run(["run", "--once"], on: "h3") else { return false }
             held = run.output
-            return run.status == 1 && run.stdout.contains("h3 failed (holds it back)")
+            let h3Holds = run.stdout.split(separator: "\n").contains {
+                $0.contains("h3: failed") && $0.contains("holds the old consumer back")
+            }
+            return run.status == 1 && h3Holds
                 && world.deliveredKey("h3", "etl") != old.key
         }
         #expect(failed, "h3's run --once delivered, its action failed, exit 1 naming h3: \(held)")

@@ -164,21 +164,15 @@ extension Commands {
     static func fleetSection(_ cluster: ClusterSettings, configPath: String, logLevel: String) async
         -> FleetStatus.Section
     {
-        let etcd: EtcdClient.Configuration
-        do { etcd = try cluster.etcdConfiguration(configPath: configPath) } catch {
-            return .unreadable(prefix: cluster.prefix, error: error.description)
-        }
-        let client = EtcdClient(configuration: etcd, logger: LogSetup.make(level: logLevel))
-        let section: FleetStatus.Section
         do {
-            section = .read(
-                try await FleetStatus.read(
-                    client: client, keys: FleetKeys(prefix: cluster.prefix), now: Date(),
-                    aliveWriteAge: .seconds(cluster.leaseTTL.seconds)))
+            return .read(
+                try await cluster.withEtcdClient(configPath: configPath, logLevel: logLevel) { client in
+                    try await FleetStatus.read(
+                        client: client, keys: FleetKeys(prefix: cluster.prefix), now: Date(),
+                        aliveWriteAge: .seconds(cluster.leaseTTL.seconds))
+                })
         } catch {
-            section = .unreadable(prefix: cluster.prefix, error: "\(error)")
+            return .unreadable(prefix: cluster.prefix, error: "\(error)")
         }
-        try? await client.shutdown()
-        return section
     }
 }

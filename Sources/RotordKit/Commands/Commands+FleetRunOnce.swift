@@ -32,15 +32,7 @@ extension Commands {
             return ExitStatus.config
         }
         // As a pass does: one rotord at a time drives what this state directory holds.
-        let lock: StateLock?
-        do {
-            lock = try await StateLock.acquire(directory: context.store.directory, timeout: Timing.commandLockTimeout)
-        } catch {
-            printError("\(error)")
-            return ExitStatus.tempFail
-        }
-        guard let lock else {
-            printError("another rotord holds \(context.store.directory)/lock; try again once it is done")
+        guard let lock = await stateLock(context.store, timeout: Timing.commandLockTimeout) else {
             return ExitStatus.tempFail
         }
         defer { lock.release() }
@@ -57,15 +49,12 @@ extension Commands {
                     + "tries again")
             return ExitStatus.tempFail
         }
-        let held = status.rotations.filter { $0.hosts.contains(where: \.blocking) }
         print(
-            "fleet \(cluster.prefix): \(cluster.host) registered and delivered what is sealed to it; "
-                + "\(status.leader.map { "\($0) leads" } ?? "no leader: rotations wait for rotord run on an eligible host")"
-        )
-        for rotation in status.rotations {
-            let hosts = rotation.hosts.map { "\($0.host) \($0.state)" + ($0.blocking ? " (holds it back)" : "") }
-            print("\(rotation.consumer): \(rotation.step) (\(rotation.id)); \(hosts.joined(separator: ", "))")
-        }
-        return held.isEmpty ? ExitStatus.success : ExitStatus.failure
+            ([
+                "fleet \(cluster.prefix): \(cluster.host) registered and delivered what is sealed to it; \(status.summary)"
+            ]
+                + status.detailLines).joined(separator: "\n"))
+        let held = status.rotations.contains { $0.hosts.contains(where: \.blocking) }
+        return held ? ExitStatus.failure : ExitStatus.success
     }
 }

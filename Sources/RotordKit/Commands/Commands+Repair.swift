@@ -19,15 +19,7 @@ extension Commands {
                     + "(`rotord status` names the ones there are)")
             return ExitStatus.failure
         }
-        let lock: StateLock?
-        do { lock = try await StateLock.acquire(directory: context.store.directory, timeout: .seconds(30)) } catch {
-            printError("\(error)")
-            return exitTempFail
-        }
-        guard let lock else {
-            printError("another rotord holds \(context.store.directory)/lock; try again when it is done")
-            return exitTempFail
-        }
+        guard let lock = await stateLock(context.store, timeout: Self.repairLockTimeout) else { return exitTempFail }
         defer { lock.release() }
         let listing: [ConsumerRecord]
         do { listing = try await context.directory.consumers() } catch {

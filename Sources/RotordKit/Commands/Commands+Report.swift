@@ -1,4 +1,3 @@
-import EtcdClient
 import Foundation
 import RotordCore
 
@@ -68,26 +67,20 @@ extension Commands {
     static func fleetAuditLines(_ cluster: ClusterSettings, configPath: String, logLevel: String, local: AuditLog)
         async -> [AuditLog.Entry]
     {
-        let fallback = "the report uses this host's audit log only, which lacks the rotations other hosts led"
-        let etcd: EtcdClient.Configuration
-        do { etcd = try cluster.etcdConfiguration(configPath: configPath) } catch {
-            printError("warning: \(error.description); \(fallback)")
-            return local.entries()
-        }
-        let client = EtcdClient(configuration: etcd, logger: LogSetup.make(level: logLevel))
-        let lines: [AuditLog.Entry]
         do {
-            let fleet = try await ComplianceReport.fleetAudit(client: client, keys: FleetKeys(prefix: cluster.prefix))
+            let fleet = try await cluster.withEtcdClient(configPath: configPath, logLevel: logLevel) { client in
+                try await ComplianceReport.fleetAudit(client: client, keys: FleetKeys(prefix: cluster.prefix))
+            }
             for key in fleet.unreadable {
                 printError("warning: \(key) is not a record this rotord can read (a newer rotord wrote it?); left out")
             }
-            lines = ComplianceReport.merging(local: local.entries(), fleet: fleet.lines)
+            return ComplianceReport.merging(local: local.entries(), fleet: fleet.lines)
         } catch {
-            printError("warning: cannot read the fleet \(cluster.prefix) in etcd (\(error)); \(fallback)")
-            lines = local.entries()
+            printError(
+                "warning: cannot read the fleet \(cluster.prefix) in etcd (\(error)); the report uses this host's "
+                    + "audit log only, which lacks the rotations other hosts led")
+            return local.entries()
         }
-        try? await client.shutdown()
-        return lines
     }
 
     /// `rotord report --verify`: 0 intact, 1 broken (naming the first bad line).

@@ -24,6 +24,24 @@ package enum Commands {
         }
     }
 
+    /// How long `rotord repair` waits for the state lock.
+    static let repairLockTimeout = Duration.seconds(30)
+
+    /// The state directory's lock for a command that drives its rotations, waiting at most `timeout`; `nil` after
+    /// saying why (another rotord holds it, or it cannot be taken).
+    static func stateLock(_ store: StateStore, timeout: Duration) async -> StateLock? {
+        do {
+            guard let lock = try await StateLock.acquire(directory: store.directory, timeout: timeout) else {
+                printError("another rotord holds \(store.directory)/lock; try again once it is done")
+                return nil
+            }
+            return lock
+        } catch {
+            printError("\(error)")
+            return nil
+        }
+    }
+
     /// `rotord run --once`.
     ///
     /// `nextRunIn` is when the next run comes (the timer's period, `--next-run-in`): a due consumer whose window no

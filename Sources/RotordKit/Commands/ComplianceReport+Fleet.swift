@@ -47,10 +47,9 @@ extension ComplianceReport {
             if groups[line.rotation] == nil { order.append(line.rotation) }
             groups[line.rotation, default: []].append(line)
         }
-        let first = groups.mapValues { $0.map(\.at).min() ?? .distantPast }
-        return order.enumerated().sorted { a, b in
-            first[a.element]! != first[b.element]! ? first[a.element]! < first[b.element]! : a.offset < b.offset
-        }.flatMap { groups[$0.element]! }
+        // By each rotation's first line, then (for equal times) in the order met.
+        let keyed = order.enumerated().map { (at: groups[$1]!.map(\.at).min()!, index: $0, id: $1) }
+        return keyed.sorted { ($0.at, $0.index) < ($1.at, $1.index) }.flatMap { groups[$0.id]! }
     }
 
     /// The fleet's journal under `keys`: every finished rotation (`history/`) and every one in flight

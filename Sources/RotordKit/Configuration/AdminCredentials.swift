@@ -74,16 +74,7 @@ package enum AdminCredentials {
         _ configured: String, key: String, configPath: String, environment: [String: String],
         decrypting name: String? = nil, cipher: any CredentialCipher = SystemdCreds()
     ) async throws(ConfigurationError) -> String {
-        let path = resolve(configured, environment: environment)
-        var bytes: [UInt8]
-        do { bytes = try InputFile.read(path, limit: 65_536) } catch {
-            if case .missing = error {
-                throw ConfigurationError(
-                    file: configPath, key: key,
-                    message: "\(path) does not exist (under systemd, check LoadCredential= in rotord.service)")
-            }
-            throw ConfigurationError(file: configPath, key: key, message: "\(path) \(error)")
-        }
+        var (path, bytes) = try fileBytes(configured, key: key, configPath: configPath, environment: environment)
         if let name {
             do { bytes = try await cipher.decrypt(name: name, ciphertext: bytes) } catch {
                 throw ConfigurationError(
@@ -91,6 +82,38 @@ package enum AdminCredentials {
                     message: "\(path) cannot be decrypted as the credential \(name): \(error)")
             }
         }
+        return try line(of: bytes, path: path, key: key, configPath: configPath)
+    }
+
+    /// The one line of the plain credential file `configured` (or its copy under `$CREDENTIALS_DIRECTORY`), read as
+    /// ``read(_:key:configPath:environment:decrypting:cipher:)`` reads it: also the etcd user's password
+    /// (`cluster.etcd.auth.password_file`). Returns the path it read, too.
+    static func readPlain(_ configured: String, key: String, configPath: String, environment: [String: String])
+        throws(ConfigurationError) -> (path: String, text: String)
+    {
+        let (path, bytes) = try fileBytes(configured, key: key, configPath: configPath, environment: environment)
+        return (path, try line(of: bytes, path: path, key: key, configPath: configPath))
+    }
+
+    /// The resolved path of `configured` and what it holds (a regular file, at most 64 KiB).
+    private static func fileBytes(
+        _ configured: String, key: String, configPath: String, environment: [String: String]
+    ) throws(ConfigurationError) -> (path: String, bytes: [UInt8]) {
+        let path = resolve(configured, environment: environment)
+        do { return (path, try InputFile.read(path, limit: 65_536)) } catch {
+            if case .missing = error {
+                throw ConfigurationError(
+                    file: configPath, key: key,
+                    message: "\(path) does not exist (under systemd, check LoadCredential= in rotord.service)")
+            }
+            throw ConfigurationError(file: configPath, key: key, message: "\(path) \(error)")
+        }
+    }
+
+    /// The one non-empty line of a credential file's `bytes`.
+    private static func line(of bytes: [UInt8], path: String, key: String, configPath: String)
+        throws(ConfigurationError) -> String
+    {
         // The content is a credential: no message below ever quotes it.
         guard let decoded = String(validating: bytes, as: UTF8.self) else {
             throw ConfigurationError(file: configPath, key: key, message: "\(path) is not UTF-8 text")

@@ -214,10 +214,8 @@ package struct RotationDriver: Sendable {
             // Each host's probe ran on the host, before its confirmation.
             return .nothingToRun
         case .publish(let key, let secret):
-            if let old = await SecretPublisher.currentPair(managed?.deliver ?? [], cipher: cipher), old.key != key,
-                !old.secret.isEmpty
-            {
-                known.append(old.secret)
+            if let old = await SecretPublisher.replacedSecret(managed?.deliver ?? [], newKey: key, cipher: cipher) {
+                known.append(old)
             }
             let faults = self.faults
             let progress = onProgress

@@ -27,6 +27,18 @@ extension SecretPublisher {
         return nil
     }
 
+    /// The secret `targets` hold now when it is not the pair of `newKey`: the old secret, read before a publish
+    /// replaces it, so that the actions and the probe run after it can mask it in their output; `nil` when the files
+    /// hold none, or already hold the new pair.
+    package static func replacedSecret(
+        _ targets: [DeliverTarget], newKey: String, cipher: any CredentialCipher = SystemdCreds()
+    ) async -> String? {
+        guard let old = await currentPair(targets, cipher: cipher), old.key != newKey, !old.secret.isEmpty else {
+            return nil
+        }
+        return old.secret
+    }
+
     /// The key and secret of a target whose file is not encrypted (`env`, `credstore`, `json`, `raw`), or `nil`.
     package static func pair(in target: DeliverTarget) -> (key: String, secret: String)? {
         switch target.format {

@@ -25,35 +25,38 @@ extension ClusterSettings {
         return configuration
     }
 
-    /// The etcd user's password from `path`: a file (or a link to one, as `LoadCredential=` makes) that group and
-    /// others cannot read, its text without the final newline. Never quoted in an error.
+    /// Runs `body` with a client of `cluster.etcd` that logs at `logLevel`, shut down afterwards; throws the
+    /// configuration's error (a file of `cluster.etcd.tls` or `auth` that cannot be used) or `body`'s.
+    package func withEtcdClient<T>(
+        configPath: String, logLevel: String, _ body: (EtcdClient) async throws -> T
+    ) async throws -> T {
+        let client = EtcdClient(
+            configuration: try etcdConfiguration(configPath: configPath), logger: LogSetup.make(level: logLevel))
+        do {
+            let result = try await body(client)
+            try? await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    /// The etcd user's password: the one line of `path` (or of its copy under `$CREDENTIALS_DIRECTORY`, as
+    /// `LoadCredential=` makes), read as the admin pair's files are, in a file that group and others cannot read.
+    /// Never quoted in an error.
     static func password(_ path: String, configPath: String) throws(ConfigurationError) -> String {
         let key = "cluster.etcd.auth.password_file"
+        let (resolved, password) = try AdminCredentials.readPlain(
+            path, key: key, configPath: configPath, environment: ProcessInfo.processInfo.environment)
         var st = stat()
-        guard stat(path, &st) == 0 else {
+        if stat(resolved, &st) == 0, st.st_mode & 0o077 != 0 {
             throw ConfigurationError(
                 file: configPath, key: key,
-                message: "the etcd password file \(path) cannot be read: \(String(cString: strerror(errno)))")
-        }
-        guard st.st_mode & S_IFMT == S_IFREG else {
-            throw ConfigurationError(file: configPath, key: key, message: "\(path) is not a regular file")
-        }
-        guard st.st_mode & 0o077 == 0 else {
-            throw ConfigurationError(
-                file: configPath, key: key,
-                message: "the etcd password file \(path) can be read by others (mode "
+                message: "the etcd password file \(resolved) can be read by others (mode "
                     + "\(String(st.st_mode & 0o777, radix: 8))): chmod 0600 it")
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigurationError(
-                file: configPath, key: key, message: "the etcd password file \(path) cannot be read as UTF-8 text")
-        }
-        var password = Substring(text)
-        while password.last == "\n" || password.last == "\r" { password = password.dropLast() }
-        guard !password.isEmpty else {
-            throw ConfigurationError(file: configPath, key: key, message: "the etcd password file \(path) is empty")
-        }
-        return String(password)
+        return password
     }
 
     /// The configuration key of a file setting of `cluster.etcd.tls`.

@@ -180,12 +180,8 @@ package final class FleetHost: Sendable {
         let meta = Logger.Metadata.rotation(sealed.consumer, id: rotation, maskedKey: sealed.maskedKey)
         // The pair the files hold before this publish is the old one: its secret is masked in the output of the
         // actions and the probe too, as on a single host.
-        var secrets = [pair.secret]
-        if let old = await SecretPublisher.currentPair(consumer.deliver, cipher: cipher), old.key != pair.key,
-            !old.secret.isEmpty
-        {
-            secrets.append(old.secret)
-        }
+        let old = await SecretPublisher.replacedSecret(consumer.deliver, newKey: pair.key, cipher: cipher)
+        let secrets = [pair.secret] + (old.map { [$0] } ?? [])
         let files: [String]
         do {
             files = try await SecretPublisher(cipher: cipher).publish(

@@ -160,7 +160,7 @@ package struct FleetLeader: RotationFleet {
     /// host, while the verdict is to wait.
     private func revocationCompares(_ record: RotationRecord) async throws -> [EtcdCompare] {
         let (members, revision) = try await self.members()
-        let state = try await hostStates(record).states
+        let state = try await hostStates(record, members: members).states
         let now = clock.now()
         var confirmations: [String: FleetRevocation.Confirmation] = [:]
         for (name, status) in state.statuses {
@@ -401,9 +401,13 @@ package struct FleetLeader: RotationFleet {
     // MARK: - Reading the fleet
 
     /// Where each delivering host is with one rotation (``FleetStatus/hostStates(rotation:consumer:members:sealed:confirmations:keys:)``),
-    /// with the hosts an operator accepted counted as confirmed.
-    func hostStates(_ record: RotationRecord) async throws -> (states: FleetStatus.HostStates, revision: Int64) {
-        let members = try await members().members
+    /// with the hosts an operator accepted counted as confirmed; `members` when the caller has just read them, and
+    /// the revision of the confirmations' read.
+    func hostStates(_ record: RotationRecord, members known: [FleetMember]? = nil) async throws -> (
+        states: FleetStatus.HostStates, revision: Int64
+    ) {
+        let members: [FleetMember]
+        if let known { members = known } else { members = try await self.members().members }
         let sealed = try await client.range(keys.sealedPrefix(record.id), prefix: true).kvs
         let confirmations = try await client.range(keys.confirmationPrefix(record.id), prefix: true)
         var state = FleetStatus.hostStates(
