@@ -2,8 +2,9 @@
 # Installs what a fresh Debian 12 machine with Swift 6.3 lacks to build and test rotord.
 set -euo pipefail
 need=()
-# lintian, man-db, dpkg-dev: the package test (make deb, Tests/SystemdHarness/package.sh).
-for pkg in libsystemd-dev systemd-container pkg-config make lintian man-db groff-base dpkg-dev; do
+# lintian, man-db, dpkg-dev: the package test (make deb, Tests/SystemdHarness/package.sh). iproute2 (ip): the
+# etcd partition tests run each member in a network namespace of their own (docs/testing.md).
+for pkg in libsystemd-dev systemd-container pkg-config make lintian man-db groff-base dpkg-dev iproute2; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then

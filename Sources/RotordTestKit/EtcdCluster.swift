@@ -16,6 +16,11 @@ import Synchronization
 /// throw-away CA, a server certificate for 127.0.0.1 and a client certificate are made with `openssl` in the
 /// cluster's folder (``tls``); the members talk to each other over plain HTTP, and each answers `/health` over plain
 /// HTTP on a metrics URL (``Member/healthURL``).
+///
+/// With `partitionable: true` each member runs in a network namespace of its own, linked to the others through a
+/// bridge in a "hub" namespace (every address inside those namespaces, none on the machine's interfaces), and clients
+/// reach it through a ``TCPProxy`` on 127.0.0.1 that connects inside: ``partition(member:)`` then cuts a live member
+/// from its peers while its clients still reach it, as a real network partition does.
 public final class EtcdCluster: Sendable {
     /// etcd is not installed, or a member did not become healthy in time.
     public struct Failure: Error, CustomStringConvertible {
@@ -33,6 +38,11 @@ public final class EtcdCluster: Sendable {
         public var peerURL: String
         /// The member's data directory (on tmpfs).
         public var dataDirectory: String
+        /// Where the member listens for clients: ``clientURL``, or in a partitionable cluster an address of its own
+        /// namespace's loopback that ``clientURL``'s proxy connects to.
+        public var listenClientURL: String
+        /// The member's network namespace in a partitionable cluster, else `nil`.
+        public var namespace: NetworkNamespace?
         /// Where `/health` answers over plain HTTP: ``clientURL``, or with TLS the member's metrics URL
         /// (`--listen-metrics-urls http://127.0.0.1:PORT`).
         public var healthURL: String
@@ -78,6 +88,8 @@ public final class EtcdCluster: Sendable {
     public let directory: String
     /// The certificates and keys when the cluster serves clients over TLS, else `nil`.
     public let tls: TLSFiles?
+    /// The namespaces and client proxies of a partitionable cluster, else `nil`.
+    let network: Network?
     private let pids: Mutex<[Int32?]>
     /// Added to every member's command line.
     private let extraArguments: [String]
@@ -85,10 +97,13 @@ public final class EtcdCluster: Sendable {
     /// Every member's client URL.
     public var clientURLs: [String] { members.map(\.clientURL) }
 
-    private init(members: [Member], directory: String, tls: TLSFiles?, extraArguments: [String]) {
+    private init(
+        members: [Member], directory: String, tls: TLSFiles?, extraArguments: [String], network: Network? = nil
+    ) {
         self.members = members
         self.directory = directory
         self.tls = tls
+        self.network = network
         self.extraArguments = extraArguments
         self.pids = Mutex(Array(repeating: nil, count: members.count))
     }
@@ -104,9 +119,16 @@ public final class EtcdCluster: Sendable {
 
     /// Starts `size` members and waits until each answers `/health`; on failure stops what it started. With `tls`,
     /// the members serve clients over TLS and require a client certificate (``tls``). `arguments` are added to each
-    /// member's command line (e.g. `--auth-token-ttl 2`).
-    public static func start(size: Int = 3, tls: Bool = false, arguments: [String] = []) async throws -> EtcdCluster {
+    /// member's command line (e.g. `--auth-token-ttl 2`). With `partitionable`, each member runs in its own network
+    /// namespace (``partition(member:)``); it cannot be combined with `tls`.
+    public static func start(
+        size: Int = 3, tls: Bool = false, arguments: [String] = [], partitionable: Bool = false
+    ) async throws -> EtcdCluster {
         removeAbandoned()
+        if partitionable {
+            guard !tls else { throw Failure(description: "a partitionable cluster serves plain HTTP only") }
+            return try await startPartitionable(size: size, arguments: arguments)
+        }
         let directory = "\(root)/\(directoryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try "\(getpid())\n".write(toFile: "\(directory)/owner", atomically: true, encoding: .utf8)
@@ -121,23 +143,53 @@ public final class EtcdCluster: Sendable {
             let client = "\(tls ? "https" : "http")://127.0.0.1:\(ports[perMember * index])"
             return Member(
                 name: "m\(index)", clientURL: client, peerURL: "http://127.0.0.1:\(ports[perMember * index + 1])",
-                dataDirectory: "\(directory)/m\(index)",
+                dataDirectory: "\(directory)/m\(index)", listenClientURL: client,
                 healthURL: tls ? "http://127.0.0.1:\(ports[perMember * index + 2])" : client)
         }
-        let cluster = EtcdCluster(members: members, directory: directory, tls: files, extraArguments: arguments)
+        return try await EtcdCluster(members: members, directory: directory, tls: files, extraArguments: arguments)
+            .spawnAll()
+    }
+
+    /// Starts every member and waits until each is healthy; on failure stops the cluster.
+    func spawnAll() async throws -> EtcdCluster {
         do {
-            for index in members.indices { try cluster.spawn(index) }
-            for index in members.indices { try await cluster.waitHealthy(index) }
+            for index in members.indices { try spawn(index) }
+            for index in members.indices { try await waitHealthy(index) }
         } catch {
-            await cluster.stop()
+            await stop()
             throw error
         }
-        return cluster
+        return self
+    }
+
+    /// Makes a partitionable cluster's folder, namespaces and proxies (``Network``) and starts its members.
+    private static func startPartitionable(size: Int, arguments: [String]) async throws -> EtcdCluster {
+        let name = "\(directoryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let directory = "\(root)/\(name)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try "\(getpid())\n".write(toFile: "\(directory)/owner", atomically: true, encoding: .utf8)
+        let network: Network
+        do { network = try await Network.make(name: name, size: size) } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        let members = (0..<size).map { index in
+            Member(
+                name: "m\(index)", clientURL: network.proxies[index].url,
+                peerURL: "http://\(Network.address(index)):\(Network.peerPort)",
+                dataDirectory: "\(directory)/m\(index)",
+                listenClientURL: "http://127.0.0.1:\(Network.clientPort)", namespace: network.members[index],
+                healthURL: network.proxies[index].url)
+        }
+        return try await EtcdCluster(
+            members: members, directory: directory, tls: nil, extraArguments: arguments, network: network
+        ).spawnAll()
     }
 
     /// Kills every member (SIGTERM, then SIGKILL), reaps them and removes the data directories.
     public func stop() async {
         for index in members.indices { await stop(member: index, signal: SIGTERM) }
+        await network?.remove()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -178,7 +230,7 @@ public final class EtcdCluster: Sendable {
         let initial = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
         var arguments = [
             etcd, "--name", member.name, "--data-dir", member.dataDirectory,
-            "--listen-client-urls", member.clientURL, "--advertise-client-urls", member.clientURL,
+            "--listen-client-urls", member.listenClientURL, "--advertise-client-urls", member.clientURL,
             "--listen-peer-urls", member.peerURL, "--initial-advertise-peer-urls", member.peerURL,
             "--initial-cluster", initial, "--initial-cluster-state", "new",
             "--initial-cluster-token", URL(fileURLWithPath: directory).lastPathComponent,
@@ -193,6 +245,13 @@ public final class EtcdCluster: Sendable {
             ]
         }
         arguments += extraArguments
+        let executable: String
+        if let namespace = member.namespace {
+            arguments = try namespace.exec(arguments)
+            executable = arguments[0]
+        } else {
+            executable = etcd
+        }
         let log = "\(directory)/\(member.name).log"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -205,7 +264,7 @@ public final class EtcdCluster: Sendable {
         let environment: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), nil]
         defer { environment.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, etcd, &actions, nil, argv, environment)
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, environment)
         guard result == 0 else {
             throw Failure(
                 description: "could not start \(etcd) for \(member.name): \(String(cString: strerror(result)))")
@@ -281,20 +340,10 @@ public final class EtcdCluster: Sendable {
         guard
             let path = folders.map({ "\($0)/openssl" }).first(where: FileManager.default.isExecutableFile(atPath:))
         else { throw Failure(description: "openssl is not on PATH: install it (Debian: openssl)") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let said = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let (status, errors) = try ToolRun.run(path, arguments)
+        guard status == 0 else {
             throw Failure(
-                description: "openssl \(arguments.prefix(2).joined(separator: " ")) failed "
-                    + "(\(process.terminationStatus)): \(String(decoding: said, as: UTF8.self))")
+                description: "openssl \(arguments.prefix(2).joined(separator: " ")) failed (\(status)): \(errors)")
         }
     }
 
@@ -327,6 +376,7 @@ public final class EtcdCluster: Sendable {
     /// Removes clusters whose test process is gone: kills the etcd processes that run on their data directories
     /// (found through `/proc/PID/cmdline`) and removes the directories.
     static func removeAbandoned() {
+        defer { NetworkNamespace.removeAbandoned(prefix: directoryPrefix) }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         for name in names where name.hasPrefix(directoryPrefix) {
             let directory = "\(root)/\(name)"

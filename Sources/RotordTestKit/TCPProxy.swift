@@ -44,8 +44,9 @@ public final class TCPProxy: Sendable {
     }
 
     /// Listens on a free port of 127.0.0.1 and forwards to `target`: `HOST:PORT` or `SCHEME://HOST:PORT` (a path
-    /// is ignored), HOST an IP address or `localhost`.
-    public static func start(to target: String) async throws -> TCPProxy {
+    /// is ignored), HOST an IP address or `localhost`. With `namespace`, the target is an address inside that network
+    /// namespace: the proxy listens outside and connects inside (``NetworkNamespace/tcpSocket()``).
+    public static func start(to target: String, in namespace: NetworkNamespace? = nil) async throws -> TCPProxy {
         var rest = Substring(target)
         var scheme = "http"
         if let range = rest.firstRange(of: "://") {
@@ -65,7 +66,7 @@ public final class TCPProxy: Sendable {
         } catch {
             throw Failure(description: "the proxy target \(target) is not an IP address and port: \(error)")
         }
-        let shared = TCPProxyState(target: address)
+        let shared = TCPProxyState(target: address, namespace: namespace)
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -139,11 +140,16 @@ private final class TCPProxyState: Sendable {
     }
 
     let target: SocketAddress
+    /// Where the target is, when not in the proxy's own network namespace.
+    let namespace: NetworkNamespace?
     let connections = Mutex(Connections())
     let bytesForwarded = Atomic<Int>(0)
     let connectionsAccepted = Atomic<Int>(0)
 
-    init(target: SocketAddress) { self.target = target }
+    init(target: SocketAddress, namespace: NetworkNamespace?) {
+        self.target = target
+        self.namespace = namespace
+    }
 
     /// Sets up an accepted connection, on its event loop, according to the mode.
     func accept(_ inbound: any Channel) -> EventLoopFuture<Void> {
@@ -174,7 +180,7 @@ private final class TCPProxyState: Sendable {
 
     /// Connects to the target on the inbound connection's event loop, then glues the two connections together.
     func connect(_ inbound: any Channel, link: TCPProxyLink) {
-        ClientBootstrap(group: inbound.eventLoop)
+        let bootstrap = ClientBootstrap(group: inbound.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.autoRead, value: false)
             .channelInitializer { outbound in
@@ -182,7 +188,24 @@ private final class TCPProxyState: Sendable {
                     ? outbound.eventLoop.makeSucceededVoidFuture()
                     : outbound.eventLoop.makeFailedFuture(TCPProxy.Failure(description: "the client went away"))
             }
-            .connect(to: target)
+        let connected: EventLoopFuture<any Channel>
+        if let namespace {
+            // A blocking connect on the event loop: the targets inside a test's namespace are its own loopback's.
+            guard let socket = try? namespace.tcpSocket() else {
+                link.close()
+                return
+            }
+            let made = target.withSockAddr { address, length in Glibc.connect(socket, address, socklen_t(length)) }
+            guard made == 0 else {
+                close(socket)
+                link.close()
+                return
+            }
+            connected = bootstrap.withConnectedSocket(socket)
+        } else {
+            connected = bootstrap.connect(to: target)
+        }
+        connected
             .whenComplete { [self] result in
                 guard case .success(let outbound) = result, inbound.isActive, outbound.isActive else {
                     link.close()

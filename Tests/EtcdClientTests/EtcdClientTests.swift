@@ -226,20 +226,8 @@ struct EtcdClientTests {
         await cluster.kill(member: 2)
         let clock = ContinuousClock()
         let began = clock.now
-        let ended: EtcdError? = try await within(.seconds(10)) {
-            // The member notices the loss after an election timeout; until then a watch may still be created.
-            for _ in 0..<50 {
-                do {
-                    let watch = try await isolated.watch(key)
-                    defer { watch.cancel() }
-                    for try await _ in watch.events {}
-                } catch let error as EtcdError {
-                    return error
-                }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            return nil
-        }
+        // The member notices the loss after an election timeout; until then a watch may still be created.
+        let ended = try await watchUntilItEnds(isolated, key, within: .seconds(10))
         let error = try #require(ended)
         print("etcd: a watch on a member without leader ended after \(began.duration(to: clock.now)): \(error)")
         #expect(error.isTransient && error.grpcCode == 14, "etcdserver: no leader (UNAVAILABLE)")

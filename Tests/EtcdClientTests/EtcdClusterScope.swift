@@ -46,6 +46,25 @@ extension Trait where Self == EtcdClusterScope {
     static var etcdCluster: Self { .init() }
 }
 
+/// Watches `key` through `client` again and again (at most 100 times, 100 ms apart, within `limit`) until a watch
+/// ends with an error, which it returns: a member that just lost its leader may still make a watch until it notices
+/// (an election timeout), and then ends it with "no leader". `nil` if no watch ended so.
+func watchUntilItEnds(_ client: EtcdClient, _ key: String, within limit: Duration) async throws -> EtcdError? {
+    try await within(limit) {
+        for _ in 0..<100 {
+            do {
+                let watch = try await client.watch(key)
+                defer { watch.cancel() }
+                for try await _ in watch.events {}
+            } catch let error as EtcdError {
+                return error
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+}
+
 /// Runs `body` and fails if it takes longer than `limit` (the body is cancelled).
 func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in

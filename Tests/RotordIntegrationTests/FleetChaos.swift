@@ -21,8 +21,9 @@ import Synchronization
 ///
 /// Each round draws one fault from a SplitMix64 seeded by `seed` (the first rounds of a longer run are the rounds of
 /// a shorter one with the same seed): kill -9 a host and restart it a few seconds later, SIGSTOP a host for 1 to 3
-/// lease TTLs, cut a host from every etcd member, kill one etcd member and restart it, or nothing. Every fault is
-/// undone at the end of its round; every wait is bounded.
+/// lease TTLs, cut a host from every etcd member, kill one etcd member and restart it, partition one live etcd member
+/// from its peers (its clients still reach it: the suite's cluster runs each member in its own network namespace), or
+/// nothing. Every fault is undone at the end of its round; every wait is bounded.
 enum FleetChaos {
     /// The consumers of the run, seeded long past due so that the first leader rotates each at once.
     static let consumers = ["chaos1", "chaos2", "chaos3", "chaos4"]
@@ -65,6 +66,8 @@ enum FleetChaos {
         case cut(String, seconds: Int)
         /// One etcd member killed (SIGKILL) for `seconds`, then restarted on its data.
         case etcdDown(Int, seconds: Int)
+        /// One etcd member cut from its peers (``EtcdCluster/partition(member:)``) while its clients still reach it.
+        case etcdPartition(Int, seconds: Int)
         /// No fault for `seconds`.
         case nothing(seconds: Int)
 
@@ -74,6 +77,7 @@ enum FleetChaos {
             case .pause(let host, let seconds): "pause \(host) \(seconds)s"
             case .cut(let host, let seconds): "cut \(host) \(seconds)s"
             case .etcdDown(let member, let seconds): "etcd m\(member) down \(seconds)s"
+            case .etcdPartition(let member, let seconds): "etcd m\(member) partitioned \(seconds)s"
             case .nothing(let seconds): "nothing \(seconds)s"
             }
         }
@@ -85,7 +89,7 @@ enum FleetChaos {
             case .kill(let host, let down): .kill(on(host), down: down)
             case .pause(let host, let seconds): .pause(on(host), seconds: seconds)
             case .cut(let host, let seconds): .cut(on(host), seconds: seconds)
-            case .etcdDown, .nothing: self
+            case .etcdDown, .etcdPartition, .nothing: self
             }
         }
 
@@ -96,6 +100,7 @@ enum FleetChaos {
             case .pause(let host, _): "pause \(host)"
             case .cut(let host, _): "cut \(host)"
             case .etcdDown(let member, _): "etcd m\(member) down"
+            case .etcdPartition(let member, _): "etcd m\(member) partitioned"
             case .nothing: "nothing"
             }
         }
@@ -104,12 +109,13 @@ enum FleetChaos {
     /// The host name a fault's plan gives for "whoever leads when the round starts".
     static let leaderTarget = "leader"
 
-    /// The faults of `rounds` rounds from `seed`: kill, pause, cut and an etcd member down twice as likely as nothing;
-    /// a host fault hits a named host, or (one time in four) whoever leads when the round starts.
+    /// The faults of `rounds` rounds from `seed`: kill, pause, cut, an etcd member down and an etcd member partitioned
+    /// each twice as likely as nothing; a host fault hits a named host, or (one time in four) whoever leads when the
+    /// round starts.
     static func plan(seed: UInt64, rounds: Int, hosts: [String], members: Int) -> [Fault] {
         var random = SplitMix64(state: seed)
         return (0..<max(rounds, 0)).map { _ in
-            let kind = random.int(in: 0...8)
+            let kind = random.int(in: 0...10)
             let pick = random.int(in: 0...hosts.count)
             let host = pick == hosts.count ? leaderTarget : hosts[pick]
             let member = random.int(in: 0...(members - 1))
@@ -118,6 +124,7 @@ enum FleetChaos {
             case 2, 3: return .pause(host, seconds: ttlSeconds * random.int(in: 1...3))
             case 4, 5: return .cut(host, seconds: random.int(in: 5...15))
             case 6, 7: return .etcdDown(member, seconds: random.int(in: 3...8))
+            case 8, 9: return .etcdPartition(member, seconds: random.int(in: 3...12))
             default: return .nothing(seconds: random.int(in: 3...6))
             }
         }
@@ -221,6 +228,7 @@ extension FleetChaos {
         private var cut: Set<String> = []
         private var down: Set<String> = []
         private var membersDown: Set<Int> = []
+        private var membersCut: Set<Int> = []
         private var startedAt: [String: ContinuousClock.Instant] = [:]
         private var seeded: Set<Int> = []
 
@@ -322,6 +330,12 @@ extension FleetChaos {
                 try await Task.sleep(for: .seconds(seconds))
                 try await cluster.restart(member: member)
                 membersDown.remove(member)
+            case .etcdPartition(let member, let seconds):
+                try cluster.partition(member: member)
+                membersCut.insert(member)
+                try await Task.sleep(for: .seconds(seconds))
+                try cluster.heal(member: member)
+                membersCut.remove(member)
             case .nothing(let seconds):
                 try await Task.sleep(for: .seconds(seconds))
             }
@@ -333,6 +347,8 @@ extension FleetChaos {
             paused = []
             for host in cut { world.healEtcd(host) }
             cut = []
+            for member in membersCut { try? cluster.heal(member: member) }
+            membersCut = []
             for member in membersDown {
                 do { try await cluster.restart(member: member) } catch {
                     print("fleet chaos: etcd m\(member) did not restart (\(error)); trying again")

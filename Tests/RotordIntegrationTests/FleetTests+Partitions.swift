@@ -1,3 +1,4 @@
+import EtcdClient
 import Foundation
 import Glibc
 import RotordTestKit
@@ -86,5 +87,68 @@ extension FleetTests {
         print(
             "fleet \(fault.rawValue): \(first) replaced by \(second); after that \(first) sent 0 Fracttal bytes and "
                 + "made 0 of \(writers.count) journal writes")
+    }
+}
+
+/// One live etcd member partitioned from its peers (issue 20; docs/fleet.md, the failure table): the member every
+/// host lists first keeps answering its clients but has no leader; the hosts fail over to the majority.
+extension FleetTests {
+    /// m0, every host's first endpoint, is cut from m1 and m2 (``EtcdCluster/partition(member:)``: each member in its
+    /// own network namespace) while the leader waits for h3's confirmation, for longer than the lease TTL. The hosts
+    /// fail over: the leader keeps its lease or another host takes over, h3 confirms, the old consumer goes, with one
+    /// create and one delete, and every host's file holds the live replacement. No host exits.
+    @Test func anEtcdMemberCutFromItsPeersDoesNotStopTheFleet() async throws {
+        let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 100)])
+        defer { s.cleanUp() }
+        let cluster = try FleetClusterScope.cluster()
+        let world = try FleetWorld(scenario: s, cluster: cluster)
+        defer { world.stopAll() }
+        let flag = "\(s.dir)/h3-may-confirm"
+        let old = try #require(await s.live("etl").first)
+        try world.writeConfigs(
+            consumers: ["etl"], grace: "0s",
+            actions: ["h3": "for i in $(seq 1 1200); do [ -e \(flag) ] && exit 0; sleep 0.1; done; exit 1"])
+        for host in world.hosts { try world.start(host) }
+        let published = await world.eventually(within: .seconds(90)) {
+            ["h1", "h2"].allSatisfy { world.deliveredKey($0, "etl").map { $0 != old.key } ?? false }
+        }
+        #expect(published, "published on h1 and h2")
+        let first = try #require(await world.leader())
+
+        try cluster.partition(member: 0)
+        defer { try? cluster.heal(member: 0) }
+        let clock = ContinuousClock()
+        let cut = clock.now
+        // m0 really is alone: a linearizable read through it alone fails once it has lost the raft leader.
+        let alone = EtcdClient(configuration: .init(endpoints: [cluster.clientURLs[0]]))
+        defer { Task { try? await alone.shutdown() } }
+        let leaderless = await world.eventually(within: .seconds(10)) {
+            (try? await alone.range(world.prefix + "/leader")) == nil
+        }
+        #expect(leaderless, "m0 answers no linearizable read while cut")
+        try await Task.sleep(for: .seconds(2))
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
+        let retired = await world.eventually(within: .seconds(150)) {
+            await !s.live("etl").contains { $0.id == old.id }
+        }
+        let took = cut.duration(to: clock.now)
+        let leader = await world.leader() ?? "none"
+        #expect(retired, "the old consumer goes while m0 is cut: \(world.log(leader))")
+        // Held for longer than the lease TTL (6 s) in all.
+        try await Task.sleep(for: .seconds(3))
+        try cluster.heal(member: 0)
+
+        let live = await s.live("etl")
+        #expect(live.count == 1 && live[0].id != old.id, "one live replacement")
+        let delivered = await world.eventually(within: .seconds(30)) {
+            world.hosts.allSatisfy { world.deliveredKey($0, "etl") == live.first?.key }
+        }
+        #expect(delivered, "every host's file holds the replacement")
+        let statistics = await s.simulator.statistics()
+        #expect(statistics.created == 1 && statistics.deleted == 1, "\(statistics)")
+        #expect(world.ended().isEmpty, "no host exited: \(world.ended())")
+        print(
+            "fleet etcd partition: m0 (every host's first endpoint) cut from its peers; leader \(first) before, "
+                + "\(leader) after; old consumer retired \(took) after the cut, \(statistics.created) create(s)")
     }
 }
