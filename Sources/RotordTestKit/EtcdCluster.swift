@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// One cluster per suite; a suite that starts one is `.serialized` and calls ``stop()`` in a `defer`, which kills
 /// every member by pid (SIGTERM, then SIGKILL after ``stopGrace``), reaps it and removes the data directories. A
-/// cluster left behind by a test process that died is removed by the next ``start(size:tls:)``.
+/// cluster left behind by a test process that died is removed by the next ``start(size:tls:arguments:partitionable:)``.
 ///
 /// With `tls: true` the members serve clients over TLS only (`https://` client URLs, `--client-cert-auth`): a
 /// throw-away CA, a server certificate for 127.0.0.1 and a client certificate are made with `openssl` in the
@@ -70,7 +70,7 @@ public final class EtcdCluster: Sendable {
     public static let heartbeatMilliseconds = 50
     /// The election timeout, in milliseconds (etcd's default is 1000).
     public static let electionMilliseconds = 500
-    /// How long ``start(size:tls:)`` and ``restart(member:)`` wait for `/health` to answer `{"health":"true"}`.
+    /// How long ``start(size:tls:arguments:partitionable:)`` and ``restart(member:)`` wait for `/health` to answer `{"health":"true"}`.
     public static let healthTimeout: Duration = .seconds(60)
     /// How long one `/health` request may take.
     static let healthRequestTimeout: TimeAmount = .seconds(1)
@@ -84,7 +84,7 @@ public final class EtcdCluster: Sendable {
 
     /// The members, in the order of ``clientURLs``.
     public let members: [Member]
-    /// The folder holding every member's data directory, the members' logs and the owner's pid.
+    /// The folder holding every member's data directory and the members' logs; its name holds the owner's pid.
     public let directory: String
     /// The certificates and keys when the cluster serves clients over TLS, else `nil`.
     public let tls: TLSFiles?
@@ -129,9 +129,7 @@ public final class EtcdCluster: Sendable {
             guard !tls else { throw Failure(description: "a partitionable cluster serves plain HTTP only") }
             return try await startPartitionable(size: size, arguments: arguments)
         }
-        let directory = "\(root)/\(directoryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "\(getpid())\n".write(toFile: "\(directory)/owner", atomically: true, encoding: .utf8)
+        let (_, directory) = try makeDirectory()
         let files: TLSFiles?
         do { files = tls ? try makeCertificates(in: "\(directory)/tls") : nil } catch {
             try? FileManager.default.removeItem(atPath: directory)
@@ -162,12 +160,17 @@ public final class EtcdCluster: Sendable {
         return self
     }
 
+    /// Makes a new cluster's folder on tmpfs, `rotord-etcd-PID-RANDOM` (the pid tells ``removeAbandoned()`` whose it
+    /// is); returns its name and path.
+    private static func makeDirectory() throws -> (name: String, path: String) {
+        let name = "\(directoryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: "\(root)/\(name)", withIntermediateDirectories: true)
+        return (name, "\(root)/\(name)")
+    }
+
     /// Makes a partitionable cluster's folder, namespaces and proxies (``Network``) and starts its members.
     private static func startPartitionable(size: Int, arguments: [String]) async throws -> EtcdCluster {
-        let name = "\(directoryPrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let directory = "\(root)/\(name)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try "\(getpid())\n".write(toFile: "\(directory)/owner", atomically: true, encoding: .utf8)
+        let (name, directory) = try makeDirectory()
         let network: Network
         do { network = try await Network.make(name: name, size: size) } catch {
             try? FileManager.default.removeItem(atPath: directory)
@@ -380,8 +383,9 @@ public final class EtcdCluster: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         for name in names where name.hasPrefix(directoryPrefix) {
             let directory = "\(root)/\(name)"
-            let owner = (try? String(contentsOfFile: "\(directory)/owner", encoding: .utf8))
-                .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            // The owner's pid is in the name (`rotord-etcd-PID-RANDOM`), so a cluster another suite of this process
+            // is just making (its `owner` file not yet written) is never taken for an abandoned one.
+            let owner = Int32(name.dropFirst(directoryPrefix.count).prefix { $0.isNumber })
             if let owner, owner == getpid() || Foundation.kill(owner, 0) == 0 { continue }
             let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
             for pid in processes.compactMap(Int32.init) {

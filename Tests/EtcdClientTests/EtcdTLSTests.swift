@@ -6,7 +6,7 @@ import RotordTestKit
 import Testing
 
 /// A suite trait that starts one real etcd member serving clients over TLS only, with `--client-cert-auth`
-/// (``EtcdCluster/start(size:tls:)``), gives it to the suite's tests through ``EtcdTLSClusterScope/current``, and
+/// (``EtcdCluster/start(size:tls:arguments:partitionable:)``), gives it to the suite's tests through ``EtcdTLSClusterScope/current``, and
 /// stops it (by pid, its folder with the certificates removed) when the suite ends, however it ends.
 struct EtcdTLSClusterScope: SuiteTrait, TestScoping {
     /// The cluster of the suite that is running.

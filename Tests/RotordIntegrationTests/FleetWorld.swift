@@ -17,6 +17,8 @@ final class FleetWorld: Sendable {
     let cluster: EtcdCluster
     let client: EtcdClient
     let hosts: [String]
+    /// Each host's X25519 public key (base64), as `rotord fleet keygen` prints it.
+    let publicKeys: [String: String]
     private let processes = Mutex<[String: Process]>([:])
     /// Per host, when ``addProxies()`` made them: a proxy to the simulator and one to each etcd member.
     private let proxies = Mutex<[String: (fracttal: TCPProxy, etcd: [TCPProxy])]>([:])
@@ -33,11 +35,13 @@ final class FleetWorld: Sendable {
         var configuration = EtcdClient.Configuration(endpoints: cluster.clientURLs)
         configuration.requestTimeout = .seconds(15)
         client = EtcdClient(configuration: configuration)
+        var publicKeys: [String: String] = [:]
         for host in hosts {
             try FileManager.default.createDirectory(
                 atPath: "\(scenario.dir)/\(host)/deliver", withIntermediateDirectories: true)
-            _ = try FleetHostKey.generate(at: "\(scenario.dir)/\(host)/host.key")
+            publicKeys[host] = try FleetHostKey.generate(at: "\(scenario.dir)/\(host)/host.key")
         }
+        self.publicKeys = publicKeys
     }
 
     /// Puts a ``TCPProxy`` between each host and the simulator, and between each host and each etcd member, so that
@@ -80,10 +84,11 @@ final class FleetWorld: Sendable {
     func envFile(_ host: String, _ consumer: String) -> String { "\(directory(host))/deliver/\(consumer).env" }
 
     /// Writes each host's configuration: `consumers` delivered to an env file, each host's `after_publish` from
-    /// `actions` (a shell command line, run with `/bin/sh -c`).
+    /// `actions` (a shell command line, run with `/bin/sh -c`); `pinned`, per host, the hosts whose keys its
+    /// `cluster.pinned_keys` pins (none when absent).
     func writeConfigs(
         consumers: [String], grace: String = "2s", actions: [String: String] = [:], resync: String = "1h",
-        requestsPerMinute: Int = 200, notEligible: Set<String> = []
+        requestsPerMinute: Int = 200, notEligible: Set<String> = [], pinned: [String: [String]] = [:]
     ) throws {
         let s = scenario
         for host in hosts {
@@ -117,9 +122,13 @@ final class FleetWorld: Sendable {
                   key_file: \(directory(host))/host.key
                   lease_ttl: \(Self.leaseTTL)
                   leader_eligible: \(!notEligible.contains(host))
-                consumers:
 
                 """
+            if let pins = pinned[host] {
+                yaml += "  pinned_keys:\n"
+                for pin in pins { yaml += "    \(pin): \"\(publicKeys[pin] ?? "")\"\n" }
+            }
+            yaml += "consumers:\n"
             for name in consumers {
                 yaml += """
                       - name: \(name)
@@ -278,32 +287,38 @@ final class FleetWorld: Sendable {
     func revision() async throws -> Int64 { try await client.range(prefix + "/leader").revision }
 
     /// Who wrote the journal (rotation records and finished rotations) after `revision`: the writer of each put under
-    /// `rotations/` and `history/`, replayed by a watch from `revision + 1` (read for at most 2 s).
+    /// `rotations/` and `history/`.
     func journalWriters(after revision: Int64) async throws -> [String] {
+        try await events(after: revision).compactMap { event in
+            guard event.kind == .put else { return nil }
+            if event.kv.key.hasPrefix(prefix + "/rotations/") {
+                return FleetEntry.decode(FleetEntry.Rotation.self, event.kv.value).map { $0.writer ?? "unknown" }
+            }
+            if event.kv.key.hasPrefix(prefix + "/history/") {
+                return FleetEntry.decode(FleetEntry.History.self, event.kv.value)?.leader
+            }
+            return nil
+        }
+    }
+
+    /// Every key ever put under the world's prefix (the tests never compact), in order, repeated for each put.
+    func keysWritten() async throws -> [String] {
+        try await events(after: 0).filter { $0.kind == .put }.map(\.kv.key)
+    }
+
+    /// The events under the world's prefix after `revision`, replayed by a watch from `revision + 1` up to a marker
+    /// the test writes now (`P/~replayed`, which no host reads), so that the replay has a last event to wait for.
+    func events(after revision: Int64) async throws -> [EtcdEvent] {
+        let marker = prefix + "/~replayed"
+        let end = try await client.put(marker, "\(revision)")
         let watch = try await client.watch(prefix + "/", prefix: true, fromRevision: revision + 1)
         defer { watch.cancel() }
-        let now = try await self.revision()
-        var writers: [String] = []
-        let deadline = ContinuousClock.now.advanced(by: .seconds(2))
-        var seen: Int64 = revision
-        var events = watch.events.makeAsyncIterator()
-        while seen < now, ContinuousClock.now < deadline {
-            guard let batch = try await events.next() else { break }
-            for event in batch {
-                seen = max(seen, event.kv.modRevision)
-                guard event.kind == .put else { continue }
-                if event.kv.key.hasPrefix(prefix + "/rotations/"),
-                    let entry = FleetEntry.decode(FleetEntry.Rotation.self, event.kv.value)
-                {
-                    writers.append(entry.writer ?? "unknown")
-                } else if event.kv.key.hasPrefix(prefix + "/history/"),
-                    let entry = FleetEntry.decode(FleetEntry.History.self, event.kv.value)
-                {
-                    writers.append(entry.leader)
-                }
-            }
+        var out: [EtcdEvent] = []
+        for try await batch in watch.events {
+            for event in batch where event.kv.key != marker { out.append(event) }
+            if batch.contains(where: { $0.kv.modRevision >= end }) { break }
         }
-        return writers
+        return out
     }
 
     /// Every value under the world's prefix now, as text.

@@ -142,6 +142,56 @@ import Testing
         #expect(found.contains { $0.key == key }, "\(yaml): \(found.map(\.description))")
     }
 
+    /// `cluster.pinned_keys`: host names to 32-byte base64 keys, this host included; the leader's verdict on a member
+    /// (not listed, another key, the pinned key), and a reload may change it (not part of ``ClusterSettings/fixedAtStart``).
+    @Test func pinnedKeysAreCheckedAndDecideWhoIsSealedAPair() throws {
+        let key = Data(repeating: 7, count: 32).base64EncodedString()
+        let other = Data(repeating: 9, count: 32).base64EncodedString()
+        let section = """
+            cluster:
+              etcd: {endpoints: [http://127.0.0.1:2379], prefix: /rotord/acme}
+              key_file: /etc/rotord/fleet.key
+              host: h1
+
+            """
+        let cluster = try #require(
+            try parse(section + "  pinned_keys: {h1: \"\(key)\", h2: \"\(other)\"}\n").cluster)
+        #expect(cluster.pinnedKeys == ["h1": key, "h2": other])
+        #expect(cluster.untrustedReason(host: "h2", publicKey: other) == nil)
+        #expect(cluster.untrustedReason(host: "h2", publicKey: key)?.contains("not the one pinned") == true)
+        #expect(cluster.untrustedReason(host: "h9", publicKey: key)?.contains("fleet forget h9") == true)
+        #expect(try #require(try parse(section).cluster).untrustedReason(host: "h9", publicKey: key) == nil)
+        var moved = cluster
+        moved.pinnedKeys = ["h1": key]
+        #expect(moved.fixedAtStart == cluster.fixedAtStart && moved != cluster)
+
+        for (bad, at) in [
+            ("{h1: \"\(key)\", h2: short}", "cluster.pinned_keys.h2"),
+            ("{h1: \"\(key)\", \"a/b\": \"\(key)\"}", "cluster.pinned_keys.a/b"),
+            ("{h2: \"\(key)\"}", "cluster.pinned_keys"),
+            ("{}", "cluster.pinned_keys"),
+            ("[h1]", "cluster.pinned_keys"),
+        ] {
+            let found = errors(section + "  pinned_keys: \(bad)\n")
+            #expect(found.contains { $0.key == at }, "\(bad): \(found.map(\.description))")
+        }
+    }
+
+    /// This host's own key must be the one pinned for it (check-config, and the daemon at start).
+    @Test func checkConfigComparesThisHostsKeyWithItsPin() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/fleet.key"
+        let own = try FleetHostKey.generate(at: path)
+        var cluster = ClusterSettings(endpoints: ["http://127.0.0.1:1"], prefix: "/rotord/t", host: "h", keyFile: path)
+        cluster.pinnedKeys = ["h": own]
+        #expect(Commands.clusterKeyProblems(cluster, configPath: "/c.yaml").isEmpty)
+        cluster.pinnedKeys = ["h": Data(repeating: 1, count: 32).base64EncodedString()]
+        let problems = Commands.clusterKeyProblems(cluster, configPath: "/c.yaml")
+        #expect(problems.map(\.key) == ["cluster.pinned_keys.h"], "\(problems)")
+        #expect(problems.first?.message.contains(own) == true, "names this host's public key")
+    }
+
     /// `check-config` with `cluster:` checks the host key file (as every command will load it).
     @Test func checkConfigChecksTheKeyFile() throws {
         let directory = TemporaryDirectory()

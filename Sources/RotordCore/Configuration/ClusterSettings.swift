@@ -49,6 +49,10 @@ public struct ClusterSettings: Sendable, Hashable {
     public var leaderEligible: Bool
     /// The leadership lease's time to live (`cluster.lease_ttl`, 3s to 10s; default 10s).
     public var leaseTTL: ConfigDuration = ClusterSettings.defaultLeaseTTL
+    /// The hosts this host trusts as a leader, each with its X25519 public key (`cluster.pinned_keys`: host name to
+    /// the base64 raw key `rotord fleet keygen` prints); `nil` when not pinned (etcd RBAC keeps strangers out then).
+    /// When set, the leader seals a pair only to members listed here with the same key (docs/fleet.md, "Trust").
+    public var pinnedKeys: [String: String]?
 
     /// The default lease TTL, and the production maximum.
     public static let defaultLeaseTTL = ConfigDuration.seconds(10)
@@ -63,6 +67,28 @@ public struct ClusterSettings: Sendable, Hashable {
         let fence = LeaderFence<ContinuousClock.Instant>(
             ttl: .seconds(leaseTTL.seconds), requestTimeout: timeout, margin: timeout + Self.fenceMarginOverTimeout)
         return fence.configurationProblem
+    }
+
+    /// Why the member `host` with `publicKey` (base64) may not be sealed a pair under ``pinnedKeys``, or `nil` when
+    /// it may (always, when nothing is pinned).
+    public func untrustedReason(host: String, publicKey: String) -> String? {
+        guard let pinnedKeys else { return nil }
+        guard let pinned = pinnedKeys[host] else {
+            return "its key is not pinned: cluster.pinned_keys does not list \(host); pin its public key on every "
+                + "leader-eligible host, or `rotord fleet forget \(host)` if it is not yours"
+        }
+        guard pinned == publicKey else {
+            return "its public key in etcd is not the one pinned in cluster.pinned_keys.\(host); the host's key "
+                + "changed or someone else registered as \(host): pin the new key, or `rotord fleet forget \(host)`"
+        }
+        return nil
+    }
+
+    /// These settings without what a reload may change (``pinnedKeys``): what must stay as the daemon started.
+    public var fixedAtStart: ClusterSettings {
+        var copy = self
+        copy.pinnedKeys = nil
+        return copy
     }
 
     /// Creates the settings.

@@ -5,12 +5,18 @@ import RotordCore
 
 extension Commands {
     /// `check-config` on `cluster:` (docs/fleet.md): the host's key file is a regular file, not readable by group or
-    /// others, holding an X25519 private key as `rotord fleet keygen` writes it; and the files of `cluster.etcd.tls`
+    /// others, holding an X25519 private key as `rotord fleet keygen` writes it, whose public key is the one
+    /// `cluster.pinned_keys` pins for this host (when set); and the files of `cluster.etcd.tls`
     /// can be read and hold a PEM CA certificate, client certificate and its key
     /// (``ClusterSettings/etcdConfiguration(configPath:)``).
     package static func clusterKeyProblems(_ cluster: ClusterSettings, configPath: String) -> [ConfigurationError] {
         var problems: [ConfigurationError] = []
-        do { _ = try FleetHostKey.load(cluster.keyFile) } catch {
+        do {
+            let key = try FleetHostKey.load(cluster.keyFile)
+            if let problem = FleetHostKey.pinProblem(key, cluster: cluster, configPath: configPath) {
+                problems.append(problem)
+            }
+        } catch {
             problems.append(.init(file: configPath, key: "cluster.key_file", message: error.description))
         }
         do { _ = try cluster.etcdConfiguration(configPath: configPath) } catch { problems.append(error) }

@@ -4,7 +4,7 @@ import Yams
 
 /// `cluster:` (docs/configuration.md, docs/fleet.md): parsed and validated, not used by the engine yet.
 extension ConfigurationParser {
-    static let clusterKeys: Set<String> = ["etcd", "host", "key_file", "leader_eligible", "lease_ttl"]
+    static let clusterKeys: Set<String> = ["etcd", "host", "key_file", "leader_eligible", "lease_ttl", "pinned_keys"]
     static let clusterEtcdKeys: Set<String> = ["endpoints", "prefix", "tls", "auth"]
     static let clusterAuthKeys: Set<String> = ["user", "password_file"]
     static let clusterTLSKeys: Set<String> = ["ca_file", "cert_file", "key_file"]
@@ -57,13 +57,61 @@ extension ConfigurationParser {
                 leaseTTL = value
             }
         }
+        let pinnedKeys = map["pinned_keys"].flatMap { clusterPinnedKeys($0, host: host) }
         guard errors.count == errorsBefore, let keyFile else { return nil }
         var settings = ClusterSettings(
             endpoints: endpoints, prefix: prefix, tls: tls, host: host, keyFile: keyFile, leaderEligible: leaderEligible
         )
         settings.leaseTTL = leaseTTL
         settings.auth = auth
+        settings.pinnedKeys = pinnedKeys
         return settings
+    }
+
+    /// `cluster.pinned_keys`: host names (as `cluster.host`) to X25519 public keys (base64 of 32 bytes, as
+    /// `rotord fleet keygen` prints them); at least this host, whose own key a leader must be able to seal to.
+    private mutating func clusterPinnedKeys(_ node: Node, host: String) -> [String: String]? {
+        guard let map = mapping(node, at: "cluster.pinned_keys") else { return nil }
+        var pins: [String: String] = [:]
+        for (name, value) in map {
+            let key = "cluster.pinned_keys.\(name)"
+            guard Self.isHostName(name) else {
+                error(
+                    key, value,
+                    "\"\(name)\" is not a host name as cluster.host takes them (letters, digits, '.', '-', '_')")
+                continue
+            }
+            guard let text = string(value, at: key) else { continue }
+            guard let raw = Data(base64Encoded: text), raw.count == Self.publicKeyBytes else {
+                error(
+                    key, value,
+                    "must be the host's X25519 public key as `rotord fleet keygen` prints it (base64 of "
+                        + "\(Self.publicKeyBytes) bytes); got \"\(text)\"")
+                continue
+            }
+            pins[name] = text
+        }
+        if map.isEmpty {
+            error("cluster.pinned_keys", node, "must list at least this host (\(host)) with its public key")
+        } else if pins[host] == nil, map[host] == nil {
+            error(
+                "cluster.pinned_keys", node,
+                "must list this host (\(host)) too: a leader seals the new pair only to the hosts pinned here, itself "
+                    + "included")
+        }
+        return pins
+    }
+
+    /// The length of an X25519 public key.
+    static let publicKeyBytes = 32
+
+    /// Whether `value` can name a host: 1 to 253 letters, digits, `.`, `-` and `_`, not starting with `.`.
+    static func isHostName(_ value: String) -> Bool {
+        let allowed = value.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                || "._-".unicodeScalars.contains($0)
+        }
+        return !value.isEmpty && value.count <= maximumHostLength && allowed && !value.hasPrefix(".")
     }
 
     /// `cluster.etcd.endpoints`: a non-empty list of distinct http(s) URLs, all `https` when `tls` is set.
@@ -140,11 +188,7 @@ extension ConfigurationParser {
     /// `cluster.host`: default the machine's host name; letters, digits, `.`, `-` and `_` (it is part of etcd keys).
     private mutating func clusterHost(_ node: Node?) -> String {
         let value = node.flatMap { string($0, at: "cluster.host") } ?? ProcessInfo.processInfo.hostName
-        let allowed = value.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
-                || "._-".unicodeScalars.contains($0)
-        }
-        if value.isEmpty || value.count > Self.maximumHostLength || !allowed || value.hasPrefix(".") {
+        if !Self.isHostName(value) {
             error(
                 "cluster.host", node,
                 "must be 1 to \(Self.maximumHostLength) letters, digits, '.', '-' or '_' (it names this host's keys "

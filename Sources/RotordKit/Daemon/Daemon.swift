@@ -209,7 +209,7 @@ package final class Daemon: Service, Sendable {
             if let waiting = await Self.fleetFollowing(fleet) { return waiting }
             fleet.takeOverBudget(context.requestBudget)
         }
-        let leader = fleet?.leader(onProgress: progress)
+        let leader = fleet?.leader(pinnedKeys: context.configuration.cluster?.pinnedKeys, onProgress: progress)
         let reconciler = Reconciler(
             configuration: context.configuration, store: context.store, directory: context.directory,
             faults: faults, logger: logger, lockTimeout: Timing.daemonLockTimeout,
@@ -270,14 +270,14 @@ package final class Daemon: Service, Sendable {
         let result: Result<RotationResources, ConfigurationErrors>
         do throws(ConfigurationErrors) {
             let configuration = try ConfigurationLoader().load(path: configPath)
-            if let fleet, configuration.cluster != fleet.settings {
+            if let fleet, configuration.cluster?.fixedAtStart != fleet.settings.fixedAtStart {
                 // The election, the etcd client and the host key were made at start: a reload cannot move them.
                 throw ConfigurationErrors(errors: [
                     .init(
                         file: configPath, key: "cluster",
                         message:
                             "cluster: changed (etcd, host, key, eligibility or lease); a reload applies every other "
-                            + "change: restart rotord to apply it")
+                            + "change (cluster.pinned_keys included): restart rotord to apply it")
                 ])
             }
             if configuration.stateDirectory != oldStore.directory {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Glibc
+import RotordCore
 
 /// A fleet host's X25519 key pair (issue 20, point 5): the private key in a file of its own (`cluster.key_file`,
 /// mode 0600, loaded by the unit with `LoadCredential=` in production), the public key in the host's `hosts/<h>`
@@ -46,6 +47,21 @@ package enum FleetHostKey {
             close(parent)
         }
         return key.publicKey.rawRepresentation.base64EncodedString()
+    }
+
+    /// The problem with `cluster.pinned_keys` for this host's own `privateKey`, as a configuration error on
+    /// `cluster.pinned_keys.<host>`, or `nil` (nothing pinned, or this host's public key is the pinned one).
+    package static func pinProblem(
+        _ privateKey: Curve25519.KeyAgreement.PrivateKey, cluster: ClusterSettings, configPath: String
+    ) -> ConfigurationError? {
+        guard let pinned = cluster.pinnedKeys?[cluster.host] else { return nil }
+        let own = privateKey.publicKey.rawRepresentation.base64EncodedString()
+        guard pinned != own else { return nil }
+        return ConfigurationError(
+            file: configPath, key: "cluster.pinned_keys.\(cluster.host)",
+            message:
+                "is not the public key of cluster.key_file \(cluster.keyFile) (which is \(own)): pin this host's "
+                + "key as `rotord fleet keygen` printed it")
     }
 
     /// Reads the private key at `path`: a regular file, not readable by group or others, one line of base64.

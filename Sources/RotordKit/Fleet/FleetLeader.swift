@@ -17,6 +17,8 @@ package struct FleetLeader: RotationFleet {
     let keys: FleetKeys
     /// This host.
     let host: String
+    /// Whom the leader may seal a pair to (``ClusterSettings/untrustedReason(host:publicKey:)``: `cluster.pinned_keys`).
+    let trust: ClusterSettings
     /// The fleet's account, bound into every sealed copy (`cluster.etcd.prefix`).
     let account: String
     let privateKey: Curve25519.KeyAgreement.PrivateKey
@@ -30,7 +32,8 @@ package struct FleetLeader: RotationFleet {
 
     /// A leader of the fleet under `keys`.
     package init(
-        client: EtcdClient, keys: FleetKeys, host: String, privateKey: Curve25519.KeyAgreement.PrivateKey,
+        client: EtcdClient, keys: FleetKeys, host: String, trust: ClusterSettings,
+        privateKey: Curve25519.KeyAgreement.PrivateKey,
         lease: @escaping @Sendable () async -> Int64?, logger: Logger, clock: any WallClock = SystemWallClock(),
         onProgress: @escaping @Sendable () -> Void = {}, blockers: FleetBlockers = FleetBlockers()
     ) {
@@ -38,6 +41,7 @@ package struct FleetLeader: RotationFleet {
         self.client = client
         self.keys = keys
         self.host = host
+        self.trust = trust
         self.account = keys.prefix
         self.privateKey = privateKey
         self.lease = lease
@@ -134,7 +138,7 @@ package struct FleetLeader: RotationFleet {
             {
                 // Any next leader must be able to verify and seal again: escrow to every leader-eligible member,
                 // in the same transaction as the record that holds the new consumer.
-                let members = try await self.members().members.filter(\.leaderEligible)
+                let members = try await trusted(self.members().members.filter(\.leaderEligible), record)
                 operations += try members.map {
                     .put(
                         keys.escrow(record.id, host: $0.host),
@@ -297,8 +301,9 @@ package struct FleetLeader: RotationFleet {
             return .publishFailed(RotationFailure(.transient, "the new consumer's id is not journaled"))
         }
         do {
-            let delivering = try await members().members.filter { $0.delivers[record.consumerName] != nil }
-            guard !delivering.isEmpty else {
+            let all = try await members().members.filter { $0.delivers[record.consumerName] != nil }
+            let delivering = trusted(all, record)
+            guard !all.isEmpty else {
                 return .publishFailed(
                     RotationFailure(
                         .transient,
@@ -381,7 +386,8 @@ package struct FleetLeader: RotationFleet {
         } else {
             throw Failure(description: "no copy of the new pair is sealed to this leader")
         }
-        let members = try await self.members().members.filter { hosts.contains($0.host) }
+        let members = trusted(try await self.members().members.filter { hosts.contains($0.host) }, record)
+        guard !members.isEmpty else { return }
         let operations: [EtcdOperation] = try members.map {
             .put(keys.sealed(record.id, host: $0.host), try seal(record, key: key, secret: secret, id: id, to: $0))
         }
@@ -413,10 +419,29 @@ package struct FleetLeader: RotationFleet {
         var state = FleetStatus.hostStates(
             rotation: record.id, consumer: record.consumerName, members: members, sealed: sealed,
             confirmations: confirmations.kvs, keys: keys)
+        for member in members where state.statuses[member.host] != nil {
+            if let reason = trust.untrustedReason(host: member.host, publicKey: member.publicKey) {
+                state.statuses[member.host] = .failed("not sealed a pair: \(reason)")
+            }
+        }
         for host in try await acceptedHosts(record.id) where state.statuses[host] != nil {
             state.statuses[host] = .confirmed
         }
         return (state, confirmations.revision)
+    }
+
+    /// The members of `members` this leader may seal a pair to (`cluster.pinned_keys`); logs an error naming each
+    /// other one, for `record`.
+    private func trusted(_ members: [FleetMember], _ record: RotationRecord) -> [FleetMember] {
+        members.filter { member in
+            guard let reason = trust.untrustedReason(host: member.host, publicKey: member.publicKey) else {
+                return true
+            }
+            logger.error(
+                "fleet: \(member.host) is not sealed the new pair of \(record.consumerName): \(reason)",
+                metadata: .rotation(record.consumerName, id: record.id, step: record.step.rawValue))
+            return false
+        }
     }
 
     /// The durable members (`hosts/`) and the revision of the read.

@@ -37,6 +37,9 @@ package final class FleetNode: Sendable {
         do { privateKey = try FleetHostKey.load(cluster.keyFile) } catch {
             throw ConfigurationErrors(errors: [.init(file: configPath, key: "cluster.key_file", message: "\(error)")])
         }
+        if let problem = FleetHostKey.pinProblem(privateKey, cluster: cluster, configPath: configPath) {
+            throw ConfigurationErrors(errors: [problem])
+        }
         let etcd: EtcdClient.Configuration
         do { etcd = try cluster.etcdConfiguration(configPath: configPath) } catch {
             throw ConfigurationErrors(errors: [error])
@@ -84,10 +87,13 @@ package final class FleetNode: Sendable {
     }
 
     /// The leader's journal and delivery, for the reconciler of a pass this host runs as leader.
-    package func leader(onProgress: @escaping @Sendable () -> Void) -> FleetLeader {
+    /// `pinnedKeys` is the configuration's `cluster.pinned_keys` now (a reload may change it).
+    package func leader(pinnedKeys: [String: String]?, onProgress: @escaping @Sendable () -> Void) -> FleetLeader {
         let election = self.election
+        var trust = settings
+        trust.pinnedKeys = pinnedKeys
         return FleetLeader(
-            client: client, keys: keys, host: settings.host, privateKey: privateKey,
+            client: client, keys: keys, host: settings.host, trust: trust, privateKey: privateKey,
             lease: {
                 guard let election else { return nil }
                 let status = await election.status()
