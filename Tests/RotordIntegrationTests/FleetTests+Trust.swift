@@ -9,7 +9,8 @@ extension FleetTests {
     /// delivers etl (a real `rotord run`, not leader-eligible, with a key of its own). The leader seals the new pair
     /// to h1, h2 and h3 only, logs an error naming h9, and keeps the old consumer: h9 "failed", not pinned. No key
     /// under `sealed/` or `escrow/` ever names h9 (every revision, replayed from revision 1), and h9's file is never
-    /// written. Once h9 is down and forgotten (`rotord fleet forget h9`), the old consumer goes.
+    /// written; `rotord fleet status` warns of it (exit 1). Once h9 is down and forgotten (`rotord fleet forget h9`),
+    /// the old consumer goes.
     @Test func aHostWhoseKeyIsNotPinnedIsNeverSealedAPair() async throws {
         let s = try await Scenario(consumers: [.init(name: "etl", ageDays: 100)])
         defer { s.cleanUp() }
@@ -39,6 +40,11 @@ extension FleetTests {
         #expect(held, "the rotation waits for h9, saying why: \(world.log(leader))")
         #expect(await s.live("etl").contains { $0.id == old.id }, "the old consumer is kept while h9 is a member")
         #expect(world.deliveredKey("h9", "etl") == nil, "h9's file is never written")
+
+        let status = try await Self.rotord(["fleet", "status"], as: "h1", in: world)
+        #expect(
+            status.status == 1 && status.stdout.contains("h9 is never sealed a pair")
+                && status.stdout.contains("not pinned"), "fleet status says so: \(status.output)")
 
         world.kill9("h9")
         // Its liveness key goes with its lease (the TTL); `fleet forget` refuses an alive host.

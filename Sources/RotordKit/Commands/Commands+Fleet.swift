@@ -27,7 +27,7 @@ extension Commands {
         do {
             read = try await FleetStatus.read(
                 client: client, keys: FleetKeys(prefix: cluster.prefix), now: Date(),
-                aliveWriteAge: .seconds(cluster.leaseTTL.seconds))
+                aliveWriteAge: .seconds(cluster.leaseTTL.seconds), trust: cluster)
         } catch {
             printError("reading the fleet \(cluster.prefix) from etcd: \(error); try again once etcd answers")
             read = nil
@@ -169,7 +169,7 @@ extension Commands {
                 try await cluster.withEtcdClient(configPath: configPath, logLevel: logLevel) { client in
                     try await FleetStatus.read(
                         client: client, keys: FleetKeys(prefix: cluster.prefix), now: Date(),
-                        aliveWriteAge: .seconds(cluster.leaseTTL.seconds))
+                        aliveWriteAge: .seconds(cluster.leaseTTL.seconds), trust: cluster)
                 })
         } catch {
             return .unreadable(prefix: cluster.prefix, error: "\(error)")

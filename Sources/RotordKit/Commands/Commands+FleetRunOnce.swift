@@ -42,7 +42,8 @@ extension Commands {
             try await host.register()
             try await host.deliverPass()
             status = try await FleetStatus.read(
-                client: node.client, keys: node.keys, now: Date(), aliveWriteAge: .seconds(cluster.leaseTTL.seconds))
+                client: node.client, keys: node.keys, now: Date(), aliveWriteAge: .seconds(cluster.leaseTTL.seconds),
+                trust: cluster)
         } catch {
             printError(
                 "fleet \(cluster.prefix): etcd: \(error); nothing more was delivered to \(cluster.host): the next run "

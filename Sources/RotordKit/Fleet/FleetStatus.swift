@@ -241,7 +241,10 @@ package struct FleetStatus: Sendable, Codable, Hashable {
 
     /// The status of `snapshot` read at `now`. `aliveWriteAge` bounds how far apart in real time two hosts wrote the
     /// liveness values compared for clock skew (each renews every lease TTL/3; the lease TTL is a safe bound).
-    package init(_ snapshot: Snapshot, now: Date, aliveWriteAge: Duration = defaultAliveWriteAge) {
+    /// `trust`, the reading host's `cluster:`, warns of each member its `cluster.pinned_keys` does not trust.
+    package init(
+        _ snapshot: Snapshot, now: Date, aliveWriteAge: Duration = defaultAliveWriteAge, trust: ClusterSettings? = nil
+    ) {
         prefix = snapshot.prefix
         revision = snapshot.revision
         readAt = now
@@ -297,6 +300,10 @@ package struct FleetStatus: Sendable, Codable, Hashable {
                 "\(host) renews \(FleetKeys(prefix: snapshot.prefix).alive(host)) but is not a member (no hosts/\(host) "
                     + "record: forgotten while its rotord ran?): nothing is sealed to it; restart its rotord to "
                     + "register it again, or stop it")
+        }
+        for member in snapshot.members.sorted(by: { $0.host < $1.host }) {
+            guard let reason = trust?.untrustedReason(host: member.host, publicKey: member.publicKey) else { continue }
+            warnings.append("\(member.host) is never sealed a pair by a leader with these pinned keys: \(reason)")
         }
         warnings += snapshot.unreadable
         self.warnings = warnings
@@ -400,7 +407,7 @@ package struct FleetStatus: Sendable, Codable, Hashable {
     /// (``lastSeenInHistory(client:key:since:revision:)``, a few seconds at most). Throws the first read's error.
     package static func read(
         client: EtcdClient, keys: FleetKeys, now: Date, aliveWriteAge: Duration = defaultAliveWriteAge,
-        lookUpLastSeen: Bool = true
+        lookUpLastSeen: Bool = true, trust: ClusterSettings? = nil
     ) async throws -> FleetStatus {
         var unreadable: [String] = []
         let leader = try await client.range(keys.leader).kvs.first?.string
@@ -460,7 +467,7 @@ package struct FleetStatus: Sendable, Codable, Hashable {
         let snapshot = Snapshot(
             prefix: keys.prefix, revision: hostKeys.revision, leader: leader, members: members, alive: alive,
             wallTimes: wallTimes, lastSeenInHistory: lastSeen, rotations: rotations, unreadable: unreadable)
-        return FleetStatus(snapshot, now: now, aliveWriteAge: aliveWriteAge)
+        return FleetStatus(snapshot, now: now, aliveWriteAge: aliveWriteAge, trust: trust)
     }
 
     /// How far back ``lastSeenInHistory(client:key:since:revision:)`` looks, in revisions, one span after the other.
