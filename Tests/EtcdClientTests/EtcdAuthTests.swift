@@ -18,43 +18,15 @@ struct EtcdAuthTests {
     static let rootPassword = "RootPassword-9f2c41"
     static let hostPassword = "HostPassword-7d1e5a"
 
-    /// Calls the gateway's `path` with `body` (JSON), as `token` when given; throws on a non-200 answer.
-    @discardableResult
-    static func admin(_ url: String, _ path: String, _ body: String, token: String? = nil) async throws -> [String: Any]
-    {
-        var request = HTTPClientRequest(url: url + path)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        if let token { request.headers.add(name: "Authorization", value: token) }
-        request.body = .bytes(Array(body.utf8))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        let text = String(buffer: bytes)
-        try #require(response.status == .ok, "\(path): \(response.status) \(text)")
-        return (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
-    }
-
-    static func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
-
     /// A one-member cluster with root, a role `fleet` that may read and write `prefix` only, a user `h1` with that
     /// role, and authentication enabled.
     static func withAuthCluster(prefix: String, _ body: (EtcdCluster) async throws -> Void) async throws {
         let cluster = try await EtcdCluster.start(
             size: 1, arguments: ["--auth-token", "simple", "--auth-token-ttl", "5"])
         do {
-            let url = cluster.clientURLs[0]
-            try await admin(url, "/v3/auth/user/add", #"{"name": "root", "password": "\#(rootPassword)"}"#)
-            try await admin(url, "/v3/auth/role/add", #"{"name": "root"}"#)
-            try await admin(url, "/v3/auth/user/grant", #"{"user": "root", "role": "root"}"#)
-            try await admin(url, "/v3/auth/role/add", #"{"name": "fleet"}"#)
-            let end = b64(String(prefix.dropLast()) + "0")
-            try await admin(
-                url, "/v3/auth/role/grant",
-                #"{"name": "fleet", "perm": {"permType": "READWRITE", "key": "\#(b64(prefix))", "range_end": "\#(end)"}}"#
-            )
-            try await admin(url, "/v3/auth/user/add", #"{"name": "h1", "password": "\#(hostPassword)"}"#)
-            try await admin(url, "/v3/auth/user/grant", #"{"user": "h1", "role": "fleet"}"#)
-            try await admin(url, "/v3/auth/enable", "{}")
+            try await cluster.enableAuthentication(
+                rootPassword: rootPassword, roles: ["fleet": [.readWrite(prefix: prefix)]],
+                users: [.init(name: "h1", password: hostPassword, roles: ["fleet"])])
             try await body(cluster)
         } catch {
             await cluster.stop()

@@ -27,13 +27,17 @@ final class FleetWorld: Sendable {
     /// the fence allows (2 s + its 1 s margin stays under two thirds of 6 s).
     static let leaseTTL = "6s"
 
-    init(scenario: Scenario, cluster: EtcdCluster, hosts: [String] = ["h1", "h2", "h3"]) throws {
+    /// `rootPassword`: the cluster runs with authentication, and the test's own client logs in as `root`.
+    init(
+        scenario: Scenario, cluster: EtcdCluster, hosts: [String] = ["h1", "h2", "h3"], rootPassword: String? = nil
+    ) throws {
         self.scenario = scenario
         self.cluster = cluster
         self.hosts = hosts
         prefix = "/rotord-fleet-test/\(UUID().uuidString.prefix(8))"
         var configuration = EtcdClient.Configuration(endpoints: cluster.clientURLs)
         configuration.requestTimeout = .seconds(15)
+        configuration.auth = rootPassword.map { .init(user: "root", password: $0) }
         client = EtcdClient(configuration: configuration)
         var publicKeys: [String: String] = [:]
         for host in hosts {
@@ -85,16 +89,19 @@ final class FleetWorld: Sendable {
 
     /// Writes each host's configuration: `consumers` delivered to an env file, each host's `after_publish` from
     /// `actions` (a shell command line, run with `/bin/sh -c`); `pinned`, per host, the hosts whose keys its
-    /// `cluster.pinned_keys` pins (none when absent).
+    /// `cluster.pinned_keys` pins (none when absent); `etcdPasswords`, per host, the password of the etcd user named
+    /// after the host that it logs in as (`cluster.etcd.auth`, the password in a 0600 file beside its configuration).
     func writeConfigs(
         consumers: [String], grace: String = "2s", actions: [String: String] = [:], resync: String = "1h",
-        requestsPerMinute: Int = 200, notEligible: Set<String> = [], pinned: [String: [String]] = [:]
+        requestsPerMinute: Int = 200, notEligible: Set<String> = [], pinned: [String: [String]] = [:],
+        etcdPasswords: [String: String] = [:]
     ) throws {
         let s = scenario
         for host in hosts {
             let proxy = proxies.withLock { $0[host] }
             let fracttal = proxy?.fracttal.url ?? "http://127.0.0.1:\(s.port)"
             let endpoints = proxy?.etcd.map(\.url) ?? cluster.clientURLs
+            let auth = try etcdAuth(host, password: etcdPasswords[host])
             var yaml = """
                 fracttal:
                   token_url: \(fracttal)/oauth/token
@@ -118,6 +125,7 @@ final class FleetWorld: Sendable {
                   etcd:
                     endpoints: [\(endpoints.joined(separator: ", "))]
                     prefix: \(prefix)
+                \(auth)
                   host: \(host)
                   key_file: \(directory(host))/host.key
                   lease_ttl: \(Self.leaseTTL)
@@ -148,6 +156,16 @@ final class FleetWorld: Sendable {
             }
             try yaml.write(toFile: configPath(host), atomically: true, encoding: .utf8)
         }
+    }
+
+    /// The `auth:` line of `host`'s `cluster.etcd` (its password written to a 0600 file), or an empty line.
+    private func etcdAuth(_ host: String, password: String?) throws -> String {
+        guard let password else { return "" }
+        let file = "\(directory(host))/etcd-password"
+        let written = FileManager.default.createFile(
+            atPath: file, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        guard written else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file]) }
+        return "    auth: {user: \(host), password_file: \(file)}"
     }
 
     /// Starts `rotord run` (the release binary) on `host`; its output goes to `DIR/HOST/rotord.log`.

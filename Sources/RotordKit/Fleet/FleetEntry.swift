@@ -50,7 +50,7 @@ package enum FleetEntry {
         }
     }
 
-    /// `confirm/<id>/<h>`: what one host did with its sealed copy, written by that host only.
+    /// `confirm/<h>/<id>`: what one host did with its sealed copy, written by that host only.
     package struct Confirmation: Sendable, Codable {
         /// ``FleetEntry/format``.
         package var format: Int = FleetEntry.format

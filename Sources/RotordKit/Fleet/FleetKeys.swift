@@ -1,3 +1,5 @@
+import EtcdClient
+
 /// Where the fleet keeps what in etcd, under `cluster.etcd.prefix` (docs/fleet.md, "Keys"). Every value carries a
 /// format version; none holds a secret in clear.
 package struct FleetKeys: Sendable, Hashable {
@@ -37,10 +39,20 @@ package struct FleetKeys: Sendable, Hashable {
     package func sealedPrefix(_ id: String) -> String { sealedPrefix + "\(id)/" }
     /// One delivering host's copy.
     package func sealed(_ id: String, host: String) -> String { sealedPrefix(id) + host }
-    /// One rotation's confirmations, each written by its host under its own key.
-    package func confirmationPrefix(_ id: String) -> String { prefix + "/confirm/\(id)/" }
-    /// One host's confirmation.
-    package func confirmation(_ id: String, host: String) -> String { confirmationPrefix(id) + host }
+    /// Every host's confirmations: `P/confirm/`.
+    package var confirmationsPrefix: String { prefix + "/confirm/" }
+    /// One host's confirmations, `P/confirm/<h>/`: the host first, so that etcd RBAC can give each host a write
+    /// permission on its own range only (docs/fleet.md, "Trust").
+    package func confirmationsPrefix(host: String) -> String { confirmationsPrefix + "\(host)/" }
+    /// One host's confirmation of one rotation: `P/confirm/<h>/<id>`.
+    package func confirmation(_ id: String, host: String) -> String { confirmationsPrefix(host: host) + id }
+    /// The confirmations of rotation `id` among `listing` (a read of ``confirmationsPrefix``).
+    package func confirmations(of id: String, in listing: [EtcdKeyValue]) -> [EtcdKeyValue] {
+        listing.filter {
+            $0.key.hasPrefix(confirmationsPrefix) && $0.key.hasSuffix("/\(id)")
+                && $0.key.dropFirst(confirmationsPrefix.count).split(separator: "/").count == 2
+        }
+    }
 
     /// Operators' requests to the leader (`rotord rotate` on any host): `P/requests/`.
     package var requestsPrefix: String { prefix + "/requests/" }

@@ -122,10 +122,11 @@ package struct FleetLeader: RotationFleet {
         let value = FleetEntry.encode(FleetEntry.Rotation(record, writer: host))
         if record.step.isTerminal {
             blockers.set(record.consumerName, [])
+            let confirmations = try await client.range(keys.confirmationsPrefix, prefix: true).kvs
+            operations += keys.confirmations(of: record.id, in: confirmations).map { .delete($0.key) }
             operations += [
                 .delete(keys.rotation(record.id)), .delete(keys.escrowPrefix(record.id), prefix: true),
                 .delete(keys.sealedPrefix(record.id), prefix: true),
-                .delete(keys.confirmationPrefix(record.id), prefix: true),
                 .delete(keys.acceptedPrefix(record.id), prefix: true),
                 .put(
                     keys.history(record.id),
@@ -370,7 +371,7 @@ package struct FleetLeader: RotationFleet {
             // that joined or went down.
             let left = Timing.fleetConfirmationWait - started.duration(to: .now)
             await client.waitForChange(
-                under: keys.confirmationPrefix(record.id), after: revision, atMost: min(left, Timing.fleetResync))
+                under: keys.confirmationsPrefix, after: revision, atMost: min(left, Timing.fleetResync))
         }
         return .hooksRan(failures: ["the hosts' confirmations did not settle"])
     }
@@ -415,10 +416,10 @@ package struct FleetLeader: RotationFleet {
         let members: [FleetMember]
         if let known { members = known } else { members = try await self.members().members }
         let sealed = try await client.range(keys.sealedPrefix(record.id), prefix: true).kvs
-        let confirmations = try await client.range(keys.confirmationPrefix(record.id), prefix: true)
+        let confirmations = try await client.range(keys.confirmationsPrefix, prefix: true)
         var state = FleetStatus.hostStates(
             rotation: record.id, consumer: record.consumerName, members: members, sealed: sealed,
-            confirmations: confirmations.kvs, keys: keys)
+            confirmations: keys.confirmations(of: record.id, in: confirmations.kvs), keys: keys)
         for member in members where state.statuses[member.host] != nil {
             if let reason = trust.untrustedReason(host: member.host, publicKey: member.publicKey) {
                 state.statuses[member.host] = .failed("not sealed a pair: \(reason)")

@@ -155,7 +155,7 @@ package struct FleetStatus: Sendable, Codable, Hashable {
     }
 
     /// ``hostStates(consumer:members:sealedRevisions:answers:)`` on what a read of rotation `id`'s sealed copies
-    /// (`sealed/<id>/`) and confirmations (`confirm/<id>/`) returned, with the confirmations' revisions (the
+    /// (`sealed/<id>/`) and confirmations (`confirm/<h>/<id>`) returned, with the confirmations' revisions (the
     /// leader's `retiring` transaction compares them). A confirmation that cannot be read leaves its host pending.
     package static func hostStates(
         rotation id: String, consumer: String, members: [FleetMember], sealed: [EtcdKeyValue],
@@ -402,7 +402,7 @@ package struct FleetStatus: Sendable, Codable, Hashable {
     // MARK: - Reading etcd
 
     /// Reads the fleet under `keys` (linearizable reads: the leader key, `hosts/`, `alive/`, `rotations/`, and each
-    /// rotation's `sealed/<id>/` and `confirm/<id>/`), each call bounded by the client's request timeout per endpoint.
+    /// rotation's `sealed/<id>/`, and `confirm/`), each call bounded by the client's request timeout per endpoint.
     /// With `lookUpLastSeen`, the last wall time of each member that is down comes from etcd's history
     /// (``lastSeenInHistory(client:key:since:revision:)``, a few seconds at most). Throws the first read's error.
     package static func read(
@@ -431,6 +431,8 @@ package struct FleetStatus: Sendable, Codable, Hashable {
             wallTimes[host] = FleetEntry.decode(FleetEntry.Alive.self, kv.value)?.wallTime
         }
         var rotations: [Snapshot.InFlight] = []
+        // Every host's confirmations, read once when a rotation is in flight (`confirm/<h>/<id>`).
+        var confirmations: [EtcdKeyValue]?
         for kv in try await client.range(keys.rotationsPrefix, prefix: true).kvs {
             guard let entry = FleetEntry.decode(FleetEntry.Rotation.self, kv.value) else {
                 unreadable.append(
@@ -439,10 +441,16 @@ package struct FleetStatus: Sendable, Codable, Hashable {
             }
             let id = entry.record.id
             let sealed = try await client.range(keys.sealedPrefix(id), prefix: true).kvs
-            let confirmations = try await client.range(keys.confirmationPrefix(id), prefix: true).kvs
+            let all: [EtcdKeyValue]
+            if let confirmations {
+                all = confirmations
+            } else {
+                all = try await client.range(keys.confirmationsPrefix, prefix: true).kvs
+                confirmations = all
+            }
             let states = hostStates(
                 rotation: id, consumer: entry.record.consumerName, members: members, sealed: sealed,
-                confirmations: confirmations, keys: keys)
+                confirmations: keys.confirmations(of: id, in: all), keys: keys)
             rotations.append(.init(record: entry.record, writer: entry.writer, states: states.statuses))
         }
         var lastSeen: [String: Date] = [:]
