@@ -124,8 +124,7 @@ final class FleetWorld: Sendable {
                 cluster:
                   etcd:
                     endpoints: [\(endpoints.joined(separator: ", "))]
-                    prefix: \(prefix)
-                \(auth)
+                    prefix: \(prefix)\(auth)
                   host: \(host)
                   key_file: \(directory(host))/host.key
                   lease_ttl: \(Self.leaseTTL)
@@ -158,14 +157,14 @@ final class FleetWorld: Sendable {
         }
     }
 
-    /// The `auth:` line of `host`'s `cluster.etcd` (its password written to a 0600 file), or an empty line.
+    /// A new line with the `auth:` of `host`'s `cluster.etcd` (its password written to a 0600 file), or nothing.
     private func etcdAuth(_ host: String, password: String?) throws -> String {
         guard let password else { return "" }
         let file = "\(directory(host))/etcd-password"
         let written = FileManager.default.createFile(
             atPath: file, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
         guard written else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file]) }
-        return "    auth: {user: \(host), password_file: \(file)}"
+        return "\n    auth: {user: \(host), password_file: \(file)}"
     }
 
     /// Starts `rotord run` (the release binary) on `host`; its output goes to `DIR/HOST/rotord.log`.
