@@ -44,7 +44,8 @@ extension FleetTests {
         let status = try await Self.rotord(["fleet", "status"], as: "h1", in: world)
         #expect(
             status.status == 1 && status.stdout.contains("h9 is never sealed a pair")
-                && status.stdout.contains("not pinned"), "fleet status says so: \(status.output)")
+                && status.stdout.contains("h9: failed: not sealed a pair: its key is not pinned"),
+            "fleet status says so, in the rotation's line as the leader decides it: \(status.output)")
 
         world.kill9("h9")
         // Its liveness key goes with its lease (the TTL); `fleet forget` refuses an alive host.

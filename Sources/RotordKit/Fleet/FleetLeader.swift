@@ -419,12 +419,7 @@ package struct FleetLeader: RotationFleet {
         let confirmations = try await client.range(keys.confirmationsPrefix, prefix: true)
         var state = FleetStatus.hostStates(
             rotation: record.id, consumer: record.consumerName, members: members, sealed: sealed,
-            confirmations: keys.confirmations(of: record.id, in: confirmations.kvs), keys: keys)
-        for member in members where state.statuses[member.host] != nil {
-            if let reason = trust.untrustedReason(host: member.host, publicKey: member.publicKey) {
-                state.statuses[member.host] = .failed("not sealed a pair: \(reason)")
-            }
-        }
+            confirmations: keys.confirmations(of: record.id, in: confirmations.kvs), keys: keys, trust: trust)
         for host in try await acceptedHosts(record.id) where state.statuses[host] != nil {
             state.statuses[host] = .confirmed
         }

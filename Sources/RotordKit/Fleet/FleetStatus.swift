@@ -157,9 +157,11 @@ package struct FleetStatus: Sendable, Codable, Hashable {
     /// ``hostStates(consumer:members:sealedRevisions:answers:)`` on what a read of rotation `id`'s sealed copies
     /// (`sealed/<id>/`) and confirmations (`confirm/<h>/<id>`) returned, with the confirmations' revisions (the
     /// leader's `retiring` transaction compares them). A confirmation that cannot be read leaves its host pending.
+    /// A member that `trust`'s `cluster.pinned_keys` does not trust has failed: no leader with those keys seals it a
+    /// pair, so it holds the old consumer back until pinned or forgotten.
     package static func hostStates(
         rotation id: String, consumer: String, members: [FleetMember], sealed: [EtcdKeyValue],
-        confirmations: [EtcdKeyValue], keys: FleetKeys
+        confirmations: [EtcdKeyValue], keys: FleetKeys, trust: ClusterSettings? = nil
     ) -> HostStates {
         var sealedRevisions: [String: Int64] = [:]
         var answers: [String: FleetEntry.Confirmation] = [:]
@@ -175,6 +177,11 @@ package struct FleetStatus: Sendable, Codable, Hashable {
         }
         state.statuses = hostStates(
             consumer: consumer, members: members, sealedRevisions: sealedRevisions, answers: answers)
+        for member in members where state.statuses[member.host] != nil {
+            if let reason = trust?.untrustedReason(host: member.host, publicKey: member.publicKey) {
+                state.statuses[member.host] = .failed("not sealed a pair: \(reason)")
+            }
+        }
         return state
     }
 
@@ -450,7 +457,7 @@ package struct FleetStatus: Sendable, Codable, Hashable {
             }
             let states = hostStates(
                 rotation: id, consumer: entry.record.consumerName, members: members, sealed: sealed,
-                confirmations: keys.confirmations(of: id, in: all), keys: keys)
+                confirmations: keys.confirmations(of: id, in: all), keys: keys, trust: trust)
             rotations.append(.init(record: entry.record, writer: entry.writer, states: states.statuses))
         }
         var lastSeen: [String: Date] = [:]
