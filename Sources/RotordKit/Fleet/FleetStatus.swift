@@ -438,9 +438,10 @@ package struct FleetStatus: Sendable, Codable, Hashable {
             wallTimes[host] = FleetEntry.decode(FleetEntry.Alive.self, kv.value)?.wallTime
         }
         var rotations: [Snapshot.InFlight] = []
-        // Every host's confirmations, read once when a rotation is in flight (`confirm/<h>/<id>`).
-        var confirmations: [EtcdKeyValue]?
-        for kv in try await client.range(keys.rotationsPrefix, prefix: true).kvs {
+        let inFlight = try await client.range(keys.rotationsPrefix, prefix: true).kvs
+        // Every host's confirmations (`confirm/<h>/<id>`), read once when a rotation is in flight.
+        let confirmations = inFlight.isEmpty ? [] : try await client.range(keys.confirmationsPrefix, prefix: true).kvs
+        for kv in inFlight {
             guard let entry = FleetEntry.decode(FleetEntry.Rotation.self, kv.value) else {
                 unreadable.append(
                     "\(kv.key) is not a rotation record of format \(FleetEntry.format) (a newer rotord wrote it?)")
@@ -448,16 +449,9 @@ package struct FleetStatus: Sendable, Codable, Hashable {
             }
             let id = entry.record.id
             let sealed = try await client.range(keys.sealedPrefix(id), prefix: true).kvs
-            let all: [EtcdKeyValue]
-            if let confirmations {
-                all = confirmations
-            } else {
-                all = try await client.range(keys.confirmationsPrefix, prefix: true).kvs
-                confirmations = all
-            }
             let states = hostStates(
                 rotation: id, consumer: entry.record.consumerName, members: members, sealed: sealed,
-                confirmations: keys.confirmations(of: id, in: all), keys: keys, trust: trust)
+                confirmations: keys.confirmations(of: id, in: confirmations), keys: keys, trust: trust)
             rotations.append(.init(record: entry.record, writer: entry.writer, states: states.statuses))
         }
         var lastSeen: [String: Date] = [:]
